@@ -1,0 +1,90 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "ringdesk",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "ringdeskd", targets: ["ringdeskd"]),
+        .executable(name: "ringdesk", targets: ["ringdesk"]),
+        .library(name: "RingdeskHTTP2", targets: ["RingdeskHTTP2"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+    ],
+    targets: [
+        // The only place that sees libnghttp2's C API (found with pkg-config).
+        .systemLibrary(
+            name: "CNGHTTP2",
+            pkgConfig: "libnghttp2",
+            providers: [.apt(["libnghttp2-dev"])]
+        ),
+        // HTTP/2 server and client: SwiftNIO owns sockets and event loops, nghttp2 owns framing.
+        .target(
+            name: "RingdeskHTTP2",
+            dependencies: [
+                "CNGHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        // Pure after-sales domain core: tickets, triage, SLA, lifecycle, KPIs. No I/O.
+        .target(name: "RingdeskDomain"),
+        // Pure SWIM + Lifeguard membership core. No I/O.
+        .target(name: "RingdeskMembership"),
+        // Pure Raft core in the ready/advance style. No I/O.
+        .target(name: "RingdeskRaft"),
+        // The node: routes, configuration, services wired together.
+        .target(
+            name: "RingdeskNode",
+            dependencies: [
+                "RingdeskHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "ringdeskd",
+            dependencies: [
+                "RingdeskNode",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .executableTarget(
+            name: "ringdesk",
+            dependencies: [
+                "RingdeskHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // Manual clock, simulated network, N-node harnesses shared by tests and simulations.
+        .target(
+            name: "RingdeskTestSupport",
+            dependencies: ["RingdeskMembership", "RingdeskRaft"]
+        ),
+        .testTarget(
+            name: "RingdeskHTTP2Tests",
+            dependencies: [
+                "RingdeskHTTP2", "RingdeskNode",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(name: "RingdeskDomainTests", dependencies: ["RingdeskDomain"]),
+        .testTarget(name: "RingdeskMembershipTests", dependencies: ["RingdeskMembership", "RingdeskTestSupport"]),
+        .testTarget(name: "RingdeskRaftTests", dependencies: ["RingdeskRaft", "RingdeskTestSupport"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

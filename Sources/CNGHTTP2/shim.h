@@ -1,0 +1,4 @@
+#ifndef RINGDESK_CNGHTTP2_SHIM_H
+#define RINGDESK_CNGHTTP2_SHIM_H
+#include <nghttp2/nghttp2.h>
+#endif
