@@ -68,6 +68,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // Long simulations for scripts/bench/gossip-sim and scripts/chaos/raft-sim.
+        .executableTarget(name: "ringdesk-gossip-sim", dependencies: ["RingdeskMembership", "RingdeskTestSupport"]),
+        .executableTarget(name: "ringdesk-raft-sim", dependencies: ["RingdeskRaft", "RingdeskTestSupport"]),
         // Manual clock, simulated network, N-node harnesses shared by tests and simulations.
         .target(
             name: "RingdeskTestSupport",

@@ -1,0 +1,1 @@
+print("gossip simulation: not built yet")

@@ -1,0 +1,1 @@
+print("raft simulation: not built yet")
