@@ -1,0 +1,77 @@
+/// Maps method and path to a handler; templates use `{name}` segments (`/v1/tickets/{id}`).
+public struct HTTP2Router: Sendable {
+    /// How a route produces its answer.
+    public enum Handler: Sendable {
+        /// Runs on the connection's event loop: for cheap, non-blocking work only (health, echo).
+        case inline(@Sendable (HTTP2Request) -> HTTP2Response)
+        /// Runs as a task; the response is sent when it returns.
+        case async(@Sendable (HTTP2Request) async throws -> HTTP2Response)
+        /// Runs as a task that writes the response over time through the writer.
+        case streaming(@Sendable (HTTP2Request, HTTP2ResponseWriter) async throws -> Void)
+    }
+
+    private struct Route: Sendable {
+        var method: String
+        var template: String
+        var segments: [Segment]
+        var handler: Handler
+    }
+
+    private enum Segment: Sendable, Equatable {
+        case literal(String)
+        case parameter(String)
+    }
+
+    /// Exact-path routes are looked up in a dictionary: the hot path does no segment matching.
+    private var exact: [String: [String: Route]] = [:]
+    private var templated: [Route] = []
+
+    public init() {}
+
+    public mutating func add(_ method: String, _ template: String, _ handler: Handler) {
+        let segments = template.split(separator: "/").map { part -> Segment in
+            if part.hasPrefix("{") && part.hasSuffix("}") {
+                return .parameter(String(part.dropFirst().dropLast()))
+            }
+            return .literal(String(part))
+        }
+        let route = Route(method: method, template: template, segments: segments, handler: handler)
+        if segments.allSatisfy({ if case .literal = $0 { true } else { false } }) {
+            exact[template, default: [:]][method] = route
+        } else {
+            templated.append(route)
+        }
+    }
+
+    /// What routing decided for a request.
+    public enum Match: Sendable {
+        case found(Handler, template: String, parameters: [String: String])
+        case methodNotAllowed(allowed: [String])
+        case notFound
+    }
+
+    public func match(method: String, path: String) -> Match {
+        if let byMethod = exact[path] {
+            if let route = byMethod[method] { return .found(route.handler, template: route.template, parameters: [:]) }
+            return .methodNotAllowed(allowed: byMethod.keys.sorted())
+        }
+        let parts = path.split(separator: "/", omittingEmptySubsequences: true)
+        var allowed: [String] = []
+        for route in templated where route.segments.count == parts.count {
+            var parameters: [String: String] = [:]
+            var matched = true
+            for (segment, part) in zip(route.segments, parts) {
+                switch segment {
+                case .literal(let literal) where literal == part: continue
+                case .literal: matched = false
+                case .parameter(let name): parameters[name] = percentDecoded(String(part))
+                }
+                if !matched { break }
+            }
+            guard matched else { continue }
+            if route.method == method { return .found(route.handler, template: route.template, parameters: parameters) }
+            allowed.append(route.method)
+        }
+        return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed.sorted())
+    }
+}
