@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // The only place that sees libnghttp2's C API (found with pkg-config).
@@ -38,6 +39,13 @@ let package = Package(
         ),
         // Pure after-sales domain core: tickets, triage, SLA, lifecycle, KPIs. No I/O.
         .target(name: "RingdeskDomain"),
+        // SQLite storage through GRDB: frozen migrations, one writer with group commit, readers.
+        .target(
+            name: "RingdeskStorage",
+            dependencies: [
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         // Pure SWIM + Lifeguard membership core. No I/O.
         .target(name: "RingdeskMembership"),
         // Pure Raft core in the ready/advance style. No I/O.
@@ -72,6 +80,9 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // libFuzzer entry over the server connection's input path (built with scripts/fuzz/h2-server);
+        // in a normal build it replays a corpus directory through the same path.
+        .executableTarget(name: "ringdesk-fuzz-h2", dependencies: ["RingdeskHTTP2"]),
         // Long simulations for scripts/bench/gossip-sim and scripts/chaos/raft-sim.
         .executableTarget(name: "ringdesk-gossip-sim", dependencies: ["RingdeskMembership", "RingdeskTestSupport"]),
         .executableTarget(name: "ringdesk-raft-sim", dependencies: ["RingdeskRaft", "RingdeskTestSupport"]),
@@ -90,8 +101,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RingdeskDomainTests", dependencies: ["RingdeskDomain"]),
-        .testTarget(name: "RingdeskMembershipTests", dependencies: ["RingdeskMembership", "RingdeskTestSupport"]),
-        .testTarget(name: "RingdeskRaftTests", dependencies: ["RingdeskRaft", "RingdeskTestSupport"]),
+        .testTarget(name: "RingdeskStorageTests", dependencies: ["RingdeskStorage"]),
     ],
     swiftLanguageModes: [.v6]
 )

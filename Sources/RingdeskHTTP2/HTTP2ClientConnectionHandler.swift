@@ -170,9 +170,7 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
 
     private func processEvents() {
         guard let session else { return }
-        while session.hasEvents {
-            for event in session.takeEvents() { handle(event) }
-        }
+        session.drainEvents { handle($0) }
     }
 
     private func handle(_ event: HTTP2SessionEvent) {

@@ -41,8 +41,6 @@ struct HTTP2ConnectionStateMachine {
         var lastActivity: NIODeadline
         /// Set until the first request head completes.
         var firstHeadDeadline: NIODeadline?
-        /// Streams whose request is still arriving, with the deadline for finishing.
-        var incompleteRequests: [Int32: NIODeadline] = [:]
         var unwritableSince: NIODeadline?
     }
 
@@ -77,14 +75,13 @@ struct HTTP2ConnectionStateMachine {
         }
     }
 
-    /// A request stream opened (its head arrived); `complete` when END_STREAM came with it.
-    mutating func requestStarted(streamID: Int32, complete: Bool, now: NIODeadline) {
+    /// A request stream opened (its head arrived).
+    mutating func requestStarted(now: NIODeadline) {
         switch state {
         case .active(var active):
             active.openStreams += 1
             active.lastActivity = now
             active.firstHeadDeadline = nil
-            if !complete { active.incompleteRequests[streamID] = now + timeouts.requestRead }
             state = .active(active)
         case .quiescing(var quiescing):
             quiescing.openStreams += 1
@@ -94,20 +91,10 @@ struct HTTP2ConnectionStateMachine {
         }
     }
 
-    /// The request body finished arriving (END_STREAM or rejection).
-    mutating func requestCompleted(streamID: Int32, now: NIODeadline) {
-        guard case .active(var active) = state else { return }
-        if active.incompleteRequests.removeValue(forKey: streamID) != nil {
-            active.lastActivity = now
-            state = .active(active)
-        }
-    }
-
-    mutating func streamClosed(streamID: Int32, now: NIODeadline) -> Action? {
+    mutating func streamClosed(now: NIODeadline) -> Action? {
         switch state {
         case .active(var active):
             active.openStreams = max(0, active.openStreams - 1)
-            active.incompleteRequests[streamID] = nil
             active.lastActivity = now
             state = .active(active)
             return nil
@@ -154,14 +141,16 @@ struct HTTP2ConnectionStateMachine {
         state = .closed
     }
 
-    mutating func tick(now: NIODeadline) -> [Action] {
+    /// Checks the timers. `oldestIncompleteRequest` is when the oldest request whose body is still
+    /// arriving started (the handler tracks it per stream; nil when none).
+    mutating func tick(now: NIODeadline, oldestIncompleteRequest: NIODeadline? = nil) -> [Action] {
         switch state {
         case .active(let active):
             if let deadline = active.firstHeadDeadline, now >= deadline {
                 state = .closed
                 return [.close(.headerReadTimeout, .noError)]
             }
-            if let oldest = active.incompleteRequests.values.min(), now >= oldest {
+            if let oldest = oldestIncompleteRequest, now - oldest >= timeouts.requestRead {
                 state = .closed
                 return [.close(.requestReadTimeout, .enhanceYourCalm)]
             }
@@ -199,12 +188,12 @@ struct HTTP2ConnectionStateMachine {
     }
 
     /// The earliest time at which `tick` may have something to do.
-    var nextDeadline: NIODeadline? {
+    func nextDeadline(oldestIncompleteRequest: NIODeadline? = nil) -> NIODeadline? {
         switch state {
         case .active(let active):
             var candidates: [NIODeadline] = []
             if let deadline = active.firstHeadDeadline { candidates.append(deadline) }
-            if let oldest = active.incompleteRequests.values.min() { candidates.append(oldest) }
+            if let oldest = oldestIncompleteRequest { candidates.append(oldest + timeouts.requestRead) }
             if let since = active.unwritableSince { candidates.append(since + timeouts.writeStall) }
             if active.openStreams == 0 && active.firstHeadDeadline == nil { candidates.append(active.lastActivity + timeouts.idle) }
             return candidates.min()

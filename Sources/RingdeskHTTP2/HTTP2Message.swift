@@ -13,8 +13,9 @@ public struct HTTP2Headers: Sendable, Hashable, Sequence {
     }
 
     public subscript(name: String) -> String? {
-        let lower = name.lowercased()
-        return fields.first { $0.name == lower }?.value
+        let lower = name.utf8.contains(where: { $0 >= 65 && $0 <= 90 }) ? name.lowercased() : name
+        for field in fields where field.name == lower { return field.value }
+        return nil
     }
 
     public mutating func add(_ name: String, _ value: String) {

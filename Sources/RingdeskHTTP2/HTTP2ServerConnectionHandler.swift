@@ -11,6 +11,8 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
     /// What the connection keeps per open stream.
     private struct StreamState {
         var assembler: HTTP2RequestAssembler
+        /// When the request started, while its body is still arriving (request-read timeout).
+        var receivingSince: NIODeadline?
         var task: Task<Void, Never>?
         var responseStarted = false
         var drainWaiters: [EventLoopPromise<Void>] = []
@@ -144,23 +146,19 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
     // MARK: Engine events
 
     private func processEvents() {
-        guard let session else { return }
-        var rounds = 0
-        while session.hasEvents && rounds < 64 {
-            rounds += 1
-            for event in session.takeEvents() {
-                handle(event)
-            }
-        }
+        guard let session, session.hasEvents else { return }
+        let now = NIODeadline.now()
+        session.drainEvents { handle($0, now: now) }
     }
 
-    private func handle(_ event: HTTP2SessionEvent) {
-        let now = NIODeadline.now()
+    private func handle(_ event: HTTP2SessionEvent, now: NIODeadline) {
         switch event {
         case .headers(let streamID, let fields, let endStream):
             if streams[streamID] == nil {
-                streams[streamID] = StreamState(assembler: HTTP2RequestAssembler(maxBodySize: configuration.maxRequestBodySize))
-                machine?.requestStarted(streamID: streamID, complete: endStream, now: now)
+                var stream = StreamState(assembler: HTTP2RequestAssembler(maxBodySize: configuration.maxRequestBodySize))
+                stream.receivingSince = endStream ? nil : now
+                streams[streamID] = stream
+                machine?.requestStarted(now: now)
             }
             let action = streams[streamID]!.assembler.headersReceived(fields, endStream: endStream)
             perform(action, streamID: streamID, now: now)
@@ -178,7 +176,7 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
                 let error = HTTP2TransportError.streamClosed("stream \(streamID) closed (error code \(errorCode))")
                 stream.drainWaiters.forEach { $0.fail(error) }
             }
-            if let action = machine?.streamClosed(streamID: streamID, now: now) { perform(action) }
+            if let action = machine?.streamClosed(now: now) { perform(action) }
         case .bodyDrained(let streamID, let remaining):
             if remaining <= configuration.streamHighWaterMark / 2, var stream = streams[streamID], !stream.drainWaiters.isEmpty {
                 let waiters = stream.drainWaiters
@@ -198,10 +196,10 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
         case .none:
             return
         case .reject(let response):
-            machine?.requestCompleted(streamID: streamID, now: now)
+            streams[streamID]?.receivingSince = nil
             respond(streamID: streamID, response: response)
         case .dispatch(let request):
-            machine?.requestCompleted(streamID: streamID, now: now)
+            streams[streamID]?.receivingSince = nil
             dispatch(request, streamID: streamID)
         }
     }
@@ -391,7 +389,8 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
 
     private func tick() {
         guard var machine else { return }
-        let actions = machine.tick(now: .now())
+        let oldest = streams.values.lazy.compactMap(\.receivingSince).min()
+        let actions = machine.tick(now: .now(), oldestIncompleteRequest: oldest)
         self.machine = machine
         actions.forEach(perform)
     }

@@ -80,7 +80,14 @@ final class NGHTTP2Session {
     private var session: OpaquePointer?
     private(set) var events: [HTTP2SessionEvent] = []
     private var outbound: [Int32: OutboundBody] = [:]
-    private var headerBlocks: [Int32: (fields: [HTTP2Field], size: Int)] = [:]
+    /// Header blocks are never interleaved on a connection, so one block is assembled at a time.
+    private var blockStreamID: Int32 = 0
+    private var blockFields: [HTTP2Field] = []
+    private var blockSize = 0
+    /// The input buffer during `receive`, so DATA chunks can be sliced from it without copying.
+    private var input: ByteBuffer?
+    private var inputBase: UnsafeRawPointer?
+    private var inputCount = 0
     private let limits: NGHTTP2SessionLimits
     let role: Role
 
@@ -141,8 +148,15 @@ final class NGHTTP2Session {
 
     /// Feeds received bytes to the engine. Throws when the connection must be torn down.
     func receive(_ buffer: ByteBuffer) throws {
+        input = buffer
+        defer {
+            input = nil
+            inputBase = nil
+        }
         let result = buffer.withUnsafeReadableBytes { raw -> Int in
             guard let base = raw.baseAddress else { return 0 }
+            inputBase = base
+            inputCount = raw.count
             return nghttp2_session_mem_recv(session, base.assumingMemoryBound(to: UInt8.self), raw.count)
         }
         if result < 0 { throw NGHTTP2Failure(code: Int32(result)) }
@@ -164,10 +178,15 @@ final class NGHTTP2Session {
         return true
     }
 
-    /// Takes the events collected since the last call.
-    func takeEvents() -> [HTTP2SessionEvent] {
-        defer { events.removeAll(keepingCapacity: true) }
-        return events
+    /// Hands every collected event to `body` in order, then forgets them (keeping the storage).
+    /// `body` must not feed input or pull output (those are what append events).
+    func drainEvents(_ body: (HTTP2SessionEvent) -> Void) {
+        var index = 0
+        while index < events.count {
+            body(events[index])
+            index += 1
+        }
+        events.removeAll(keepingCapacity: true)
     }
 
     var hasEvents: Bool { !events.isEmpty }
@@ -255,19 +274,20 @@ final class NGHTTP2Session {
     // MARK: Callback bodies (called from the C trampolines below)
 
     fileprivate func beginHeaders(streamID: Int32) {
-        headerBlocks[streamID] = ([], 0)
+        blockStreamID = streamID
+        blockFields = []
+        blockFields.reserveCapacity(12)
+        blockSize = 0
     }
 
     fileprivate func header(streamID: Int32, name: String, value: String, wireSize: Int) -> Bool {
-        var block = headerBlocks[streamID] ?? ([], 0)
-        block.size += wireSize + 32
-        if block.size > limits.maxHeaderListSize {
-            headerBlocks[streamID] = nil
+        blockSize += wireSize + 32
+        if blockSize > limits.maxHeaderListSize {
+            blockFields = []
             events.append(.headerListTooLarge(streamID: streamID))
             return false
         }
-        block.fields.append(HTTP2Field(name, value))
-        headerBlocks[streamID] = block
+        blockFields.append(HTTP2Field(name, value))
         return true
     }
 
@@ -275,8 +295,9 @@ final class NGHTTP2Session {
         let endStream = flags & UInt8(NGHTTP2_FLAG_END_STREAM.rawValue) != 0
         switch Int(type) {
         case Int(NGHTTP2_HEADERS.rawValue):
-            let block = headerBlocks.removeValue(forKey: streamID)
-            events.append(.headers(streamID: streamID, fields: block?.fields ?? [], endStream: endStream))
+            let fields = blockStreamID == streamID ? blockFields : []
+            blockFields = []
+            events.append(.headers(streamID: streamID, fields: fields, endStream: endStream))
         case Int(NGHTTP2_DATA.rawValue):
             if endStream { events.append(.endStream(streamID: streamID)) }
         case Int(NGHTTP2_GOAWAY.rawValue):
@@ -287,6 +308,12 @@ final class NGHTTP2Session {
     }
 
     fileprivate func dataChunk(streamID: Int32, bytes: UnsafeRawBufferPointer) {
+        // nghttp2 hands DATA payloads as pointers into the input: slice instead of copying.
+        if let input, let inputBase, let start = bytes.baseAddress, start >= inputBase, start + bytes.count <= inputBase + inputCount,
+           let slice = input.getSlice(at: input.readerIndex + (start - inputBase), length: bytes.count) {
+            events.append(.data(streamID: streamID, bytes: slice))
+            return
+        }
         var buffer = ByteBuffer()
         buffer.reserveCapacity(bytes.count)
         buffer.writeBytes(bytes)
@@ -295,7 +322,6 @@ final class NGHTTP2Session {
 
     fileprivate func streamClosed(streamID: Int32, errorCode: UInt32) {
         outbound[streamID] = nil
-        headerBlocks[streamID] = nil
         events.append(.streamClosed(streamID: streamID, errorCode: errorCode))
     }
 
@@ -327,29 +353,27 @@ final class NGHTTP2Session {
         if code != 0 { throw NGHTTP2Failure(code: code) }
     }
 
-    /// Builds an `nghttp2_nv` array that points into Swift-owned storage for the call's duration.
+    /// Builds an `nghttp2_nv` array that points into Swift-owned storage for the call's duration
+    /// (nghttp2 copies names and values during submit).
     private func withNameValues<T>(_ fields: [HTTP2Field], _ body: (UnsafePointer<nghttp2_nv>, Int) throws -> T) throws -> T {
-        var storage = [UInt8]()
-        storage.reserveCapacity(fields.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count })
-        var ranges: [(Int, Int, Int, Int)] = []
-        ranges.reserveCapacity(fields.count)
-        for field in fields {
-            let nameStart = storage.count
-            storage.append(contentsOf: field.name.utf8)
-            let valueStart = storage.count
-            storage.append(contentsOf: field.value.utf8)
-            ranges.append((nameStart, valueStart - nameStart, valueStart, storage.count - valueStart))
-        }
-        return try storage.withUnsafeMutableBufferPointer { bytes in
-            let base = bytes.baseAddress ?? UnsafeMutablePointer<UInt8>(bitPattern: 1)!
-            var nva = ranges.map { range in
-                nghttp2_nv(
-                    name: base + range.0, value: base + range.2,
-                    namelen: range.1, valuelen: range.3,
-                    flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
-                )
+        var total = 0
+        for field in fields { total += field.name.utf8.count + field.value.utf8.count }
+        return try withUnsafeTemporaryAllocation(of: UInt8.self, capacity: max(total, 1)) { storage in
+            try withUnsafeTemporaryAllocation(of: nghttp2_nv.self, capacity: max(fields.count, 1)) { nva in
+                var offset = 0
+                for (index, field) in fields.enumerated() {
+                    let nameStart = offset
+                    for byte in field.name.utf8 { storage[offset] = byte; offset += 1 }
+                    let valueStart = offset
+                    for byte in field.value.utf8 { storage[offset] = byte; offset += 1 }
+                    nva[index] = nghttp2_nv(
+                        name: storage.baseAddress! + nameStart, value: storage.baseAddress! + valueStart,
+                        namelen: valueStart - nameStart, valuelen: offset - valueStart,
+                        flags: UInt8(NGHTTP2_NV_FLAG_NONE.rawValue)
+                    )
+                }
+                return try body(UnsafePointer(nva.baseAddress!), fields.count)
             }
-            return try nva.withUnsafeMutableBufferPointer { try body($0.baseAddress!, $0.count) }
         }
     }
 }

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Installs what Ringdesk needs on a fresh Debian 12 machine with Swift at /opt/swift:
+# the C libraries it links (libnghttp2, libsqlite3), the independent HTTP/2 peers used by the
+# interop tests and benchmarks (nghttp, h2load, nghttpd, curl), and the Python clients (h2, httpx).
+# Safe to run again: it installs only what is missing.
+set -euo pipefail
+
+need_apt=()
+for pkg in libnghttp2-dev libsqlite3-dev nghttp2-client nghttp2-server curl; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
+done
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "setup: installing ${need_apt[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! python3 -c 'import h2, httpx' 2>/dev/null; then
+  echo "setup: installing Python packages h2, httpx[http2]" >&2
+  python3 -m pip install -q 'h2>=4' 'httpx[http2]>=0.27'
+fi
+
+if ! command -v swift >/dev/null 2>&1; then
+  if [ -x /opt/swift/usr/bin/swift ]; then
+    echo "setup: swift is at /opt/swift/usr/bin; add it to PATH" >&2
+  else
+    echo "setup: Swift 6 toolchain not found (expected /opt/swift)" >&2
+    exit 1
+  fi
+fi
