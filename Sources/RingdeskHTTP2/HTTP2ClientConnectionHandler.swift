@@ -28,7 +28,42 @@ public struct HTTP2ClientResponse: Sendable {
 public struct HTTP2ClientStreamingResponse: Sendable {
     public var status: Int
     public var headers: HTTP2Headers
-    public var body: AsyncThrowingStream<ByteBuffer, any Error>
+    public var body: HTTP2ResponseBody
+}
+
+/// The body of a streaming response. Iterate it once; an iterator that is dropped before the end
+/// (a `break`, a thrown error, a cancelled task) resets the stream so the server stops sending.
+public struct HTTP2ResponseBody: AsyncSequence, Sendable {
+    public typealias Element = ByteBuffer
+
+    private let stream: AsyncThrowingStream<ByteBuffer, any Error>
+    private let onAbandon: @Sendable () -> Void
+
+    init(stream: AsyncThrowingStream<ByteBuffer, any Error>, onAbandon: @escaping @Sendable () -> Void) {
+        self.stream = stream
+        self.onAbandon = onAbandon
+    }
+
+    public func makeAsyncIterator() -> AsyncIterator {
+        AsyncIterator(base: stream.makeAsyncIterator(), abandon: AbandonOnDeinit(onAbandon))
+    }
+
+    public struct AsyncIterator: AsyncIteratorProtocol {
+        var base: AsyncThrowingStream<ByteBuffer, any Error>.AsyncIterator
+        let abandon: AbandonOnDeinit
+
+        public mutating func next() async throws -> ByteBuffer? {
+            try await base.next()
+        }
+    }
+
+    /// Runs its action when the last iterator copy goes away. After a complete body the action is a
+    /// no-op (the connection already forgot the stream), so it need not know how iteration ended.
+    final class AbandonOnDeinit: Sendable {
+        private let action: @Sendable () -> Void
+        init(_ action: @escaping @Sendable () -> Void) { self.action = action }
+        deinit { action() }
+    }
 }
 
 /// Drives one client connection over nghttp2; confined to the channel's event loop.
@@ -189,16 +224,17 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
                     entry.continuation = continuation
                     entry.timeout?.cancel()
                     entry.timeout = nil
+                    var onAbandon: @Sendable () -> Void = {}
                     if let context {
                         let loopBound = NIOLoopBound(self, eventLoop: context.eventLoop)
                         let eventLoop = context.eventLoop
+                        let cancel: @Sendable () -> Void = { eventLoop.execute { loopBound.value.cancel(streamID: streamID) } }
                         continuation.onTermination = { termination in
-                            if case .cancelled = termination {
-                                eventLoop.execute { loopBound.value.cancel(streamID: streamID) }
-                            }
+                            if case .cancelled = termination { cancel() }
                         }
+                        onAbandon = cancel
                     }
-                    promise.succeed(HTTP2ClientStreamingResponse(status: entry.status ?? 0, headers: entry.headers, body: stream))
+                    promise.succeed(HTTP2ClientStreamingResponse(status: entry.status ?? 0, headers: entry.headers, body: HTTP2ResponseBody(stream: stream, onAbandon: onAbandon)))
                 }
             }
             pending[streamID] = entry
@@ -245,7 +281,7 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
             } else {
                 let (stream, continuation) = AsyncThrowingStream<ByteBuffer, any Error>.makeStream()
                 continuation.finish()
-                promise.succeed(HTTP2ClientStreamingResponse(status: entry.status ?? 0, headers: entry.headers, body: stream))
+                promise.succeed(HTTP2ClientStreamingResponse(status: entry.status ?? 0, headers: entry.headers, body: HTTP2ResponseBody(stream: stream, onAbandon: {})))
             }
         }
     }

@@ -358,13 +358,13 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
                 context.close(promise: nil)
                 return
             }
+            // Write before handling the events this output produced: a stream-closed event may
+            // end a draining connection, and its last response must already be on its way.
+            let produced = buffer.readableBytes
+            if produced > 0 { context.write(wrapOutboundOut(buffer), promise: nil) }
             let hadEvents = session.hasEvents
             processEvents()
-            if buffer.readableBytes > 0 {
-                context.write(wrapOutboundOut(buffer), promise: nil)
-            } else if !hadEvents {
-                break
-            }
+            if produced == 0 && !hadEvents { break }
         }
         context.flush()
         if !session.wantsRead && !session.wantsWrite {
