@@ -46,6 +46,15 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
+        // The single-node ticket service: in-memory state over durable SQLite writes, offers, timers.
+        .target(
+            name: "RingdeskService",
+            dependencies: [
+                "RingdeskDomain", "RingdeskStorage",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            ]
+        ),
         // Pure SWIM + Lifeguard membership core. No I/O.
         .target(name: "RingdeskMembership"),
         // Pure Raft core in the ready/advance style. No I/O.
@@ -54,7 +63,7 @@ let package = Package(
         .target(
             name: "RingdeskNode",
             dependencies: [
-                "RingdeskHTTP2",
+                "RingdeskHTTP2", "RingdeskService", "RingdeskDomain", "RingdeskStorage",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,7 +84,7 @@ let package = Package(
         .executableTarget(
             name: "ringdesk",
             dependencies: [
-                "RingdeskHTTP2",
+                "RingdeskHTTP2", "RingdeskDomain",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
@@ -102,6 +111,10 @@ let package = Package(
         ),
         .testTarget(name: "RingdeskDomainTests", dependencies: ["RingdeskDomain"]),
         .testTarget(name: "RingdeskStorageTests", dependencies: ["RingdeskStorage"]),
+        .testTarget(
+            name: "RingdeskServiceTests",
+            dependencies: ["RingdeskService", "RingdeskDomain", "RingdeskStorage", .product(name: "Logging", package: "swift-log")]
+        ),
     ],
     swiftLanguageModes: [.v6]
 )

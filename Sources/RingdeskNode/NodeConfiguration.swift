@@ -1,4 +1,8 @@
-/// What a node needs to start. Only executables fill it from flags, files and the environment.
+import RingdeskDomain
+import RingdeskHTTP2
+
+/// What a node needs to start. Only executables fill it from flags, a config file and the
+/// environment; `docs/operations.md` documents every key.
 public struct NodeConfiguration: Sendable {
     /// Address the HTTP/2 API listens on.
     public var host: String = "127.0.0.1"
@@ -10,8 +14,16 @@ public struct NodeConfiguration: Sendable {
     public var threads: Int = 0
     /// Node identifier in the cluster; defaults to host:port.
     public var nodeID: String?
+    /// Triage rules, SLA policy and calendars, offer timeout, delivery limits.
+    public var policy: DomainPolicy = .defaults
+    /// Seconds between service ticks (offer expiry, SLA checks).
+    public var tickInterval: Double = 0.25
+    /// Transport limits and timeouts.
+    public var http: HTTP2ServerConfiguration = .defaults
 
     public init() {}
 
     public static var defaults: NodeConfiguration { NodeConfiguration() }
+
+    public var effectiveNodeID: String { nodeID ?? "\(host):\(port)" }
 }

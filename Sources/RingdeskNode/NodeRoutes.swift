@@ -1,7 +1,7 @@
 import NIOCore
 import RingdeskHTTP2
 
-/// The routes a node serves today: health, readiness and the transport's echo endpoints.
+/// Routes that do not need the ticket service: health and the transport's echo endpoints.
 public enum NodeRoutes {
     public static func router(nodeID: String, version: String) -> HTTP2Router {
         var router = HTTP2Router()

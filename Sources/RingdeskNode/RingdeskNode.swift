@@ -1,27 +1,89 @@
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
 import RingdeskHTTP2
+import RingdeskService
+import RingdeskStorage
 import ServiceLifecycle
 
-/// One Ringdesk node: today its HTTP/2 API; later issues add storage, membership and shards.
+/// One Ringdesk node: SQLite storage, the ticket service and its HTTP/2 API, run as a `Service`.
+/// `run()` serves until graceful shutdown: the server drains, the timer stops, storage closes.
 public final class RingdeskNode: Service {
-    public static let version = "0.1.0"
+    public static let version = "0.2.0"
 
     public let configuration: NodeConfiguration
-    public let server: HTTP2Server
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let clock: any NodeClock
 
-    public init(configuration: NodeConfiguration, group: any EventLoopGroup, logger: Logger) throws {
+    public init(configuration: NodeConfiguration, group: any EventLoopGroup, logger: Logger, clock: any NodeClock = SystemClock()) {
         self.configuration = configuration
-        let nodeID = configuration.nodeID ?? "\(configuration.host):\(configuration.port)"
-        self.server = try HTTP2Server(
-            host: configuration.host, port: configuration.port,
-            router: NodeRoutes.router(nodeID: nodeID, version: Self.version),
-            group: group, logger: logger
-        )
+        self.group = group
+        self.logger = logger
+        self.clock = clock
     }
 
     public func run() async throws {
-        try await server.run()
+        try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
+        let path = (configuration.dataDirectory as NSString).appendingPathComponent("ringdesk.sqlite")
+        let storage = try await SQLiteStorage.open(.defaults(path: path))
+        var serviceConfiguration = TicketServiceConfiguration.defaults
+        serviceConfiguration.policy = configuration.policy
+        let service = TicketService(storage: storage, configuration: serviceConfiguration, clock: clock, logger: logger)
+        try await service.load()
+
+        let metrics = NodeMetrics()
+        var router = NodeRoutes.router(nodeID: configuration.effectiveNodeID, version: Self.version)
+        NodeAPI(service: service, metrics: metrics).register(in: &router)
+        router.add("GET", "/metrics", .async { _ in
+            let text = await Self.renderMetrics(service: service, storage: storage, metrics: metrics)
+            return HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/plain; version=0.0.4")]), body: ByteBuffer(string: text))
+        })
+        let server = try HTTP2Server(
+            host: configuration.host, port: configuration.port, router: router,
+            configuration: configuration.http, group: group, logger: logger
+        )
+        let tickInterval = configuration.tickInterval
+        let logger = self.logger
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                // Offer expiry and SLA checks; stops when the server returns.
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .seconds(tickInterval))
+                    await service.tick()
+                }
+            }
+            tasks.addTask {
+                try await server.run()
+            }
+            try await tasks.next()
+            tasks.cancelAll()
+        }
+        try await storage.close()
+        logger.info("node stopped")
+    }
+
+    static func renderMetrics(service: TicketService, storage: SQLiteStorage, metrics: NodeMetrics) async -> String {
+        let summary = await service.queueSummary()
+        let stats = storage.statistics()
+        var out = metrics.renderRequests()
+        out += prometheus("ringdesk_tickets_open", type: "gauge", help: "Open tickets in memory by status.",
+                          (summary["by_status"] ?? [:]).sorted { $0.key < $1.key }.map { ("status=\"\($0.key)\"", Double($0.value)) })
+        out += prometheus("ringdesk_queue_depth", type: "gauge", help: "Queued tickets by urgency.",
+                          ["red", "yellow", "green"].map { ("urgency=\"\($0)\"", Double(summary["queued_by_urgency"]?[$0] ?? 0)) })
+        out += prometheus("ringdesk_storage_transactions_total", type: "counter", help: "SQLite write transactions committed.", [("", Double(stats.transactions))])
+        out += prometheus("ringdesk_storage_writes_total", type: "counter", help: "Writes submitted to the group-commit writer.", [("", Double(stats.writes))])
+        out += prometheus("ringdesk_storage_batch_size_average", type: "gauge", help: "Average writes per transaction.", [("", stats.averageBatchSize)])
+        var cumulative = 0
+        var buckets: [(String, Double)] = []
+        for (index, bound) in StorageStatistics.commitDurationBounds.enumerated() {
+            cumulative += stats.commitDurationBuckets[index]
+            buckets.append(("le=\"\(bound)\"", Double(cumulative)))
+        }
+        buckets.append(("le=\"+Inf\"", Double(stats.transactions)))
+        out += prometheus("ringdesk_storage_commit_seconds_bucket", type: "histogram", help: "COMMIT (fsync) duration.", buckets)
+        out += "ringdesk_storage_commit_seconds_sum \(stats.totalCommitSeconds)\nringdesk_storage_commit_seconds_count \(stats.transactions)\n"
+        return out
     }
 }

@@ -1,19 +1,24 @@
-import Foundation
 import ArgumentParser
+import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import RingdeskDomain
 import RingdeskNode
 import ServiceLifecycle
 
-/// The Ringdesk node. Flags override environment variables (RINGDESK_*), which override defaults.
+/// The Ringdesk node. Precedence: flags, then environment (RINGDESK_*), then the config file
+/// (`--config` or RINGDESK_CONFIG, JSON), then defaults. See docs/operations.md.
 @main
 struct RingdeskDaemon: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringdeskd",
-        abstract: "Run a Ringdesk node (HTTP/2 API on cleartext h2c by default).",
+        abstract: "Run a Ringdesk node (HTTP/2 API on cleartext h2c by default, data in ./data).",
         version: RingdeskNode.version
     )
+
+    @Option(help: "JSON configuration file (env RINGDESK_CONFIG).")
+    var config: String?
 
     @Option(help: "Address to listen on (env RINGDESK_HOST).")
     var host: String?
@@ -30,45 +35,131 @@ struct RingdeskDaemon: AsyncParsableCommand {
     @Option(name: .customLong("node-id"), help: "Node identifier (env RINGDESK_NODE_ID).")
     var nodeID: String?
 
+    @Option(name: .customLong("offer-timeout"), help: "Seconds an agent has to accept an offer (env RINGDESK_OFFER_TIMEOUT).")
+    var offerTimeout: Double?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env RINGDESK_LOG_LEVEL).")
     var logLevel: String?
 
-    @Flag(name: .customLong("print-config"), help: "Print the effective configuration and exit.")
+    @Flag(name: .customLong("print-config"), help: "Print the effective configuration as JSON and exit.")
     var printConfig = false
 
-    func effectiveConfiguration(environment: [String: String]) throws -> NodeConfiguration {
-        var config = NodeConfiguration.defaults
-        if let value = host ?? environment["RINGDESK_HOST"] { config.host = value }
-        if let value = try port ?? environment["RINGDESK_PORT"].map({ try Self.integer($0, key: "RINGDESK_PORT") }) { config.port = value }
-        if let value = dataDirectory ?? environment["RINGDESK_DATA_DIR"] { config.dataDirectory = value }
-        if let value = try threads ?? environment["RINGDESK_THREADS"].map({ try Self.integer($0, key: "RINGDESK_THREADS") }) { config.threads = value }
-        if let value = nodeID ?? environment["RINGDESK_NODE_ID"] { config.nodeID = value }
-        guard (0...65535).contains(config.port) else { throw ValidationError("port must be between 0 and 65535, got \(config.port)") }
-        guard (0...256).contains(config.threads) else { throw ValidationError("threads must be between 0 and 256, got \(config.threads)") }
-        return config
+    /// The keys a config file may hold.
+    struct FileConfiguration: Decodable {
+        var host: String?
+        var port: Int?
+        var dataDir: String?
+        var threads: Int?
+        var nodeID: String?
+        var logLevel: String?
+        var tickInterval: Double?
+        var maxRequestBodyBytes: Int?
+        var maxConcurrentStreams: Int?
+        var policy: DomainPolicy?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case host, port, threads, policy
+            case dataDir = "data_dir"
+            case nodeID = "node_id"
+            case logLevel = "log_level"
+            case tickInterval = "tick_interval"
+            case maxRequestBodyBytes = "max_request_body_bytes"
+            case maxConcurrentStreams = "max_concurrent_streams"
+        }
     }
 
-    static func integer(_ text: String, key: String) throws -> Int {
-        guard let value = Int(text) else { throw ValidationError("\(key) must be an integer, got '\(text)'") }
+    static func loadFile(_ path: String) throws -> FileConfiguration {
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ValidationError("cannot read config file \(path): \(error.localizedDescription)")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ValidationError("config file \(path) is not a JSON object")
+        }
+        let known = Set(FileConfiguration.CodingKeys.allCases.map(\.rawValue))
+        if let unknown = object.keys.sorted().first(where: { !known.contains($0) }) {
+            throw ValidationError("config file \(path): unknown key '\(unknown)'; known keys: \(known.sorted().joined(separator: ", "))")
+        }
+        do {
+            return try JSONDecoder().decode(FileConfiguration.self, from: data)
+        } catch let error as DecodingError {
+            throw ValidationError("config file \(path): \(describe(error))")
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        switch error {
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
+            let key = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? $0.stringValue }.joined(separator: ".")
+            return "key '\(key)': \(context.debugDescription)"
+        case .keyNotFound(let key, let context):
+            let parent = context.codingPath.map(\.stringValue).joined(separator: ".")
+            return "key '\(parent.isEmpty ? "" : parent + ".")\(key.stringValue)' is required"
+        @unknown default:
+            return "\(error)"
+        }
+    }
+
+    func effectiveConfiguration(environment: [String: String]) throws -> (NodeConfiguration, Logger.Level) {
+        var config = NodeConfiguration.defaults
+        var levelText = "info"
+        if let path = self.config ?? environment["RINGDESK_CONFIG"] {
+            let file = try Self.loadFile(path)
+            if let value = file.host { config.host = value }
+            if let value = file.port { config.port = value }
+            if let value = file.dataDir { config.dataDirectory = value }
+            if let value = file.threads { config.threads = value }
+            if let value = file.nodeID { config.nodeID = value }
+            if let value = file.logLevel { levelText = value }
+            if let value = file.tickInterval { config.tickInterval = value }
+            if let value = file.maxRequestBodyBytes { config.http.maxRequestBodySize = value }
+            if let value = file.maxConcurrentStreams { config.http.maxConcurrentStreams = UInt32(clamping: value) }
+            if let value = file.policy { config.policy = value }
+        }
+        if let value = host ?? environment["RINGDESK_HOST"] { config.host = value }
+        if let value = try port ?? environment["RINGDESK_PORT"].map({ try Self.number($0, key: "RINGDESK_PORT") }) { config.port = value }
+        if let value = dataDirectory ?? environment["RINGDESK_DATA_DIR"] { config.dataDirectory = value }
+        if let value = try threads ?? environment["RINGDESK_THREADS"].map({ try Self.number($0, key: "RINGDESK_THREADS") }) { config.threads = value }
+        if let value = nodeID ?? environment["RINGDESK_NODE_ID"] { config.nodeID = value }
+        if let value = try offerTimeout ?? environment["RINGDESK_OFFER_TIMEOUT"].map({ try Self.number($0, key: "RINGDESK_OFFER_TIMEOUT") }) {
+            config.policy.offerTimeout = value
+        }
+        if let value = logLevel ?? environment["RINGDESK_LOG_LEVEL"] { levelText = value }
+        guard (0...65535).contains(config.port) else { throw ValidationError("port must be between 0 and 65535, got \(config.port)") }
+        guard (0...256).contains(config.threads) else { throw ValidationError("threads must be between 0 and 256, got \(config.threads)") }
+        guard config.policy.offerTimeout > 0, config.policy.offerTimeout <= 3600 else {
+            throw ValidationError("offer timeout must be between 0 and 3600 seconds, got \(config.policy.offerTimeout)")
+        }
+        guard config.tickInterval >= 0.01, config.tickInterval <= 60 else {
+            throw ValidationError("tick_interval must be between 0.01 and 60 seconds, got \(config.tickInterval)")
+        }
+        guard config.http.maxRequestBodySize >= 1024 else { throw ValidationError("max_request_body_bytes must be at least 1024") }
+        guard let level = Logger.Level(rawValue: levelText) else {
+            throw ValidationError("log level must be one of trace, debug, info, notice, warning, error; got '\(levelText)'")
+        }
+        return (config, level)
+    }
+
+    static func number<T: LosslessStringConvertible>(_ text: String, key: String) throws -> T {
+        guard let value = T(text) else { throw ValidationError("\(key) must be a number, got '\(text)'") }
         return value
     }
 
     func run() async throws {
         let environment = ProcessInfo.processInfo.environment
-        let config = try effectiveConfiguration(environment: environment)
-        let levelText = logLevel ?? environment["RINGDESK_LOG_LEVEL"] ?? "info"
-        guard let level = Logger.Level(rawValue: levelText) else {
-            throw ValidationError("log level must be one of trace, debug, info, notice, warning, error; got '\(levelText)'")
-        }
+        let (config, level) = try effectiveConfiguration(environment: environment)
         if printConfig {
-            print("""
-            host = "\(config.host)"
-            port = \(config.port)
-            data_dir = "\(config.dataDirectory)"
-            threads = \(config.threads)
-            node_id = "\(config.nodeID ?? "\(config.host):\(config.port)")"
-            log_level = "\(level)"
-            """)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+            let policy = try JSONSerialization.jsonObject(with: encoder.encode(config.policy))
+            let effective: [String: Any] = [
+                "host": config.host, "port": config.port, "data_dir": config.dataDirectory, "threads": config.threads,
+                "node_id": config.effectiveNodeID, "log_level": level.rawValue, "tick_interval": config.tickInterval,
+                "max_request_body_bytes": config.http.maxRequestBodySize,
+                "max_concurrent_streams": Int(config.http.maxConcurrentStreams), "policy": policy,
+            ]
+            let data = try JSONSerialization.data(withJSONObject: effective, options: [.prettyPrinted, .sortedKeys])
+            print(String(decoding: data, as: UTF8.self))
             return
         }
         LoggingSystem.bootstrap { label in
@@ -79,7 +170,7 @@ struct RingdeskDaemon: AsyncParsableCommand {
         let logger = Logger(label: "ringdeskd")
         let threadCount = config.threads == 0 ? NIOCore.System.coreCount : config.threads
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
-        let node = try RingdeskNode(configuration: config, group: group, logger: logger)
+        let node = RingdeskNode(configuration: config, group: group, logger: logger)
         let services = ServiceGroup(configuration: .init(
             services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))

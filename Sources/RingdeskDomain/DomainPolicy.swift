@@ -1,0 +1,50 @@
+import Foundation
+
+/// Everything the lifecycle needs to decide: triage rules, SLA policy, escalation, offer and
+/// delivery limits. A documented `Sendable` configuration with `defaults`.
+public struct DomainPolicy: Sendable, Codable, Hashable {
+    public var triage: TriageRules
+    public var sla: SLAPolicy
+    public var escalation: UrgencyEscalation
+    /// Seconds an agent has to accept an offer (used by assigners to set `expiresAt`).
+    public var offerTimeout: TimeInterval
+    /// Offers a ticket may receive before it goes to `reviewQueue` instead of being re-offered.
+    public var maxDeliveryAttempts: Int
+    /// A resolved or closed ticket may be reopened for this long after it was resolved/closed.
+    public var reopenWindow: TimeInterval
+    /// The supervisors' review queue for tickets that used up their delivery attempts.
+    public var reviewQueue: String
+    /// Most recent agents remembered as excluded from re-offers of one ticket.
+    public var maxExcludedAgents: Int
+
+    public init(
+        triage: TriageRules = .defaults,
+        sla: SLAPolicy = .defaults,
+        escalation: UrgencyEscalation = .defaults,
+        offerTimeout: TimeInterval = 30,
+        maxDeliveryAttempts: Int = 5,
+        reopenWindow: TimeInterval = 7 * 86_400,
+        reviewQueue: String = "supervisor_review",
+        maxExcludedAgents: Int = 16
+    ) {
+        self.triage = triage
+        self.sla = sla
+        self.escalation = escalation
+        self.offerTimeout = offerTimeout
+        self.maxDeliveryAttempts = maxDeliveryAttempts
+        self.reopenWindow = reopenWindow
+        self.reviewQueue = reviewQueue
+        self.maxExcludedAgents = maxExcludedAgents
+    }
+
+    public static let defaults = DomainPolicy()
+
+    enum CodingKeys: String, CodingKey {
+        case triage, sla, escalation
+        case offerTimeout = "offer_timeout"
+        case maxDeliveryAttempts = "max_delivery_attempts"
+        case reopenWindow = "reopen_window"
+        case reviewQueue = "review_queue"
+        case maxExcludedAgents = "max_excluded_agents"
+    }
+}

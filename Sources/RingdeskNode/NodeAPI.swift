@@ -1,0 +1,355 @@
+import Foundation
+import NIOCore
+import RingdeskDomain
+import RingdeskHTTP2
+import RingdeskService
+import RingdeskStorage
+
+/// The `/v1` ticket, agent and KPI routes. Handlers decode and validate the request, call the
+/// ticket service, and encode the answer; every error becomes `{code, message}` in `APIErrors`.
+struct NodeAPI: Sendable {
+    let service: TicketService
+    let metrics: NodeMetrics
+    /// Longest long-poll an agent may ask for, in seconds.
+    static let maxWait = 60
+
+    func register(in router: inout HTTP2Router) {
+        route(&router, "POST", "/v1/tickets", createTicket)
+        route(&router, "GET", "/v1/tickets", listTickets)
+        route(&router, "GET", "/v1/tickets/{id}", getTicket)
+        route(&router, "GET", "/v1/tickets/{id}/progress", progress)
+        route(&router, "POST", "/v1/tickets/{id}/events", postEvent)
+        route(&router, "POST", "/v1/tickets/{id}/feedback", postFeedback)
+        route(&router, "GET", "/v1/agents", listAgents)
+        route(&router, "PUT", "/v1/agents/{id}", putAgent)
+        route(&router, "GET", "/v1/agents/{id}", getAgent)
+        route(&router, "PUT", "/v1/agents/{id}/presence", putPresence)
+        route(&router, "GET", "/v1/agents/{id}/offers", pollOffers)
+        route(&router, "GET", "/v1/agents/{id}/assignments", agentAssignments)
+        route(&router, "POST", "/v1/agents/{id}/offers/{ticket_id}/accept", acceptOffer)
+        route(&router, "POST", "/v1/agents/{id}/offers/{ticket_id}/reject", rejectOffer)
+        route(&router, "GET", "/v1/kpis", kpis)
+        router.add("GET", "/v1/agents/{id}/offers/stream", .streaming { request, writer in
+            let start = ContinuousClock.now
+            do {
+                try await streamOffers(request, writer)
+            } catch {
+                metrics.record(route: request.routeTemplate, method: request.method, status: 499, since: start)
+                throw error
+            }
+        })
+    }
+
+    private func route(_ router: inout HTTP2Router, _ method: String, _ template: String, _ body: @escaping @Sendable (HTTP2Request) async throws -> HTTP2Response) {
+        let metrics = self.metrics
+        router.add(method, template, .async { request in
+            let start = ContinuousClock.now
+            let response: HTTP2Response
+            do {
+                response = try await body(request)
+            } catch {
+                response = APIErrors.response(for: error)
+            }
+            metrics.record(route: template, method: method, status: response.status, since: start)
+            return response
+        })
+    }
+
+    // MARK: Tickets
+
+    @Sendable func createTicket(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let draft = try APIJSON.decode(TicketDraft.self, from: request, schema: .ticketDraft)
+        let key = request.headers["idempotency-key"]
+        if let key, key.isEmpty || key.utf8.count > 128 {
+            throw APIError(status: 400, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 128 characters")
+        }
+        let source = request.headers["x-ringdesk-intake"] ?? "api"
+        let result = try await service.create(draft, idempotencyKey: key, by: .intake(String(source.prefix(64))))
+        return try APIJSON.response(result.ticket, status: result.created ? 201 : 200, headers: [("location", "/v1/tickets/\(result.ticket.id)")])
+    }
+
+    @Sendable func getTicket(_ request: HTTP2Request) async throws -> HTTP2Response {
+        try APIJSON.response(try await service.ticket(try parameter(request, "id")))
+    }
+
+    @Sendable func progress(_ request: HTTP2Request) async throws -> HTTP2Response {
+        try APIJSON.response(CustomerProgressView(ticket: try await service.ticket(try parameter(request, "id"))))
+    }
+
+    struct TicketList: Encodable {
+        var tickets: [Ticket]
+        var nextCursor: String?
+        enum CodingKeys: String, CodingKey {
+            case tickets
+            case nextCursor = "next_cursor"
+        }
+    }
+
+    @Sendable func listTickets(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let items = request.queryItems
+        let known: Set<String> = ["status", "urgency", "region", "category", "channel", "agent_id", "customer_id", "created_from", "created_before", "order", "limit", "cursor"]
+        if let unknown = items.keys.sorted().first(where: { !known.contains($0) }) {
+            throw APIError(status: 400, code: "unknown_parameter", message: "unknown query parameter '\(unknown)'; allowed: \(known.sorted().joined(separator: ", "))")
+        }
+        var filter = TicketFilter()
+        if let statuses = items["status"] {
+            filter.statuses = try statuses.split(separator: ",").map { try enumValue(TicketStatus.self, String($0), field: "status").rawValue }
+        }
+        filter.urgency = try items["urgency"].map { try enumValue(Urgency.self, $0, field: "urgency").rawValue }
+        filter.category = try items["category"].map { try enumValue(TicketCategory.self, $0, field: "category").rawValue }
+        filter.channel = try items["channel"].map { try enumValue(Channel.self, $0, field: "channel").rawValue }
+        filter.region = items["region"]
+        filter.agentID = items["agent_id"]
+        filter.customerID = items["customer_id"]
+        filter.createdFrom = try items["created_from"].map { try date($0, field: "created_from").timeIntervalSince1970 }
+        filter.createdBefore = try items["created_before"].map { try date($0, field: "created_before").timeIntervalSince1970 }
+        switch items["order"] {
+        case nil, "oldest": filter.order = .oldestFirst
+        case "newest": filter.order = .newestFirst
+        case let other?: throw APIError(status: 400, code: "invalid_parameter", message: "order must be 'oldest' or 'newest', got '\(other)'")
+        }
+        if let text = items["limit"] {
+            guard let limit = Int(text), TicketFilter.limits.contains(limit) else {
+                throw APIError(status: 400, code: "invalid_parameter", message: "limit must be an integer from \(TicketFilter.limits.lowerBound) to \(TicketFilter.limits.upperBound)")
+            }
+            filter.limit = limit
+        }
+        filter.cursor = items["cursor"]
+        let page = try await service.list(filter)
+        return try APIJSON.response(TicketList(tickets: page.tickets, nextCursor: page.nextCursor))
+    }
+
+    /// A lifecycle event posted by an agent, supervisor, customer channel or integration.
+    struct EventRequest: Decodable {
+        var type: String
+        var actor: TicketActor?
+        var text: String?
+        var `internal`: Bool?
+        var question: String?
+        var queue: String?
+        var requiredSkills: [SkillRequirement]?
+        var reason: String?
+        var note: String?
+        var urgency: Urgency?
+
+        enum CodingKeys: String, CodingKey {
+            case type, actor, text, `internal`, question, queue, reason, note, urgency
+            case requiredSkills = "required_skills"
+        }
+    }
+
+    static let eventTypes = ["comment", "start_work", "request_customer_info", "customer_reply", "transfer", "escalate", "resolve", "close", "reopen", "cancel", "override_urgency"]
+
+    static func command(for event: EventRequest) throws -> TicketCommand {
+        func required(_ value: String?, _ field: String) throws -> String {
+            guard let value, !value.isEmpty else {
+                throw APIError(status: 400, code: "invalid_field", message: "\(field) is required for a '\(event.type)' event")
+            }
+            return value
+        }
+        switch event.type {
+        case "comment": return .comment(text: try required(event.text, "text"), internal: event.internal ?? false)
+        case "start_work": return .startWork
+        case "request_customer_info": return .requestCustomerInfo(question: try required(event.question ?? event.text, "question"))
+        case "customer_reply": return .customerReply(text: try required(event.text, "text"))
+        case "transfer": return .transfer(queue: try required(event.queue, "queue"), requiredSkills: event.requiredSkills)
+        case "escalate": return .escalate(reason: try required(event.reason, "reason"))
+        case "resolve": return .resolve(note: event.note ?? event.text ?? "")
+        case "close": return .close
+        case "reopen": return .reopen(reason: try required(event.reason, "reason"))
+        case "cancel": return .cancel(reason: try required(event.reason, "reason"))
+        case "override_urgency": return .overrideUrgency(event.urgency)
+        default:
+            throw APIError(status: 400, code: "invalid_field", message: "type must be one of \(eventTypes.joined(separator: ", ")); got '\(event.type)'")
+        }
+    }
+
+    @Sendable func postEvent(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let id = try parameter(request, "id")
+        let event = try APIJSON.decode(EventRequest.self, from: request, schema: .event)
+        let command = try Self.command(for: event)
+        let actor = try validated(event.actor ?? .supervisor("api"))
+        return try APIJSON.response(try await service.apply(command, to: id, by: actor))
+    }
+
+    struct FeedbackRequest: Decodable {
+        var rating: Int
+        var comment: String?
+    }
+
+    @Sendable func postFeedback(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let id = try parameter(request, "id")
+        let feedback = try APIJSON.decode(FeedbackRequest.self, from: request, schema: .feedback)
+        let ticket = try await service.apply(.feedback(rating: feedback.rating, comment: feedback.comment ?? ""), to: id, by: .customer("customer"))
+        return try APIJSON.response(ticket)
+    }
+
+    // MARK: Agents
+
+    @Sendable func listAgents(_ request: HTTP2Request) async throws -> HTTP2Response {
+        struct AgentList: Encodable { var agents: [Agent] }
+        return try APIJSON.response(AgentList(agents: await service.allAgents()))
+    }
+
+    @Sendable func getAgent(_ request: HTTP2Request) async throws -> HTTP2Response {
+        try APIJSON.response(try await service.agent(try parameter(request, "id")))
+    }
+
+    @Sendable func putAgent(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let id = try parameter(request, "id")
+        // The path names the agent; a body `id`, when given, must agree.
+        var body = request
+        if let object = try? JSONSerialization.jsonObject(with: Data(request.body.readableBytesView)) as? [String: Any] {
+            if let bodyID = object["id"] as? String, bodyID != id {
+                throw APIError(status: 400, code: "invalid_field", message: "id in the body ('\(bodyID)') differs from the path ('\(id)')")
+            }
+            var withID = object
+            withID["id"] = id
+            body.body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: withID))
+        }
+        let profile = try APIJSON.decode(AgentProfile.self, from: body, schema: .agentProfile)
+        let result = try await service.upsertAgent(profile)
+        return try APIJSON.response(result.agent, status: result.created ? 201 : 200)
+    }
+
+    struct PresenceRequest: Decodable {
+        var presence: Presence
+    }
+
+    @Sendable func putPresence(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let id = try parameter(request, "id")
+        let body = try APIJSON.decode(PresenceRequest.self, from: request, schema: .presence)
+        return try APIJSON.response(try await service.setPresence(body.presence, agentID: id))
+    }
+
+    struct OfferList: Encodable {
+        var agentID: String
+        var offers: [Ticket]
+        enum CodingKeys: String, CodingKey {
+            case agentID = "agent_id"
+            case offers
+        }
+    }
+
+    /// Long-poll: answers at once when offers are waiting, else when one arrives or `wait` passes.
+    @Sendable func pollOffers(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let id = try parameter(request, "id")
+        let waitText = request.queryItems["wait"] ?? "0"
+        guard let wait = Int(waitText), (0...Self.maxWait).contains(wait) else {
+            throw APIError(status: 400, code: "invalid_parameter", message: "wait must be an integer number of seconds from 0 to \(Self.maxWait)")
+        }
+        var offers = try await service.offers(for: id)
+        if offers.isEmpty && wait > 0 {
+            let stream = try await service.subscribe(agentID: id)
+            _ = await withTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    for await _ in stream { return true }
+                    return false
+                }
+                group.addTask {
+                    try? await Task.sleep(for: .seconds(wait))
+                    return false
+                }
+                let first = await group.next() ?? false
+                group.cancelAll()
+                return first
+            }
+            offers = try await service.offers(for: id)
+        }
+        return try APIJSON.response(OfferList(agentID: id, offers: offers))
+    }
+
+    /// The assignment stream: one NDJSON line per offer (`{"type":"offer","ticket":{…}}`), current
+    /// offers first, and `{"type":"heartbeat"}` every 15 s so idle connections stay observable.
+    func streamOffers(_ request: HTTP2Request, _ writer: HTTP2ResponseWriter) async throws {
+        let id = try parameter(request, "id")
+        let stream: AsyncStream<Ticket>
+        do {
+            stream = try await service.subscribe(agentID: id)
+        } catch {
+            let response = APIErrors.response(for: error)
+            try await writer.writeHead(status: response.status, headers: response.headers)
+            try await writer.write(response.body)
+            return
+        }
+        try await writer.writeHead(status: 200, headers: HTTP2Headers([("content-type", "application/x-ndjson")]))
+        let encoder = APIJSON.encoder()
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while true {
+                    try await Task.sleep(for: .seconds(15))
+                    try await writer.write("{\"type\":\"heartbeat\"}\n")
+                }
+            }
+            group.addTask {
+                for await ticket in stream {
+                    var line = ByteBuffer(string: "{\"type\":\"offer\",\"ticket\":")
+                    line.writeBytes(try encoder.encode(ticket))
+                    line.writeString("}\n")
+                    try await writer.write(line)
+                }
+            }
+            try await group.next()
+            group.cancelAll()
+        }
+    }
+
+    @Sendable func agentAssignments(_ request: HTTP2Request) async throws -> HTTP2Response {
+        struct Held: Encodable {
+            var agentID: String
+            var tickets: [Ticket]
+            enum CodingKeys: String, CodingKey {
+                case agentID = "agent_id"
+                case tickets
+            }
+        }
+        let id = try parameter(request, "id")
+        return try APIJSON.response(Held(agentID: id, tickets: try await service.assignments(for: id)))
+    }
+
+    @Sendable func acceptOffer(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let agentID = try parameter(request, "id")
+        _ = try await service.agent(agentID)
+        let ticket = try await service.apply(.acceptOffer(agentID: agentID), to: try parameter(request, "ticket_id"), by: .agent(agentID))
+        return try APIJSON.response(ticket)
+    }
+
+    @Sendable func rejectOffer(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let agentID = try parameter(request, "id")
+        _ = try await service.agent(agentID)
+        let ticket = try await service.apply(.rejectOffer(agentID: agentID), to: try parameter(request, "ticket_id"), by: .agent(agentID))
+        return try APIJSON.response(ticket)
+    }
+
+    @Sendable func kpis(_ request: HTTP2Request) async throws -> HTTP2Response {
+        try APIJSON.response(await service.kpis())
+    }
+
+    // MARK: Helpers
+
+    private func parameter(_ request: HTTP2Request, _ name: String) throws -> String {
+        guard let value = request.pathParameters[name], !value.isEmpty, value.utf8.count <= 128 else {
+            throw APIError(status: 400, code: "invalid_parameter", message: "\(name) must be 1 to 128 characters")
+        }
+        return value
+    }
+
+    private func enumValue<T: RawRepresentable & CaseIterable>(_ type: T.Type, _ text: String, field: String) throws -> T where T.RawValue == String {
+        guard let value = T(rawValue: text) else {
+            throw APIError(status: 400, code: "invalid_parameter", message: "\(field) must be one of \(T.allCases.map(\.rawValue).joined(separator: ", ")); got '\(text)'")
+        }
+        return value
+    }
+
+    private func date(_ text: String, field: String) throws -> Date {
+        if let date = try? Date(text, strategy: .iso8601) { return date }
+        throw APIError(status: 400, code: "invalid_parameter", message: "\(field) must be an ISO 8601 date-time such as 2026-11-24T09:30:00Z")
+    }
+
+    private func validated(_ actor: TicketActor) throws -> TicketActor {
+        guard !actor.id.isEmpty, actor.id.utf8.count <= 128 else {
+            throw APIError(status: 400, code: "invalid_field", message: "actor.id must be 1 to 128 characters")
+        }
+        return actor
+    }
+}

@@ -1,0 +1,434 @@
+import Foundation
+import Logging
+import RingdeskDomain
+import RingdeskStorage
+
+/// What the ticket service needs besides its storage and clock.
+public struct TicketServiceConfiguration: Sendable {
+    /// Triage, SLA, escalation, offer timeout and delivery limits.
+    public var policy: DomainPolicy = .defaults
+    /// Resolved, closed and cancelled tickets stay in memory this long for live KPIs; older ones
+    /// are read from SQLite on demand.
+    public var terminalRetention: TimeInterval = 7 * 86_400
+    /// How often `tick` re-checks SLA clocks of open tickets (offers expire on every tick).
+    public var slaCheckInterval: TimeInterval = 5
+
+    public init() {}
+
+    public static var defaults: TicketServiceConfiguration { TicketServiceConfiguration() }
+}
+
+/// The single-node ticket service: authoritative in-memory state rebuilt from SQLite at start.
+///
+/// Every change is computed by the pure domain core, written durably (group commit) and only then
+/// installed in memory and answered. Commands on one ticket are serialised; commands on different
+/// tickets overlap while their writes share transactions.
+public actor TicketService {
+    public nonisolated let storage: SQLiteStorage
+    public nonisolated let clock: any NodeClock
+    private var configuration: TicketServiceConfiguration
+    private let logger: Logger
+
+    private var tickets: [String: Ticket] = [:]
+    private var idempotency: [String: String] = [:]
+    private var agents: [String: Agent] = [:]
+    private var idGenerator = TicketIDGenerator()
+    /// Creates whose idempotency key is being written: later requests with the key wait for it.
+    private var pendingKeys: [String: [CheckedContinuation<Ticket, any Error>]] = [:]
+    /// Per-entity serialisation ("t:<id>" for tickets, "a:<id>" for agents).
+    private var locks: [String: [CheckedContinuation<Void, Never>]] = [:]
+    private var subscribers: [String: [UUID: AsyncStream<Ticket>.Continuation]] = [:]
+    private var assignmentRunning = false
+    private var assignmentRequested = false
+    private var lastSLACheck: Date = .distantPast
+
+    public init(storage: SQLiteStorage, configuration: TicketServiceConfiguration = .defaults, clock: any NodeClock, logger: Logger) {
+        self.storage = storage
+        self.configuration = configuration
+        self.clock = clock
+        self.logger = logger
+    }
+
+    /// Loads every stored agent and the tickets worth keeping in memory. Call once before serving.
+    public func load() async throws {
+        let now = clock.now()
+        for row in try await storage.allAgents() {
+            agents[row.id] = try Self.decode(Agent.self, row.doc)
+        }
+        for row in try await storage.allTickets() {
+            if let key = row.idempotencyKey { idempotency[key] = row.id }
+            let ticket = try Self.decode(Ticket.self, row.doc)
+            if ticket.status.isOpen || now.timeIntervalSince(ticket.updatedAt) < configuration.terminalRetention {
+                tickets[row.id] = ticket
+            }
+        }
+        logger.info("ticket service loaded", metadata: ["tickets": "\(tickets.count)", "agents": "\(agents.count)"])
+        requestAssignment()
+    }
+
+    public var policy: DomainPolicy { configuration.policy }
+
+    /// Replaces the policy (configuration reload); applies to commands from now on.
+    public func setPolicy(_ policy: DomainPolicy) {
+        configuration.policy = policy
+    }
+
+    // MARK: Intake
+
+    /// The outcome of a create: the ticket and whether this call created it (false: the idempotency
+    /// key named an existing ticket, which is returned unchanged).
+    public struct Created: Sendable {
+        public var ticket: Ticket
+        public var created: Bool
+    }
+
+    private enum Reservation {
+        case existing(Ticket)
+        case new(Ticket)
+    }
+
+    /// Validates, triages and durably stores a new ticket; answers only once it is on disk.
+    public nonisolated func create(_ draft: TicketDraft, idempotencyKey: String?, by actor: TicketActor) async throws -> Created {
+        switch try await reserve(draft, idempotencyKey: idempotencyKey, by: actor) {
+        case .existing(let ticket):
+            return Created(ticket: ticket, created: false)
+        case .new(let ticket):
+            let result: StorageWriteResult
+            do {
+                result = try await storage.write(.createTicket(try Self.row(ticket), events: try Self.eventRows(ticket, after: 0)))
+            } catch {
+                await abandon(idempotencyKey, error: error)
+                throw ServiceError.unavailable("the ticket could not be stored: \(error)")
+            }
+            switch result {
+            case .applied:
+                await install(created: ticket)
+                return Created(ticket: ticket, created: true)
+            case .duplicate(let existingID):
+                let existing = try await self.ticket(existingID)
+                await settle(idempotencyKey, with: existing)
+                return Created(ticket: existing, created: false)
+            case .versionConflict, .notFound:
+                await abandon(idempotencyKey, error: ServiceError.conflict("unexpected storage result"))
+                throw ServiceError.conflict("unexpected storage result \(result)")
+            }
+        }
+    }
+
+    private func reserve(_ draft: TicketDraft, idempotencyKey: String?, by actor: TicketActor) async throws -> Reservation {
+        if let key = idempotencyKey {
+            if let id = idempotency[key] { return .existing(try await ticket(id)) }
+            if pendingKeys[key] != nil {
+                let ticket = try await withCheckedThrowingContinuation { pendingKeys[key]!.append($0) }
+                return .existing(ticket)
+            }
+        }
+        let now = clock.now()
+        let ticket = try Ticket.create(id: idGenerator.next(now: now), draft: draft, idempotencyKey: idempotencyKey,
+                                       by: actor, at: now, policy: configuration.policy)
+        if let key = idempotencyKey { pendingKeys[key] = [] }
+        return .new(ticket)
+    }
+
+    private func install(created ticket: Ticket) {
+        tickets[ticket.id] = ticket
+        settle(ticket.idempotencyKey, with: ticket)
+        requestAssignment()
+    }
+
+    private func settle(_ key: String?, with ticket: Ticket) {
+        guard let key else { return }
+        idempotency[key] = ticket.id
+        for waiter in pendingKeys.removeValue(forKey: key) ?? [] { waiter.resume(returning: ticket) }
+    }
+
+    private func abandon(_ key: String?, error: any Error) {
+        guard let key else { return }
+        for waiter in pendingKeys.removeValue(forKey: key) ?? [] { waiter.resume(throwing: error) }
+    }
+
+    // MARK: Reading
+
+    /// The ticket with its history, from memory or (for old terminal tickets) from SQLite.
+    public func ticket(_ id: String) async throws -> Ticket {
+        if let ticket = tickets[id] { return ticket }
+        guard let row = try await storage.ticket(id: id) else { throw ServiceError.ticketNotFound(id) }
+        return try Self.decode(Ticket.self, row.doc)
+    }
+
+    /// One page of tickets from SQLite (filters and keyset paging are the storage's).
+    public nonisolated func list(_ filter: TicketFilter) async throws -> (tickets: [Ticket], nextCursor: String?) {
+        let page = try await storage.listTickets(filter)
+        return (try page.tickets.map { try Self.decode(Ticket.self, $0.doc) }, page.nextCursor)
+    }
+
+    public func kpis() -> KPIReport {
+        KPIReport(tickets: Array(tickets.values), agents: Array(agents.values), now: clock.now())
+    }
+
+    /// Counts for metrics and readiness: open tickets by status and urgency.
+    public func queueSummary() -> [String: [String: Int]] {
+        var byStatus: [String: Int] = [:]
+        var queuedByUrgency: [String: Int] = [:]
+        for ticket in tickets.values where ticket.status.isOpen {
+            byStatus[ticket.status.rawValue, default: 0] += 1
+            if ticket.status == .queued { queuedByUrgency[ticket.urgency.rawValue, default: 0] += 1 }
+        }
+        return ["by_status": byStatus, "queued_by_urgency": queuedByUrgency]
+    }
+
+    // MARK: Commands
+
+    /// Applies one lifecycle command durably. A low rating also opens the linked call-back ticket
+    /// in the same transaction.
+    @discardableResult
+    public func apply(_ command: TicketCommand, to id: String, by actor: TicketActor) async throws -> Ticket {
+        await lock("t:" + id)
+        defer { unlock("t:" + id) }
+        let before = try await ticket(id)
+        var ticket = before
+        let now = clock.now()
+        var effects = try ticket.apply(command, by: actor, at: now, policy: configuration.policy)
+        guard ticket != before else { return ticket }
+        var followUps: [Ticket] = []
+        for case .openFollowUp(let draft) in effects {
+            let followUp = try Ticket.createFollowUp(id: idGenerator.next(now: now), draft: draft, followUpOf: ticket.id,
+                                                     at: now, policy: configuration.policy)
+            effects += try ticket.apply(.linkFollowUp(ticketID: followUp.id), by: .system, at: now, policy: configuration.policy)
+            followUps.append(followUp)
+        }
+        var operations: [StorageWrite] = [
+            .updateTicket(try Self.row(ticket), expectedVersion: before.history.count, newEvents: try Self.eventRows(ticket, after: before.history.count)),
+        ]
+        for followUp in followUps {
+            operations.append(.createTicket(try Self.row(followUp), events: try Self.eventRows(followUp, after: 0)))
+        }
+        let result = try await storage.write(operations)
+        guard result == .applied else {
+            throw ServiceError.conflict("ticket \(id) changed underneath this command (\(result))")
+        }
+        tickets[id] = ticket
+        for followUp in followUps { install(created: followUp) }
+        await perform(effects, on: ticket, at: now)
+        return ticket
+    }
+
+    private func perform(_ effects: [TicketEffect], on ticket: Ticket, at now: Date) async {
+        for effect in effects {
+            switch effect {
+            case .requeue:
+                requestAssignment()
+            case .releaseAgent(let agentID):
+                if var agent = agents[agentID] {
+                    agent.assignmentEnded(at: now)
+                    agents[agentID] = agent
+                }
+                requestAssignment()
+            case .deliveryLimitReached:
+                logger.notice("ticket moved to review after its delivery attempts", metadata: ["ticket": "\(ticket.id)"])
+            case .slaBreached(let kind):
+                logger.info("SLA breached", metadata: ["ticket": "\(ticket.id)", "sla": "\(kind.rawValue)"])
+            case .scheduleOfferExpiry, .startLease, .openFollowUp, .urgencyChanged:
+                break  // expiry is found by `tick`; leases arrive with the routing engine
+            }
+        }
+        if ticket.status == .offered, let offer = ticket.offer { notify(offer.agentID, ticket) }
+    }
+
+    // MARK: Agents
+
+    public func agent(_ id: String) throws -> Agent {
+        guard let agent = agents[id] else { throw ServiceError.agentNotFound(id) }
+        return agent
+    }
+
+    public func allAgents() -> [Agent] {
+        agents.values.sorted { $0.id < $1.id }
+    }
+
+    /// Creates or updates an agent's profile (presence is kept; new agents start offline).
+    public func upsertAgent(_ profile: AgentProfile) async throws -> (agent: Agent, created: Bool) {
+        let profile = try profile.validated()
+        await lock("a:" + profile.id)
+        defer { unlock("a:" + profile.id) }
+        let created = agents[profile.id] == nil
+        var agent: Agent
+        if let existing = agents[profile.id] {
+            agent = existing
+            try agent.update(profile: profile)
+        } else {
+            agent = try Agent(profile: profile, presence: .offline, at: clock.now())
+        }
+        try await store(agent)
+        requestAssignment()
+        return (agent, created)
+    }
+
+    public func setPresence(_ presence: Presence, agentID: String) async throws -> Agent {
+        await lock("a:" + agentID)
+        defer { unlock("a:" + agentID) }
+        guard var agent = agents[agentID] else { throw ServiceError.agentNotFound(agentID) }
+        guard agent.presence != presence else { return agent }
+        agent.setPresence(presence, at: clock.now())
+        try await store(agent)
+        requestAssignment()
+        return agent
+    }
+
+    private func store(_ agent: Agent) async throws {
+        _ = try await storage.write(.upsertAgent(AgentRow(id: agent.id, updatedAt: clock.now().timeIntervalSince1970, doc: try Self.encode(agent))))
+        agents[agent.id] = agent
+    }
+
+    /// Tickets currently offered to the agent, oldest offer first.
+    public func offers(for agentID: String) throws -> [Ticket] {
+        guard agents[agentID] != nil else { throw ServiceError.agentNotFound(agentID) }
+        return tickets.values
+            .filter { $0.status == .offered && $0.offer?.agentID == agentID }
+            .sorted { ($0.offer!.offeredAt, $0.id) < ($1.offer!.offeredAt, $1.id) }
+    }
+
+    /// Tickets the agent holds (assigned, in progress or waiting on the customer).
+    public func assignments(for agentID: String) throws -> [Ticket] {
+        guard agents[agentID] != nil else { throw ServiceError.agentNotFound(agentID) }
+        return tickets.values
+            .filter { $0.status.isOpen && $0.assignedAgentID == agentID }
+            .sorted { ($0.updatedAt, $0.id) < ($1.updatedAt, $1.id) }
+    }
+
+    /// A stream of offers made to the agent from now on (current offers first). Ends when the
+    /// consumer stops iterating.
+    public func subscribe(agentID: String) throws -> AsyncStream<Ticket> {
+        let current = try offers(for: agentID)
+        let id = UUID()
+        let (stream, continuation) = AsyncStream<Ticket>.makeStream(bufferingPolicy: .bufferingNewest(256))
+        for ticket in current { continuation.yield(ticket) }
+        subscribers[agentID, default: [:]][id] = continuation
+        continuation.onTermination = { [weak self] _ in
+            Task { await self?.unsubscribe(agentID: agentID, id: id) }
+        }
+        return stream
+    }
+
+    private func unsubscribe(agentID: String, id: UUID) {
+        subscribers[agentID]?[id] = nil
+        if subscribers[agentID]?.isEmpty == true { subscribers[agentID] = nil }
+    }
+
+    private func notify(_ agentID: String, _ ticket: Ticket) {
+        for continuation in subscribers[agentID]?.values ?? [:].values { continuation.yield(ticket) }
+    }
+
+    // MARK: Assignment and timers
+
+    /// Asks for an assignment pass; passes never overlap and coalesce while one runs.
+    private func requestAssignment() {
+        assignmentRequested = true
+        guard !assignmentRunning else { return }
+        assignmentRunning = true
+        Task { await self.assignmentLoop() }
+    }
+
+    private func assignmentLoop() async {
+        while assignmentRequested {
+            assignmentRequested = false
+            await assignmentPass()
+        }
+        assignmentRunning = false
+    }
+
+    /// Offers queued tickets to eligible agents (`SimpleAssigner`), each offer a durable command.
+    private func assignmentPass() async {
+        let available = agents.values.filter { $0.presence == .available }
+        guard !available.isEmpty else { return }
+        let queued = tickets.values.filter { $0.status == .queued }
+        guard !queued.isEmpty else { return }
+        let now = clock.now()
+        let load = Agent.loads(from: tickets.values)
+        let plan = SimpleAssigner(configuration: .init(policy: configuration.policy))
+            .plan(queued: queued, agents: available, load: load, now: now)
+        for offer in plan {
+            do {
+                try await apply(.offer(agentID: offer.agentID, expiresAt: offer.expiresAt), to: offer.ticketID, by: .system)
+            } catch {
+                // The ticket moved on while the pass ran (accepted elsewhere, cancelled): skip it.
+                logger.debug("offer not made", metadata: ["ticket": "\(offer.ticketID)", "error": "\(error)"])
+            }
+        }
+    }
+
+    /// Periodic work: expire lapsed offers (then re-offer), check SLA clocks, forget old terminal
+    /// tickets. The node calls it on a timer; tests call it after moving a manual clock.
+    public func tick() async {
+        let now = clock.now()
+        let expired = tickets.values.filter { $0.status == .offered && ($0.offer?.expiresAt ?? .distantFuture) <= now }.map(\.id)
+        for id in expired {
+            do { try await apply(.offerExpired, to: id, by: .system) } catch {
+                logger.debug("offer expiry skipped", metadata: ["ticket": "\(id)", "error": "\(error)"])
+            }
+        }
+        if now.timeIntervalSince(lastSLACheck) >= configuration.slaCheckInterval {
+            lastSLACheck = now
+            for id in tickets.values.filter({ $0.status.isOpen }).map(\.id) {
+                do { try await apply(.slaCheck, to: id, by: .system) } catch {
+                    logger.debug("SLA check skipped", metadata: ["ticket": "\(id)", "error": "\(error)"])
+                }
+            }
+            let retention = configuration.terminalRetention
+            tickets = tickets.filter { $0.value.status.isOpen || now.timeIntervalSince($0.value.updatedAt) < retention }
+        }
+        if !expired.isEmpty { requestAssignment() }
+    }
+
+    // MARK: Serialisation per entity
+
+    private func lock(_ key: String) async {
+        if locks[key] == nil {
+            locks[key] = []
+            return
+        }
+        await withCheckedContinuation { locks[key]!.append($0) }
+    }
+
+    private func unlock(_ key: String) {
+        guard var waiters = locks[key], !waiters.isEmpty else {
+            locks[key] = nil
+            return
+        }
+        let next = waiters.removeFirst()
+        locks[key] = waiters
+        next.resume()
+    }
+
+    // MARK: Rows
+
+    static func row(_ ticket: Ticket) throws -> TicketRow {
+        TicketRow(
+            id: ticket.id, idempotencyKey: ticket.idempotencyKey, status: ticket.status.rawValue,
+            urgency: ticket.urgency.rawValue, category: ticket.category.rawValue, channel: ticket.channel.rawValue,
+            region: ticket.customer.region, language: ticket.customer.language, queue: ticket.queue,
+            agentID: ticket.assignedAgentID ?? ticket.offer?.agentID, customerID: ticket.customer.id,
+            createdAt: ticket.createdAt.timeIntervalSince1970, updatedAt: ticket.updatedAt.timeIntervalSince1970,
+            version: ticket.history.count, doc: try encode(ticket)
+        )
+    }
+
+    static func eventRows(_ ticket: Ticket, after count: Int) throws -> [TicketEventRow] {
+        try ticket.history.dropFirst(count).map { event in
+            TicketEventRow(ticketID: ticket.id, seq: event.seq, at: event.at.timeIntervalSince1970, kind: event.kind.rawValue, doc: try encode(event))
+        }
+    }
+
+    /// Storage documents keep dates as exact seconds since 1970.
+    static func encode<T: Encodable>(_ value: T) throws -> Data {
+        let encoder = JSONEncoder()
+        encoder.dateEncodingStrategy = .secondsSince1970
+        return try encoder.encode(value)
+    }
+
+    static func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.dateDecodingStrategy = .secondsSince1970
+        return try decoder.decode(type, from: data)
+    }
+}
