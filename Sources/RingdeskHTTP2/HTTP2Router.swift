@@ -43,6 +43,12 @@ public struct HTTP2Router: Sendable {
         }
     }
 
+    /// Every registered route as (method, template), sorted: for contract tests against the API spec.
+    public var routes: [(method: String, template: String)] {
+        let all = exact.values.flatMap { $0.values } + templated
+        return all.map { ($0.method, $0.template) }.sorted { ($0.template, $0.method) < ($1.template, $1.method) }
+    }
+
     /// What routing decided for a request.
     public enum Match: Sendable {
         case found(Handler, template: String, parameters: [String: String])

@@ -33,13 +33,7 @@ public final class RingdeskNode: Service {
         let service = TicketService(storage: storage, configuration: serviceConfiguration, clock: clock, logger: logger)
         try await service.load()
 
-        let metrics = NodeMetrics()
-        var router = NodeRoutes.router(nodeID: configuration.effectiveNodeID, version: Self.version)
-        NodeAPI(service: service, metrics: metrics).register(in: &router)
-        router.add("GET", "/metrics", .async { _ in
-            let text = await Self.renderMetrics(service: service, storage: storage, metrics: metrics)
-            return HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/plain; version=0.0.4")]), body: ByteBuffer(string: text))
-        })
+        let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID)
         let server = try HTTP2Server(
             host: configuration.host, port: configuration.port, router: router,
             configuration: configuration.http, group: group, logger: logger
@@ -62,6 +56,18 @@ public final class RingdeskNode: Service {
         }
         try await storage.close()
         logger.info("node stopped")
+    }
+
+    /// Every route the node serves (also used by the OpenAPI contract test).
+    public static func router(service: TicketService, storage: SQLiteStorage, nodeID: String) -> HTTP2Router {
+        let metrics = NodeMetrics()
+        var router = NodeRoutes.router(nodeID: nodeID, version: Self.version)
+        NodeAPI(service: service, metrics: metrics).register(in: &router)
+        router.add("GET", "/metrics", .async { _ in
+            let text = await Self.renderMetrics(service: service, storage: storage, metrics: metrics)
+            return HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/plain; version=0.0.4")]), body: ByteBuffer(string: text))
+        })
+        return router
     }
 
     static func renderMetrics(service: TicketService, storage: SQLiteStorage, metrics: NodeMetrics) async -> String {
