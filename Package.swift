@@ -86,6 +86,7 @@ let package = Package(
             dependencies: [
                 "RingdeskHTTP2", "RingdeskDomain",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -111,6 +112,15 @@ let package = Package(
         ),
         .testTarget(name: "RingdeskDomainTests", dependencies: ["RingdeskDomain"]),
         .testTarget(name: "RingdeskStorageTests", dependencies: ["RingdeskStorage"]),
+        .testTarget(
+            name: "RingdeskNodeTests",
+            dependencies: [
+                "RingdeskNode", "RingdeskService", "RingdeskStorage", "RingdeskDomain", "RingdeskHTTP2",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .testTarget(
             name: "RingdeskServiceTests",
             dependencies: ["RingdeskService", "RingdeskDomain", "RingdeskStorage", .product(name: "Logging", package: "swift-log")]

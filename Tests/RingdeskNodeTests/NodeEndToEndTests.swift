@@ -1,0 +1,241 @@
+import Foundation
+import NIOCore
+import NIOConcurrencyHelpers
+import NIOPosix
+import RingdeskHTTP2
+import Testing
+
+/// A real `ringdeskd` process over real HTTP/2: intake to closed, idempotency, bad input, and
+/// `kill -9` during a burst of creates.
+@Suite(.serialized) struct NodeEndToEndTests {
+    /// Starts a node, runs `body`, always stops the node and removes its data.
+    func withNode(arguments: [String] = [], _ body: (NodeProcess, APIClient) async throws -> Void) async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = try HTTP2Client(group: group)
+        let node = try NodeProcess(arguments: arguments)
+        defer {
+            node.stop()
+            node.removeData()
+        }
+        do {
+            try await node.start(client: client)
+            try await body(node, APIClient(client: client, peer: node.peer))
+        } catch {
+            await client.shutdown()
+            try await group.shutdownGracefully()
+            throw error
+        }
+        await client.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    @Test func ticketFromIntakeToClosedWithFeedback() async throws {
+        try await withNode(arguments: ["--offer-timeout", "30"]) { _, api in
+            var reply = try await api.send("PUT", "/v1/agents/ana", json: ["name": "Ana", "languages": ["en"], "regions": ["eu-west"], "skills": ["refunds": 4]])
+            #expect(reply.status == 201)
+            reply = try await api.send("PUT", "/v1/agents/ana/presence", json: ["presence": "available"])
+            #expect(reply.status == 200 && reply.json["presence"] as? String == "available")
+
+            reply = try await api.send("POST", "/v1/tickets", json: draftJSON(), headers: [("idempotency-key", "e2e-1")])
+            #expect(reply.status == 201)
+            let id = try #require(reply.json["id"] as? String)
+            #expect(reply.headers["location"] == "/v1/tickets/\(id)")
+
+            // The agent long-polls and gets the offer.
+            reply = try await api.send("GET", "/v1/agents/ana/offers?wait=10")
+            let offers = reply.json["offers"] as? [[String: Any]] ?? []
+            #expect(offers.map { $0["id"] as? String } == [id])
+
+            reply = try await api.send("POST", "/v1/agents/ana/offers/\(id)/accept")
+            #expect(reply.status == 200 && reply.json["status"] as? String == "assigned")
+            let agentActor = ["kind": "agent", "id": "ana"]
+            for event: [String: Any] in [
+                ["type": "start_work", "actor": agentActor],
+                ["type": "comment", "text": "customer has a history of late returns", "internal": true, "actor": agentActor],
+                ["type": "request_customer_info", "question": "Which bank account should we refund to?", "actor": agentActor],
+                ["type": "customer_reply", "text": "The card I paid with.", "actor": ["kind": "customer", "id": "C-1"]],
+                ["type": "resolve", "note": "Refund issued to the original card.", "actor": agentActor],
+            ] {
+                reply = try await api.send("POST", "/v1/tickets/\(id)/events", json: event)
+                #expect(reply.status == 200, "\(event["type"]!): \(String(decoding: reply.body, as: UTF8.self))")
+            }
+            #expect(reply.json["status"] as? String == "resolved")
+
+            reply = try await api.send("POST", "/v1/tickets/\(id)/feedback", json: ["rating": 5, "comment": "Quick and friendly"])
+            #expect(reply.status == 200)
+            #expect((reply.json["feedback"] as? [String: Any])?["rating"] as? Int == 5)
+            #expect(reply.json["follow_up_ticket_id"] == nil)
+            reply = try await api.send("POST", "/v1/tickets/\(id)/events", json: ["type": "close"])
+            #expect(reply.json["status"] as? String == "closed")
+
+            reply = try await api.send("GET", "/v1/tickets/\(id)")
+            let history = (reply.json["history"] as? [[String: Any]] ?? []).compactMap { $0["to"] as? String }
+            #expect(history == ["new", "queued", "offered", "assigned", "in_progress", "in_progress", "waiting_on_customer", "in_progress", "resolved", "resolved", "closed"])
+
+            // The customer's view never shows the internal note.
+            reply = try await api.send("GET", "/v1/tickets/\(id)/progress")
+            #expect(reply.status == 200)
+            let view = String(decoding: reply.body, as: UTF8.self)
+            #expect(!view.contains("late returns"))
+            #expect(view.contains("Which bank account"))
+
+            reply = try await api.send("GET", "/v1/kpis")
+            let overall = try #require(reply.json["overall"] as? [String: Any])
+            #expect(overall["csat_average"] as? Double == 5)
+        }
+    }
+
+    @Test func lowRatingOpensALinkedCallBack() async throws {
+        try await withNode { _, api in
+            _ = try await api.send("PUT", "/v1/agents/bo", json: ["name": "Bo", "skills": ["refunds": 3]])
+            _ = try await api.send("PUT", "/v1/agents/bo/presence", json: ["presence": "available"])
+            let id = try #require(try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-7")).json["id"] as? String)
+            _ = try await api.send("GET", "/v1/agents/bo/offers?wait=10")
+            #expect(try await api.send("POST", "/v1/agents/bo/offers/\(id)/accept").status == 200)
+            #expect(try await api.send("POST", "/v1/tickets/\(id)/events", json: ["type": "resolve", "actor": ["kind": "agent", "id": "bo"]]).status == 200)
+            let rated = try await api.send("POST", "/v1/tickets/\(id)/feedback", json: ["rating": 1, "comment": "Still no money"])
+            let followUp = try #require(rated.json["follow_up_ticket_id"] as? String)
+            let callBack = try await api.send("GET", "/v1/tickets/\(followUp)")
+            #expect(callBack.json["follow_up_of"] as? String == id)
+            #expect(callBack.json["channel"] as? String == "phone")
+            #expect(["yellow", "red"].contains(callBack.json["urgency"] as? String ?? ""))
+            // Rating twice is refused and changes nothing.
+            let again = try await api.send("POST", "/v1/tickets/\(id)/feedback", json: ["rating": 4])
+            #expect(again.status == 409 && again.code == "feedback_exists")
+        }
+    }
+
+    @Test func sameIdempotencyKeyYieldsOneTicket() async throws {
+        try await withNode { _, api in
+            let first = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-idem"), headers: [("idempotency-key", "shop-order-77")])
+            #expect(first.status == 201)
+            let id = try #require(first.json["id"] as? String)
+            let second = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-idem"), headers: [("idempotency-key", "shop-order-77")])
+            #expect(second.status == 200 && second.json["id"] as? String == id)
+            // Many at once with a fresh key: still one ticket.
+            let ids = try await withThrowingTaskGroup(of: String.self) { group in
+                for _ in 0..<20 {
+                    group.addTask {
+                        let reply = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-idem"), headers: [("idempotency-key", "shop-order-78")])
+                        return reply.json["id"] as? String ?? "missing"
+                    }
+                }
+                return try await group.reduce(into: Set<String>()) { $0.insert($1) }
+            }
+            #expect(ids.count == 1 && !ids.contains("missing"))
+            let list = try await api.send("GET", "/v1/tickets?customer_id=C-idem&limit=50")
+            #expect((list.json["tickets"] as? [Any])?.count == 2)
+        }
+    }
+
+    @Test func badInputGetsClearErrorsAndWritesNothing() async throws {
+        try await withNode(arguments: ["--config", try Self.smallBodyConfig()]) { _, api in
+            let ok = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-bad"))
+            let id = try #require(ok.json["id"] as? String)
+            var bigSubject = draftJSON(customer: "C-bad")
+            bigSubject["subject"] = String(repeating: "s", count: 300)
+            var wrongType = draftJSON(customer: "C-bad")
+            wrongType["customer"] = ["id": "C-bad", "language": "en", "region": "eu-west", "order_value": "lots"]
+            var unknownNested = draftJSON(customer: "C-bad")
+            unknownNested["customer"] = ["id": "C-bad", "language": "en", "region": "eu-west", "vip": true]
+            var badCategory = draftJSON(customer: "C-bad")
+            badCategory["category"] = "teleport"
+            var badSkill = draftJSON(customer: "C-bad")
+            badSkill["required_skills"] = [["skill": "refunds", "min_level": 9]]
+            let cases: [(String, String, Any?, String?, Int, String)] = [
+                ("POST", "/v1/tickets", nil, "{\"category\": ", 400, "malformed_json"),
+                ("POST", "/v1/tickets", nil, "[1,2]", 400, "malformed_json"),
+                ("POST", "/v1/tickets", draftJSON(customer: "C-bad").merging(["priority": "high"]) { $1 }, nil, 400, "unknown_field"),
+                ("POST", "/v1/tickets", unknownNested, nil, 400, "unknown_field"),
+                ("POST", "/v1/tickets", wrongType, nil, 400, "invalid_field"),
+                ("POST", "/v1/tickets", bigSubject, nil, 400, "invalid_field"),
+                ("POST", "/v1/tickets", badCategory, nil, 400, "invalid_field"),
+                ("POST", "/v1/tickets", badSkill, nil, 400, "invalid_field"),
+                ("POST", "/v1/tickets", ["category": "refund"], nil, 400, "invalid_field"),
+                ("POST", "/v1/tickets", nil, "{\"subject\":\"" + String(repeating: "x", count: 5000) + "\"}", 413, "payload_too_large"),
+                ("POST", "/v1/tickets/\(id)/events", ["type": "close"], nil, 409, "illegal_transition"),
+                ("POST", "/v1/tickets/\(id)/events", ["type": "teleport"], nil, 400, "invalid_field"),
+                ("POST", "/v1/tickets/\(id)/events", ["type": "cancel"], nil, 400, "invalid_field"),
+                ("POST", "/v1/tickets/\(id)/feedback", ["rating": 4], nil, 409, "illegal_transition"),
+                ("POST", "/v1/tickets/\(id)/feedback", ["rating": "five"], nil, 400, "invalid_field"),
+                ("GET", "/v1/tickets/T-does-not-exist", nil, nil, 404, "ticket_not_found"),
+                ("POST", "/v1/tickets/T-does-not-exist/events", ["type": "close"], nil, 404, "ticket_not_found"),
+                ("GET", "/v1/agents/nobody", nil, nil, 404, "agent_not_found"),
+                ("PUT", "/v1/agents/nobody/presence", ["presence": "available"], nil, 404, "agent_not_found"),
+                ("PUT", "/v1/agents/x1/presence", ["presence": "asleep"], nil, 400, "invalid_field"),
+                ("PUT", "/v1/agents/x1", ["name": "X", "skills": ["refunds": 7]], nil, 400, "invalid_field"),
+                ("POST", "/v1/agents/nobody/offers/\(id)/accept", nil, nil, 404, "agent_not_found"),
+                ("GET", "/v1/tickets?status=lost", nil, nil, 400, "invalid_parameter"),
+                ("GET", "/v1/tickets?limit=0", nil, nil, 400, "invalid_parameter"),
+                ("GET", "/v1/tickets?colour=red", nil, nil, 400, "unknown_parameter"),
+                ("GET", "/v1/tickets?cursor=%%%", nil, nil, 400, "invalid_argument"),
+                ("GET", "/v1/agents/x1/offers?wait=999", nil, nil, 400, "invalid_parameter"),
+                ("DELETE", "/v1/tickets/\(id)", nil, nil, 405, "method_not_allowed"),
+            ]
+            for (method, path, json, raw, status, code) in cases {
+                let reply = try await api.send(method, path, json: json, raw: raw)
+                #expect(reply.status == status && reply.code == code, "\(method) \(path) \(raw?.prefix(40) ?? ""): got \(reply.status) \(String(decoding: reply.body.prefix(300), as: UTF8.self))")
+                #expect((reply.json["message"] as? String)?.isEmpty == false)
+            }
+            // Nothing half-written: still exactly one ticket for the customer, unchanged.
+            let list = try await api.send("GET", "/v1/tickets?customer_id=C-bad")
+            let tickets = list.json["tickets"] as? [[String: Any]] ?? []
+            #expect(tickets.count == 1)
+            #expect(tickets.first?["status"] as? String == "queued")
+            #expect((tickets.first?["history"] as? [Any])?.count == 2)
+            #expect(try await api.send("GET", "/v1/agents/x1").status == 404)
+        }
+    }
+
+    static func smallBodyConfig() throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-config-\(UUID().uuidString).json")
+        try Data(#"{"max_request_body_bytes": 4096}"#.utf8).write(to: path)
+        return path.path
+    }
+
+    @Test func killNineDuringCreateBurstLosesNothingAcknowledged() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        let client = try HTTP2Client(group: group)
+        let node = try NodeProcess()
+        defer {
+            node.stop()
+            node.removeData()
+        }
+        try await node.start(client: client)
+        let api = APIClient(client: client, peer: node.peer)
+        let acknowledged = NIOLockedValueBox<[String]>([])
+        let killAfter = 400
+        let pid = node.pid
+        // 64 concurrent writers, each creating until the node dies (bounded per writer).
+        await withTaskGroup(of: Void.self) { tasks in
+            for writer in 0..<64 {
+                tasks.addTask {
+                    for index in 0..<200 {
+                        guard let reply = try? await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-\(writer)-\(index)")),
+                              reply.status == 201, let id = reply.json["id"] as? String else { return }
+                        let count = acknowledged.withLockedValue { $0.append(id); return $0.count }
+                        if count == killAfter { kill(pid, SIGKILL) }
+                    }
+                }
+            }
+        }
+        node.kill9()  // reaps the process (already killed by the writer that saw ack number 400)
+        let acked = acknowledged.withLockedValue { $0 }
+        #expect(acked.count >= killAfter)
+        #expect(node.process?.terminationReason == .uncaughtSignal)
+
+        // Restart on the same data: every acknowledged ticket is there.
+        let restarted = try NodeProcess(dataDirectory: node.dataDirectory)
+        defer { restarted.stop() }
+        try await restarted.start(client: client)
+        let api2 = APIClient(client: client, peer: restarted.peer)
+        var missing: [String] = []
+        for id in acked {
+            let reply = try await api2.send("GET", "/v1/tickets/\(id)")
+            if reply.status != 200 { missing.append(id) }
+        }
+        #expect(missing.isEmpty, "acknowledged but lost after kill -9: \(missing.prefix(10))")
+        await client.shutdown()
+        try await group.shutdownGracefully()
+    }
+}

@@ -1,0 +1,133 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import RingdeskHTTP2
+import Testing
+
+/// A real `ringdeskd` process started the way a user starts it, on a loopback port, with its own
+/// data directory. Stopped by PID (SIGTERM, or SIGKILL for crash tests); never by name.
+final class NodeProcess {
+    let port: Int
+    let dataDirectory: URL
+    private(set) var process: Process?
+    private let extraArguments: [String]
+
+    init(dataDirectory: URL? = nil, arguments: [String] = []) throws {
+        self.port = try Self.freePort()
+        self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-node-\(UUID().uuidString)")
+        self.extraArguments = arguments
+    }
+
+    static var binary: URL {
+        get throws {
+            if let path = ProcessInfo.processInfo.environment["RINGDESKD"] { return URL(fileURLWithPath: path) }
+            // The test bundle sits in the build products folder next to the executables.
+            var candidates: [URL] = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+            candidates.append(candidates[0].deletingLastPathComponent())
+            candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/debug"))
+            for directory in candidates {
+                let url = directory.appendingPathComponent("ringdeskd")
+                if FileManager.default.isExecutableFile(atPath: url.path) { return url }
+            }
+            throw NodeTestError("ringdeskd not found next to the test bundle; build it first (swift build --build-tests)")
+        }
+    }
+
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &address) { pointer in
+            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0 }
+        }
+        guard bound else { throw NodeTestError("could not find a free port") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    var peer: HTTP2Client.Peer { HTTP2Client.Peer(host: "127.0.0.1", port: port) }
+    var pid: Int32 { process?.processIdentifier ?? 0 }
+
+    /// Starts the node and waits (bounded) until `/ready` answers.
+    func start(client: HTTP2Client) async throws {
+        let process = Process()
+        process.executableURL = try Self.binary
+        process.arguments = ["--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory.path, "--log-level", "warning"] + extraArguments
+        process.standardInput = FileHandle.nullDevice
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.process = process
+        let deadline = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < deadline {
+            if !process.isRunning { throw NodeTestError("ringdeskd exited with status \(process.terminationStatus)") }
+            if let response = try? await client.execute(HTTP2ClientRequest(path: "/ready"), to: peer, timeout: .seconds(1)), response.status == 200 {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        throw NodeTestError("ringdeskd did not become ready within 30 s")
+    }
+
+    /// SIGKILL: the crash case, nothing flushed by the process itself.
+    func kill9() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
+    /// SIGTERM and a bounded wait, then SIGKILL.
+    func stop() {
+        guard let process, process.isRunning else { return }
+        kill(process.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(15)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    func removeData() {
+        try? FileManager.default.removeItem(at: dataDirectory)
+    }
+}
+
+struct NodeTestError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A client speaking to one node: JSON helpers over `HTTP2Client`.
+struct APIClient {
+    let client: HTTP2Client
+    let peer: HTTP2Client.Peer
+
+    struct Reply {
+        var status: Int
+        var headers: HTTP2Headers
+        var body: Data
+        var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
+        var code: String? { json["code"] as? String }
+    }
+
+    func send(_ method: String, _ path: String, json: Any? = nil, raw: String? = nil, headers: [(String, String)] = []) async throws -> Reply {
+        var body: ByteBuffer?
+        if let json { body = ByteBuffer(bytes: try JSONSerialization.data(withJSONObject: json)) }
+        if let raw { body = ByteBuffer(string: raw) }
+        var requestHeaders = HTTP2Headers(headers)
+        if body != nil { requestHeaders.add("content-type", "application/json") }
+        let response = try await client.execute(HTTP2ClientRequest(method: method, path: path, headers: requestHeaders, body: body), to: peer, timeout: .seconds(30))
+        return Reply(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
+    }
+}
+
+/// A valid after-sales ticket draft as JSON.
+func draftJSON(customer: String = "C-1", category: String = "refund", channel: String = "chat", subject: String = "Refund for order O-1 not received", skills: [[String: Any]] = [["skill": "refunds", "min_level": 2]], tier: String = "standard") -> [String: Any] {
+    [
+        "category": category, "channel": channel, "subject": subject, "body": "I returned the parcel two weeks ago.",
+        "customer": ["id": customer, "tier": tier, "language": "en", "region": "eu-west", "order_id": "O-1", "order_value": 89.9],
+        "required_skills": skills,
+    ]
+}
