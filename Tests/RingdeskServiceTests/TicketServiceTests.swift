@@ -1,0 +1,136 @@
+import Foundation
+import Logging
+import RingdeskDomain
+import RingdeskService
+import RingdeskStorage
+import Testing
+
+/// The ticket service over a real SQLite file with a manual clock: offers, expiry and re-offer,
+/// capacity, restart recovery. Time moves only when the test says so.
+@Suite struct TicketServiceTests {
+    struct Harness {
+        let service: TicketService
+        let storage: SQLiteStorage
+        let clock: ManualClock
+        let directory: URL
+
+        static func make(offerTimeout: TimeInterval = 20, directory: URL? = nil, clock: ManualClock = ManualClock()) async throws -> Harness {
+            let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-service-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            let storage = try await SQLiteStorage.open(.defaults(path: directory.appendingPathComponent("ringdesk.sqlite").path))
+            var configuration = TicketServiceConfiguration.defaults
+            configuration.policy.offerTimeout = offerTimeout
+            var logger = Logger(label: "test")
+            logger.logLevel = .critical
+            let service = TicketService(storage: storage, configuration: configuration, clock: clock, logger: logger)
+            try await service.load()
+            return Harness(service: service, storage: storage, clock: clock, directory: directory)
+        }
+
+        func close(removing: Bool = true) async throws {
+            try await storage.close()
+            if removing { try? FileManager.default.removeItem(at: directory) }
+        }
+    }
+
+    static func draft(customer: String, channel: Channel = .chat, skill: String = "refunds") -> TicketDraft {
+        TicketDraft(
+            category: .refund, channel: channel,
+            customer: CustomerContext(id: customer, tier: .standard, language: "en", region: "eu-west"),
+            subject: "Refund missing", body: "", requiredSkills: [SkillRequirement(skill: skill, minLevel: 2)]
+        )
+    }
+
+    static func agent(_ id: String, chat: Int = 3) -> AgentProfile {
+        AgentProfile(id: id, name: id.capitalized, languages: ["en"], skills: ["refunds": 3], channelCapacity: [.chat: chat])
+    }
+
+    /// Polls the service (bounded) until `condition` holds; assignment passes run as tasks.
+    func eventually(_ condition: () async throws -> Bool) async rethrows -> Bool {
+        for _ in 0..<500 {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return try await condition()
+    }
+
+    @Test func offerExpiresAndGoesToTheNextAgent() async throws {
+        let harness = try await Harness.make(offerTimeout: 20)
+        let service = harness.service
+        _ = try await service.upsertAgent(Self.agent("ana"))
+        _ = try await service.setPresence(.available, agentID: "ana")
+        let created = try await service.create(Self.draft(customer: "C-1"), idempotencyKey: nil, by: .intake("test"))
+        #expect(try await eventually { try await service.offers(for: "ana").map(\.id) == [created.ticket.id] })
+
+        // Bo comes online later; Ana lets the offer lapse.
+        _ = try await service.upsertAgent(Self.agent("bo"))
+        _ = try await service.setPresence(.available, agentID: "bo")
+        harness.clock.advance(by: 19)
+        await service.tick()
+        #expect(try await service.ticket(created.ticket.id).status == .offered, "not expired before the timeout")
+        harness.clock.advance(by: 1)
+        await service.tick()
+        #expect(try await eventually { try await service.offers(for: "bo").map(\.id) == [created.ticket.id] })
+        #expect(try await service.offers(for: "ana").isEmpty)
+        let ticket = try await service.ticket(created.ticket.id)
+        #expect(ticket.excludedAgentIDs == ["ana"])
+        #expect(ticket.deliveryAttempts == 2)
+
+        let accepted = try await service.apply(.acceptOffer(agentID: "bo"), to: ticket.id, by: .agent("bo"))
+        #expect(accepted.status == .assigned && accepted.assignedAgentID == "bo")
+        try await harness.close()
+    }
+
+    @Test func capacityLimitsOutstandingOffers() async throws {
+        let harness = try await Harness.make()
+        let service = harness.service
+        _ = try await service.upsertAgent(Self.agent("cy", chat: 2))
+        _ = try await service.setPresence(.available, agentID: "cy")
+        var ids: [String] = []
+        for index in 0..<5 {
+            ids.append(try await service.create(Self.draft(customer: "C-\(index)"), idempotencyKey: nil, by: .intake("test")).ticket.id)
+        }
+        #expect(try await eventually { try await service.offers(for: "cy").count == 2 })
+        // Settle: no further pass may exceed the capacity.
+        await service.tick()
+        #expect(try await service.offers(for: "cy").map(\.id) == Array(ids.prefix(2)), "oldest first, two at most")
+        _ = try await service.apply(.rejectOffer(agentID: "cy"), to: ids[0], by: .agent("cy"))
+        #expect(try await eventually { try await service.offers(for: "cy").map(\.id) == [ids[1], ids[2]] })
+        try await harness.close()
+    }
+
+    @Test func restartRecoversTicketsAgentsAndIdempotencyKeys() async throws {
+        let first = try await Harness.make()
+        _ = try await first.service.upsertAgent(Self.agent("dee"))
+        let created = try await first.service.create(Self.draft(customer: "C-r"), idempotencyKey: "key-r", by: .intake("test"))
+        _ = try await first.service.apply(.comment(text: "noted", internal: true), to: created.ticket.id, by: .supervisor("sam"))
+        try await first.close(removing: false)
+
+        let second = try await Harness.make(directory: first.directory, clock: first.clock)
+        let ticket = try await second.service.ticket(created.ticket.id)
+        #expect(ticket == (try await first.service.ticket(created.ticket.id)))
+        #expect(ticket.history.count == 3)
+        #expect(try await second.service.agent("dee").name == "Dee")
+        let again = try await second.service.create(Self.draft(customer: "C-r"), idempotencyKey: "key-r", by: .intake("test"))
+        #expect(!again.created && again.ticket.id == created.ticket.id)
+        try await second.close()
+    }
+
+    @Test func unknownIdsAreServiceErrors() async throws {
+        let harness = try await Harness.make()
+        await #expect(throws: ServiceError.ticketNotFound("T-none")) { _ = try await harness.service.ticket("T-none") }
+        await #expect(throws: ServiceError.agentNotFound("zed")) { _ = try await harness.service.setPresence(.available, agentID: "zed") }
+        try await harness.close()
+    }
+
+    @Test func ticketIDsAreTimeOrderedAndUnique() {
+        var generator = TicketIDGenerator()
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        var ids: [String] = []
+        for index in 0..<5000 { ids.append(generator.next(now: start.addingTimeInterval(Double(index / 1000) * 0.001))) }
+        ids.append(generator.next(now: start.addingTimeInterval(-5)))  // a clock step back keeps order
+        #expect(ids == ids.sorted())
+        #expect(Set(ids).count == ids.count)
+        #expect(ids.allSatisfy { $0.count == 15 && $0.hasPrefix("T") })
+    }
+}
