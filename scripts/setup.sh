@@ -6,7 +6,7 @@
 set -euo pipefail
 
 need_apt=()
-for pkg in libnghttp2-dev libsqlite3-dev nghttp2-client nghttp2-server curl; do
+for pkg in libnghttp2-dev libsqlite3-dev sqlite3 nghttp2-client nghttp2-server curl; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then

@@ -39,6 +39,20 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
 
     public static let defaults = DomainPolicy()
 
+    /// Keys left out of a configuration keep their defaults, so a config file can change one thing.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let defaults = DomainPolicy.defaults
+        triage = try c.decodeIfPresent(TriageRules.self, forKey: .triage) ?? defaults.triage
+        sla = try c.decodeIfPresent(SLAPolicy.self, forKey: .sla) ?? defaults.sla
+        escalation = try c.decodeIfPresent(UrgencyEscalation.self, forKey: .escalation) ?? defaults.escalation
+        offerTimeout = try c.decodeIfPresent(TimeInterval.self, forKey: .offerTimeout) ?? defaults.offerTimeout
+        maxDeliveryAttempts = try c.decodeIfPresent(Int.self, forKey: .maxDeliveryAttempts) ?? defaults.maxDeliveryAttempts
+        reopenWindow = try c.decodeIfPresent(TimeInterval.self, forKey: .reopenWindow) ?? defaults.reopenWindow
+        reviewQueue = try c.decodeIfPresent(String.self, forKey: .reviewQueue) ?? defaults.reviewQueue
+        maxExcludedAgents = try c.decodeIfPresent(Int.self, forKey: .maxExcludedAgents) ?? defaults.maxExcludedAgents
+    }
+
     enum CodingKeys: String, CodingKey {
         case triage, sla, escalation
         case offerTimeout = "offer_timeout"

@@ -158,7 +158,7 @@ struct RingdeskDaemon: AsyncParsableCommand {
                 "max_request_body_bytes": config.http.maxRequestBodySize,
                 "max_concurrent_streams": Int(config.http.maxConcurrentStreams), "policy": policy,
             ]
-            let data = try JSONSerialization.data(withJSONObject: effective, options: [.prettyPrinted, .sortedKeys])
+            let data = try JSONSerialization.data(withJSONObject: effective, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))
             return
         }
