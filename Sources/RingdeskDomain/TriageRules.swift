@@ -57,13 +57,39 @@ public struct TriageRule: Sendable, Codable, Hashable {
                   deadline.timeIntervalSince(now) <= deadlineWithin else { return false }
         }
         if let keywords {
-            let text = draft.subject + "\n" + draft.body
+            let text = Self.folded(draft.subject + "\n" + draft.body)
             let hit = keywords.contains { keyword in
-                !keyword.isEmpty && text.range(of: keyword, options: [.caseInsensitive, .diacriticInsensitive]) != nil
+                !keyword.isEmpty && Self.contains(text, Self.folded(keyword))
             }
             if !hit { return false }
         }
         return true
+    }
+
+    /// Case- and accent-insensitive form as UTF-8 bytes. ASCII (the common case) is lower-cased
+    /// byte by byte; anything else goes through Foundation's folding once per text.
+    static func folded(_ text: String) -> [UInt8] {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            return text.utf8.map { $0 >= 65 && $0 <= 90 ? $0 + 32 : $0 }
+        }
+        return Array(text.folding(options: [.caseInsensitive, .diacriticInsensitive], locale: nil).utf8)
+    }
+
+    /// Substring search over bytes (needles are short keywords).
+    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
+        guard !needle.isEmpty, needle.count <= haystack.count else { return needle.isEmpty }
+        let first = needle[0]
+        var index = 0
+        let last = haystack.count - needle.count
+        while index <= last {
+            if haystack[index] == first {
+                var offset = 1
+                while offset < needle.count && haystack[index + offset] == needle[offset] { offset += 1 }
+                if offset == needle.count { return true }
+            }
+            index += 1
+        }
+        return false
     }
 }
 

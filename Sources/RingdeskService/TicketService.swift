@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import RingdeskDomain
 import RingdeskStorage
 
@@ -27,6 +28,8 @@ public actor TicketService {
     public nonisolated let storage: SQLiteStorage
     public nonisolated let clock: any NodeClock
     private var configuration: TicketServiceConfiguration
+    /// The policy, readable without entering the actor (creates triage off the actor).
+    private nonisolated let currentPolicy: NIOLockedValueBox<DomainPolicy>
     private let logger: Logger
 
     private var tickets: [String: Ticket] = [:]
@@ -45,6 +48,7 @@ public actor TicketService {
     public init(storage: SQLiteStorage, configuration: TicketServiceConfiguration = .defaults, clock: any NodeClock, logger: Logger) {
         self.storage = storage
         self.configuration = configuration
+        self.currentPolicy = NIOLockedValueBox(configuration.policy)
         self.clock = clock
         self.logger = logger
     }
@@ -71,6 +75,7 @@ public actor TicketService {
     /// Replaces the policy (configuration reload); applies to commands from now on.
     public func setPolicy(_ policy: DomainPolicy) {
         configuration.policy = policy
+        currentPolicy.withLockedValue { $0 = policy }
     }
 
     // MARK: Intake
@@ -89,7 +94,11 @@ public actor TicketService {
 
     /// Validates, triages and durably stores a new ticket; answers only once it is on disk.
     public nonisolated func create(_ draft: TicketDraft, idempotencyKey: String?, by actor: TicketActor) async throws -> Created {
-        switch try await reserve(draft, idempotencyKey: idempotencyKey, by: actor) {
+        // Validation and triage are pure: done here, in parallel, not inside the actor. The actor
+        // only checks the idempotency key and hands out the time-ordered id.
+        let prepared = try Ticket.create(id: Self.unassignedID, draft: draft, idempotencyKey: idempotencyKey,
+                                         by: actor, at: clock.now(), policy: currentPolicy.withLockedValue { $0 })
+        switch try await reserve(prepared) {
         case .existing(let ticket):
             return Created(ticket: ticket, created: false)
         case .new(let ticket):
@@ -115,18 +124,19 @@ public actor TicketService {
         }
     }
 
-    private func reserve(_ draft: TicketDraft, idempotencyKey: String?, by actor: TicketActor) async throws -> Reservation {
-        if let key = idempotencyKey {
+    private static let unassignedID = "T-unassigned"
+
+    private func reserve(_ prepared: Ticket) async throws -> Reservation {
+        if let key = prepared.idempotencyKey {
             if let id = idempotency[key] { return .existing(try await ticket(id)) }
             if pendingKeys[key] != nil {
                 let ticket = try await withCheckedThrowingContinuation { pendingKeys[key]!.append($0) }
                 return .existing(ticket)
             }
+            pendingKeys[key] = []
         }
-        let now = clock.now()
-        let ticket = try Ticket.create(id: idGenerator.next(now: now), draft: draft, idempotencyKey: idempotencyKey,
-                                       by: actor, at: now, policy: configuration.policy)
-        if let key = idempotencyKey { pendingKeys[key] = [] }
+        var ticket = prepared
+        ticket.id = idGenerator.next(now: prepared.createdAt)
         return .new(ticket)
     }
 
@@ -359,25 +369,45 @@ public actor TicketService {
 
     /// Periodic work: expire lapsed offers (then re-offer), check SLA clocks, forget old terminal
     /// tickets. The node calls it on a timer; tests call it after moving a manual clock.
-    public func tick() async {
+    public nonisolated func tick() async {
         let now = clock.now()
-        let expired = tickets.values.filter { $0.status == .offered && ($0.offer?.expiresAt ?? .distantFuture) <= now }.map(\.id)
+        let (expired, slaSnapshot) = await dueWork(now: now)
         for id in expired {
             do { try await apply(.offerExpired, to: id, by: .system) } catch {
                 logger.debug("offer expiry skipped", metadata: ["ticket": "\(id)", "error": "\(error)"])
             }
         }
-        if now.timeIntervalSince(lastSLACheck) >= configuration.slaCheckInterval {
-            lastSLACheck = now
-            for id in tickets.values.filter({ $0.status.isOpen }).map(\.id) {
+        if let slaSnapshot {
+            // Evaluate every open ticket's SLA check on a copy, outside the actor; only tickets
+            // whose check changes something go through the durable path.
+            let policy = currentPolicy.withLockedValue { $0 }
+            let changed = slaSnapshot.compactMap { ticket -> String? in
+                var copy = ticket
+                guard (try? copy.apply(.slaCheck, by: .system, at: now, policy: policy)) != nil else { return nil }
+                return copy.history.count != ticket.history.count ? ticket.id : nil
+            }
+            for id in changed {
                 do { try await apply(.slaCheck, to: id, by: .system) } catch {
                     logger.debug("SLA check skipped", metadata: ["ticket": "\(id)", "error": "\(error)"])
                 }
             }
-            let retention = configuration.terminalRetention
-            tickets = tickets.filter { $0.value.status.isOpen || now.timeIntervalSince($0.value.updatedAt) < retention }
         }
-        if !expired.isEmpty { requestAssignment() }
+        await requestAssignmentIf(!expired.isEmpty)
+    }
+
+    /// Offers past their deadline, and (every `slaCheckInterval`) the open tickets to SLA-check;
+    /// also forgets terminal tickets past the retention.
+    private func dueWork(now: Date) -> (expired: [String], slaSnapshot: [Ticket]?) {
+        let expired = tickets.values.filter { $0.status == .offered && ($0.offer?.expiresAt ?? .distantFuture) <= now }.map(\.id)
+        guard now.timeIntervalSince(lastSLACheck) >= configuration.slaCheckInterval else { return (expired, nil) }
+        lastSLACheck = now
+        let retention = configuration.terminalRetention
+        tickets = tickets.filter { $0.value.status.isOpen || now.timeIntervalSince($0.value.updatedAt) < retention }
+        return (expired, tickets.values.filter { $0.status.isOpen })
+    }
+
+    private func requestAssignmentIf(_ condition: Bool) {
+        if condition { requestAssignment() }
     }
 
     // MARK: Serialisation per entity
