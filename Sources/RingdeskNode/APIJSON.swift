@@ -1,31 +1,14 @@
 import Foundation
 import NIOCore
 import RingdeskHTTP2
+import RingdeskService
 
 /// JSON in and out of the API: ISO 8601 dates with milliseconds, strict decoding (unknown fields
 /// are refused with the field's path), and bodies that must be objects.
 enum APIJSON {
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .custom { date, encoder in
-            var container = encoder.singleValueContainer()
-            try container.encode(date.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted)))
-        }
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return encoder
-    }
+    static func encoder() -> JSONEncoder { ISO8601Millis.encoder() }
 
-    static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .custom { decoder in
-            let container = try decoder.singleValueContainer()
-            let text = try container.decode(String.self)
-            if let date = try? Date(text, strategy: .iso8601) { return date }
-            if let date = try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true)) { return date }
-            throw DecodingError.dataCorruptedError(in: container, debugDescription: "expected an ISO 8601 date-time such as 2026-11-24T09:30:00Z, got '\(text)'")
-        }
-        return decoder
-    }
+    static func decoder() -> JSONDecoder { ISO8601Millis.decoder() }
 
     static func response<T: Encodable>(_ value: T, status: Int = 200, headers: [(String, String)] = []) throws -> HTTP2Response {
         let data = try encoder().encode(value)

@@ -65,7 +65,13 @@ struct NodeAPI: Sendable {
         }
         let source = request.headers["x-ringdesk-intake"] ?? "api"
         let result = try await service.create(draft, idempotencyKey: key, by: .intake(String(source.prefix(64))))
-        return try APIJSON.response(result.ticket, status: result.created ? 201 : 200, headers: [("location", "/v1/tickets/\(result.ticket.id)")])
+        let headers = [("location", "/v1/tickets/\(result.ticket.id)")]
+        if let document = result.document {
+            var response = HTTP2Response.json(ByteBuffer(bytes: document), status: 201)
+            for (name, value) in headers { response.headers.add(name, value) }
+            return response
+        }
+        return try APIJSON.response(result.ticket, status: result.created ? 201 : 200, headers: headers)
     }
 
     @Sendable func getTicket(_ request: HTTP2Request) async throws -> HTTP2Response {
@@ -342,7 +348,7 @@ struct NodeAPI: Sendable {
     }
 
     private func date(_ text: String, field: String) throws -> Date {
-        if let date = try? Date(text, strategy: .iso8601) { return date }
+        if let date = ISO8601Millis.date(text) { return date }
         throw APIError(status: 400, code: "invalid_parameter", message: "\(field) must be an ISO 8601 date-time such as 2026-11-24T09:30:00Z")
     }
 

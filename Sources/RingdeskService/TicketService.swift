@@ -85,6 +85,8 @@ public actor TicketService {
     public struct Created: Sendable {
         public var ticket: Ticket
         public var created: Bool
+        /// The ticket's JSON as stored (API format), when this call wrote it.
+        public var document: Data?
     }
 
     private enum Reservation {
@@ -103,8 +105,10 @@ public actor TicketService {
             return Created(ticket: ticket, created: false)
         case .new(let ticket):
             let result: StorageWriteResult
+            let row: TicketRow
             do {
-                result = try await storage.write(.createTicket(try Self.row(ticket), events: try Self.eventRows(ticket, after: 0)))
+                row = try Self.row(ticket)
+                result = try await storage.write(.createTicket(row, events: try Self.eventRows(ticket, after: 0)))
             } catch {
                 await abandon(idempotencyKey, error: error)
                 throw ServiceError.unavailable("the ticket could not be stored: \(error)")
@@ -112,7 +116,7 @@ public actor TicketService {
             switch result {
             case .applied:
                 await install(created: ticket)
-                return Created(ticket: ticket, created: true)
+                return Created(ticket: ticket, created: true, document: row.doc)
             case .duplicate(let existingID):
                 let existing = try await self.ticket(existingID)
                 await settle(idempotencyKey, with: existing)
@@ -449,16 +453,13 @@ public actor TicketService {
         }
     }
 
-    /// Storage documents keep dates as exact seconds since 1970.
+    /// Storage documents are the API's JSON (dates in `ISO8601Millis`), so a stored ticket
+    /// document doubles as the response body.
     static func encode<T: Encodable>(_ value: T) throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.dateEncodingStrategy = .secondsSince1970
-        return try encoder.encode(value)
+        try ISO8601Millis.encoder().encode(value)
     }
 
     static func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .secondsSince1970
-        return try decoder.decode(type, from: data)
+        try ISO8601Millis.decoder().decode(type, from: data)
     }
 }

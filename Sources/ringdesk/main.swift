@@ -1,1 +1,2 @@
-print("ringdesk CLI")
+// Entry point: parse, run, and print errors the way the brief asks (`error: <code>: <message>`).
+await RingdeskMain.run()

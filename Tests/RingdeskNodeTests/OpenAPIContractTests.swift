@@ -1,0 +1,196 @@
+import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import RingdeskHTTP2
+import RingdeskNode
+import RingdeskService
+import RingdeskStorage
+import Testing
+
+/// Keeps `docs/openapi.yaml` true: every route the node registers is documented, every documented
+/// operation is served, and live responses match the documented statuses and schemas
+/// (`scripts/openapi/check.py`). Needs python3 with openapi-spec-validator, pyyaml, httpx[http2]
+/// and jsonschema.
+@Suite("OpenAPIContract", .serialized)
+struct OpenAPIContractTests {
+    static let specPath = openAPIRepositoryRoot.appendingPathComponent("docs/openapi.yaml").path
+    static let checkScript = openAPIRepositoryRoot.appendingPathComponent("scripts/openapi/check.py").path
+
+    @Test("every served route is documented and every documented operation is served")
+    func routesMatchSpec() async throws {
+        let summary = try await OpenAPICheck.run([Self.checkScript, Self.specPath])
+        #expect(summary.valid, "docs/openapi.yaml is not a valid OpenAPI document: \(summary.errors)")
+
+        try await withContractNode { router, _ in
+            let served = Set(router.routes.map { OpenAPIOperation(method: $0.method, path: $0.template) })
+            let documented = Set(summary.operations)
+            #expect(served.count == router.routes.count, "the router lists a route twice")
+            #expect(summary.operations.count == documented.count, "the spec lists an operation twice")
+
+            let undocumented = served.subtracting(documented).sorted()
+            let unserved = documented.subtracting(served).sorted()
+            #expect(undocumented.isEmpty, "served but not in docs/openapi.yaml: \(undocumented)")
+            #expect(unserved.isEmpty, "in docs/openapi.yaml but not served: \(unserved)")
+            #expect(served.contains(OpenAPIOperation(method: "GET", path: "/v1/tickets/{id}")))
+        }
+    }
+
+    @Test("live responses match the documented statuses and schemas")
+    func responsesMatchSpec() async throws {
+        try await withContractNode { router, _ in
+            let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+            var logger = Logger(label: "openapi-contract")
+            logger.logLevel = .critical
+            let server = try HTTP2Server(host: "127.0.0.1", port: 0, router: router, group: group, logger: logger)
+            let running = Task { try await server.run() }
+            do {
+                let port = try await server.localAddress.port!
+                let summary = try await OpenAPICheck.run([Self.checkScript, Self.specPath, "--against", "http://127.0.0.1:\(port)"], timeout: 180)
+                #expect(summary.valid)
+                #expect(summary.checks > 40, "the scenario ran only \(summary.checks) requests")
+                #expect(summary.matched == summary.checks, "\(summary.checks - summary.matched) responses did not match the spec")
+                #expect(summary.mismatches.isEmpty, "mismatches:\n\(summary.mismatches.joined(separator: "\n"))")
+                #expect(summary.exitStatus == 0, "check.py failed:\n\(summary.stderr)")
+            } catch {
+                server.beginShutdown()
+                _ = try? await running.value
+                try? await group.shutdownGracefully()
+                throw error
+            }
+            server.beginShutdown()
+            _ = try? await running.value
+            try await group.shutdownGracefully()
+        }
+    }
+}
+
+// MARK: - Helpers (private to this file's tests; other test files keep their own)
+
+struct OpenAPIOperation: Hashable, Comparable, CustomStringConvertible {
+    var method: String
+    var path: String
+    var description: String { "\(method) \(path)" }
+    static func < (lhs: Self, rhs: Self) -> Bool { (lhs.path, lhs.method) < (rhs.path, rhs.method) }
+}
+
+/// What `check.py` printed as its last line, plus how it exited.
+struct OpenAPICheck {
+    var exitStatus: Int32
+    var stderr: String
+    var valid: Bool
+    var errors: [String]
+    var operations: [OpenAPIOperation]
+    var checks: Int
+    var matched: Int
+    var mismatches: [String]
+
+    /// Runs check.py on a Dispatch thread so that the node's handlers keep the cooperative pool.
+    static func run(_ arguments: [String], timeout: Double = 60) async throws -> OpenAPICheck {
+        let result = try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async {
+                continuation.resume(with: Result { try runOpenAPIProgram("python3", arguments, timeout: timeout) })
+            }
+        }
+        guard let last = result.stdout.split(separator: "\n").last,
+              let object = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] else {
+            throw OpenAPICheckFailure(message: "check.py printed no JSON summary (exit \(result.status)):\n\(result.stdout)\n\(result.stderr)")
+        }
+        let operations = (object["operations"] as? [[String]] ?? []).compactMap { pair in
+            pair.count == 2 ? OpenAPIOperation(method: pair[0], path: pair[1]) : nil
+        }
+        let mismatches = (object["mismatches"] as? [[String: Any]] ?? []).map { entry in
+            "\(entry["request"] ?? "?"): \((entry["problems"] as? [String] ?? []).joined(separator: "; "))"
+        }
+        return OpenAPICheck(
+            exitStatus: result.status, stderr: result.stderr,
+            valid: object["valid"] as? Bool ?? false, errors: object["errors"] as? [String] ?? [],
+            operations: operations,
+            checks: (object["checks"] as? [Any])?.count ?? 0, matched: object["matched"] as? Int ?? 0,
+            mismatches: mismatches
+        )
+    }
+}
+
+struct OpenAPICheckFailure: Error, CustomStringConvertible {
+    var message: String
+    var description: String { message }
+}
+
+/// The node's full router over a fresh SQLite store in a temporary directory; the store is closed
+/// and the directory removed afterwards.
+func withContractNode(_ body: (HTTP2Router, TicketService) async throws -> Void) async throws {
+    let directory = FileManager.default.temporaryDirectory
+        .appendingPathComponent("ringdesk-openapi-\(UUID().uuidString)", isDirectory: true)
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let storage = try await SQLiteStorage.open(.defaults(path: directory.appendingPathComponent("ringdesk.sqlite").path))
+    do {
+        var logger = Logger(label: "openapi-contract-service")
+        logger.logLevel = .critical
+        let service = TicketService(storage: storage, clock: SystemClock(), logger: logger)
+        try await service.load()
+        let router = RingdeskNode.router(service: service, storage: storage, nodeID: "openapi-contract")
+        try await body(router, service)
+    } catch {
+        try? await storage.close()
+        throw error
+    }
+    try await storage.close()
+}
+
+struct OpenAPIProgramResult {
+    var status: Int32
+    var stdout: String
+    var stderr: String
+}
+
+/// Runs `executable` through /usr/bin/env with a hard time limit; killed by PID if it overruns.
+func runOpenAPIProgram(_ executable: String, _ arguments: [String], timeout: Double) throws -> OpenAPIProgramResult {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+    process.arguments = [executable] + arguments
+    let out = Pipe()
+    let err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    process.standardInput = FileHandle.nullDevice
+    try process.run()
+    let outData = OpenAPIDataBox()
+    let errData = OpenAPIDataBox()
+    let readers = DispatchGroup()
+    for (pipe, box) in [(out, outData), (err, errData)] {
+        readers.enter()
+        DispatchQueue.global().async {
+            let data = pipe.fileHandleForReading.readDataToEndOfFile()
+            box.set(data)
+            readers.leave()
+        }
+    }
+    let pid = process.processIdentifier
+    let killer = DispatchWorkItem { if process.isRunning { kill(pid, SIGKILL) } }
+    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
+    process.waitUntilExit()
+    killer.cancel()
+    readers.wait()
+    return OpenAPIProgramResult(
+        status: process.terminationStatus,
+        stdout: String(decoding: outData.get(), as: UTF8.self),
+        stderr: String(decoding: errData.get(), as: UTF8.self)
+    )
+}
+
+/// Bytes read from a pipe on another thread.
+final class OpenAPIDataBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var data = Data()
+    func set(_ value: Data) { lock.withLock { data = value } }
+    func get() -> Data { lock.withLock { data } }
+}
+
+/// The repository root, from this file's location (Tests/RingdeskNodeTests/<file>).
+let openAPIRepositoryRoot: URL = {
+    var url = URL(fileURLWithPath: #filePath)
+    for _ in 0..<3 { url.deleteLastPathComponent() }
+    return url
+}()
