@@ -186,7 +186,8 @@ struct NodeAPI: Sendable {
     @Sendable func postFeedback(_ request: HTTP2Request) async throws -> HTTP2Response {
         let id = try parameter(request, "id")
         let feedback = try APIJSON.decode(FeedbackRequest.self, from: request, schema: .feedback)
-        let ticket = try await service.apply(.feedback(rating: feedback.rating, comment: feedback.comment ?? ""), to: id, by: .customer("customer"))
+        let customer = try await service.ticket(id).customer.id
+        let ticket = try await service.apply(.feedback(rating: feedback.rating, comment: feedback.comment ?? ""), to: id, by: .customer(customer))
         return try APIJSON.response(ticket)
     }
 
@@ -268,10 +269,9 @@ struct NodeAPI: Sendable {
     /// The assignment stream: one NDJSON line per offer (`{"type":"offer","ticket":{…}}`), current
     /// offers first, and `{"type":"heartbeat"}` every 15 s so idle connections stay observable.
     func streamOffers(_ request: HTTP2Request, _ writer: HTTP2ResponseWriter) async throws {
-        let id = try parameter(request, "id")
         let stream: AsyncStream<Ticket>
         do {
-            stream = try await service.subscribe(agentID: id)
+            stream = try await service.subscribe(agentID: try parameter(request, "id"))
         } catch {
             let response = APIErrors.response(for: error)
             try await writer.writeHead(status: response.status, headers: response.headers)

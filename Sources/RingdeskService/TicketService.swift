@@ -441,7 +441,9 @@ public actor TicketService {
             id: ticket.id, idempotencyKey: ticket.idempotencyKey, status: ticket.status.rawValue,
             urgency: ticket.urgency.rawValue, category: ticket.category.rawValue, channel: ticket.channel.rawValue,
             region: ticket.customer.region, language: ticket.customer.language, queue: ticket.queue,
-            agentID: ticket.assignedAgentID ?? ticket.offer?.agentID, customerID: ticket.customer.id,
+            // The holder, else the agent offered it, else the last agent who handled it: so a
+            // supervisor's "tickets of agent X" still finds the ones X resolved.
+            agentID: ticket.assignedAgentID ?? ticket.offer?.agentID ?? ticket.lastAgentID, customerID: ticket.customer.id,
             createdAt: ticket.createdAt.timeIntervalSince1970, updatedAt: ticket.updatedAt.timeIntervalSince1970,
             version: ticket.history.count, doc: try encode(ticket)
         )

@@ -79,6 +79,13 @@ import Testing
             #expect(!view.contains("late returns"))
             #expect(view.contains("Which bank account"))
 
+            // The feedback is the ticket's customer's, and the agent's resolved ticket stays findable.
+            let feedbackEvent = history.isEmpty ? nil : (try await api.send("GET", "/v1/tickets/\(id)")).json["history"] as? [[String: Any]]
+            let actor = feedbackEvent?.first { $0["kind"] as? String == "feedback_received" }?["actor"] as? [String: String]
+            #expect(actor == ["kind": "customer", "id": "C-1"])
+            reply = try await api.send("GET", "/v1/tickets?agent_id=ana")
+            #expect((reply.json["tickets"] as? [[String: Any]])?.compactMap { $0["id"] as? String } == [id])
+
             reply = try await api.send("GET", "/v1/kpis")
             let overall = try #require(reply.json["overall"] as? [String: Any])
             #expect(overall["csat_average"] as? Double == 5)
