@@ -107,8 +107,9 @@ public actor TicketService {
             let result: StorageWriteResult
             let row: TicketRow
             do {
-                row = try Self.row(ticket)
-                result = try await storage.write(.createTicket(row, events: try Self.eventRows(ticket, after: 0)))
+                let rows = try Self.rows(ticket, eventsAfter: 0)
+                row = rows.row
+                result = try await storage.write(.createTicket(row, events: rows.events))
             } catch {
                 await abandon(idempotencyKey, error: error)
                 throw ServiceError.unavailable("the ticket could not be stored: \(error)")
@@ -211,11 +212,11 @@ public actor TicketService {
             effects += try ticket.apply(.linkFollowUp(ticketID: followUp.id), by: .system, at: now, policy: configuration.policy)
             followUps.append(followUp)
         }
-        var operations: [StorageWrite] = [
-            .updateTicket(try Self.row(ticket), expectedVersion: before.history.count, newEvents: try Self.eventRows(ticket, after: before.history.count)),
-        ]
+        let updated = try Self.rows(ticket, eventsAfter: before.history.count)
+        var operations: [StorageWrite] = [.updateTicket(updated.row, expectedVersion: before.history.count, newEvents: updated.events)]
         for followUp in followUps {
-            operations.append(.createTicket(try Self.row(followUp), events: try Self.eventRows(followUp, after: 0)))
+            let created = try Self.rows(followUp, eventsAfter: 0)
+            operations.append(.createTicket(created.row, events: created.events))
         }
         let result = try await storage.write(operations)
         guard result == .applied else {
@@ -436,7 +437,31 @@ public actor TicketService {
 
     // MARK: Rows
 
-    static func row(_ ticket: Ticket) throws -> TicketRow {
+    /// The ticket's row and its history events from `count` on. Each event is encoded once: the
+    /// same bytes go into its `ticket_events` row and into the ticket document's `history`.
+    static func rows(_ ticket: Ticket, eventsAfter count: Int) throws -> (row: TicketRow, events: [TicketEventRow]) {
+        let eventDocs = try ticket.history.map { try encode($0) }
+        var bare = ticket
+        bare.history = []
+        var doc = try encode(bare)
+        let marker = Data(#""history":[]"#.utf8)
+        guard let range = doc.firstRange(of: marker) else {
+            throw ServiceError(code: "internal_error", message: "ticket document without a history field")
+        }
+        var history = Data(#""history":["#.utf8)
+        for (index, event) in eventDocs.enumerated() {
+            if index > 0 { history.append(UInt8(ascii: ",")) }
+            history.append(event)
+        }
+        history.append(UInt8(ascii: "]"))
+        doc.replaceSubrange(range, with: history)
+        let events = zip(ticket.history, eventDocs).dropFirst(count).map { event, eventDoc in
+            TicketEventRow(ticketID: ticket.id, seq: event.seq, at: event.at.timeIntervalSince1970, kind: event.kind.rawValue, doc: eventDoc)
+        }
+        return (row(ticket, doc: doc), events)
+    }
+
+    private static func row(_ ticket: Ticket, doc: Data) -> TicketRow {
         TicketRow(
             id: ticket.id, idempotencyKey: ticket.idempotencyKey, status: ticket.status.rawValue,
             urgency: ticket.urgency.rawValue, category: ticket.category.rawValue, channel: ticket.channel.rawValue,
@@ -445,14 +470,8 @@ public actor TicketService {
             // supervisor's "tickets of agent X" still finds the ones X resolved.
             agentID: ticket.assignedAgentID ?? ticket.offer?.agentID ?? ticket.lastAgentID, customerID: ticket.customer.id,
             createdAt: ticket.createdAt.timeIntervalSince1970, updatedAt: ticket.updatedAt.timeIntervalSince1970,
-            version: ticket.history.count, doc: try encode(ticket)
+            version: ticket.history.count, doc: doc
         )
-    }
-
-    static func eventRows(_ ticket: Ticket, after count: Int) throws -> [TicketEventRow] {
-        try ticket.history.dropFirst(count).map { event in
-            TicketEventRow(ticketID: ticket.id, seq: event.seq, at: event.at.timeIntervalSince1970, kind: event.kind.rawValue, doc: try encode(event))
-        }
     }
 
     /// Storage documents are the API's JSON (dates in `ISO8601Millis`), so a stored ticket
