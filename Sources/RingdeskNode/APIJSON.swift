@@ -17,24 +17,36 @@ enum APIJSON {
         return response
     }
 
-    /// Parses the body as a JSON object, refusing keys outside `schema` (nested objects by path),
-    /// then decodes it as `T`. Errors name the offending field.
+    /// Decodes the body as `T` in one parse, refusing keys outside `schema` (nested objects by
+    /// path) first. Errors name the offending field.
     static func decode<T: Decodable>(_ type: T.Type, from request: HTTP2Request, schema: KeySchema) throws -> T {
         let data = Data(request.body.readableBytesView)
-        let object: Any
+        if data.isEmpty { throw APIError(status: 400, code: "malformed_json", message: "the request needs a JSON body") }
+        let decoder = self.decoder()
+        decoder.userInfo[KeySchema.userInfoKey] = schema
         do {
-            object = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
-        } catch {
-            throw APIError(status: 400, code: "malformed_json", message: data.isEmpty ? "the request needs a JSON body" : "the body is not valid JSON")
-        }
-        guard object is [String: Any] else {
-            throw APIError(status: 400, code: "malformed_json", message: "the body must be a JSON object")
-        }
-        try schema.check(object, path: "")
-        do {
-            return try decoder().decode(T.self, from: data)
+            return try decoder.decode(Strict<T>.self, from: data).value
         } catch let error as DecodingError {
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                throw APIError(status: 400, code: "malformed_json", message: "the body is not valid JSON")
+            }
+            if case .typeMismatch(_, let context) = error, context.codingPath.isEmpty {
+                throw APIError(status: 400, code: "malformed_json", message: "the body must be a JSON object")
+            }
             throw APIError(status: 400, code: "invalid_field", message: describe(error))
+        }
+    }
+
+    /// Checks the keys against the schema in the decoder's user info, then decodes `T` from the
+    /// same decoder: the body is parsed once.
+    struct Strict<T: Decodable>: Decodable {
+        var value: T
+
+        init(from decoder: any Decoder) throws {
+            if let schema = decoder.userInfo[KeySchema.userInfoKey] as? KeySchema {
+                try schema.check(try decoder.container(keyedBy: AnyKey.self), path: "")
+            }
+            value = try T(from: decoder)
         }
     }
 
@@ -67,7 +79,9 @@ enum APIJSON {
         case is Int.Type, is Int64.Type, is UInt64.Type: "an integer"
         case is Double.Type: "a number"
         case is Bool.Type: "a boolean"
-        default: String(describing: type).contains("Array") ? "an array" : "an object or value"
+        default:
+            String(describing: type).contains("Array") ? "an array"
+                : String(describing: type).contains("Dictionary") ? "an object" : "a \(String(describing: type))"
         }
     }
 }
@@ -77,20 +91,37 @@ enum APIJSON {
 struct KeySchema: Sendable {
     var allowed: [String: Set<String>]
 
-    func check(_ value: Any, path: String) throws {
-        if let object = value as? [String: Any] {
-            if let keys = allowed[path] {
-                for key in object.keys where !keys.contains(key) {
-                    let name = path.isEmpty ? key : "\(path).\(key)"
-                    throw APIError(status: 400, code: "unknown_field", message: "unknown field '\(name)'; allowed here: \(keys.sorted().joined(separator: ", "))")
+    static let userInfoKey = CodingUserInfoKey(rawValue: "ringdesk.keySchema")!
+
+    /// Walks the objects the schema names (and arrays of them), refusing unknown keys. Values of
+    /// the wrong type are left to the typed decode, which names them.
+    func check(_ container: KeyedDecodingContainer<AnyKey>, path: String) throws {
+        if let keys = allowed[path] {
+            for key in container.allKeys where !keys.contains(key.stringValue) {
+                let name = path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)"
+                throw APIError(status: 400, code: "unknown_field", message: "unknown field '\(name)'; allowed here: \(keys.sorted().joined(separator: ", "))")
+            }
+        }
+        for key in container.allKeys {
+            let child = path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)"
+            if allowed[child] != nil, let nested = try? container.nestedContainer(keyedBy: AnyKey.self, forKey: key) {
+                try check(nested, path: child)
+            }
+            if allowed[child + "[]"] != nil, var array = try? container.nestedUnkeyedContainer(forKey: key) {
+                while !array.isAtEnd {
+                    if let element = try? array.nestedContainer(keyedBy: AnyKey.self) {
+                        try check(element, path: child + "[]")
+                    } else {
+                        _ = try array.decode(Skip.self)  // not an object: move on, the typed decode reports it
+                    }
                 }
             }
-            for (key, child) in object {
-                try check(child, path: path.isEmpty ? key : "\(path).\(key)")
-            }
-        } else if let array = value as? [Any] {
-            for element in array { try check(element, path: path + "[]") }
         }
+    }
+
+    /// Consumes one value of any type.
+    private struct Skip: Decodable {
+        init(from decoder: any Decoder) throws {}
     }
 
     static let ticketDraft = KeySchema(allowed: [
@@ -109,6 +140,17 @@ struct KeySchema: Sendable {
     static let feedback = KeySchema(allowed: ["": ["rating", "comment"]])
     static let presence = KeySchema(allowed: ["": ["presence"]])
     static let offerAnswer = KeySchema(allowed: ["": ["reason"]])
+}
+
+/// Any key: for reading the keys an object actually has.
+struct AnyKey: CodingKey {
+    var stringValue: String
+    var intValue: Int?
+    init(stringValue: String) { self.stringValue = stringValue }
+    init?(intValue: Int) {
+        self.stringValue = String(intValue)
+        self.intValue = intValue
+    }
 }
 
 /// An error answered as `{code, message}` with `status`.
