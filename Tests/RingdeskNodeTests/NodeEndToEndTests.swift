@@ -92,6 +92,49 @@ import Testing
         }
     }
 
+    @Test func offersArriveOnTheStreamAndByLongPollWhileWaiting() async throws {
+        try await withNode { node, api in
+            _ = try await api.send("PUT", "/v1/agents/cy", json: ["name": "Cy", "skills": ["refunds": 3], "channel_capacity": ["chat": 2]])
+            _ = try await api.send("PUT", "/v1/agents/cy/presence", json: ["presence": "available"])
+            // The agent's client opens the assignment stream before any ticket exists.
+            let stream = try await api.client.stream(HTTP2ClientRequest(path: "/v1/agents/cy/offers/stream"), to: node.peer, timeout: .seconds(10))
+            #expect(stream.status == 200)
+            #expect(stream.headers["content-type"] == "application/x-ndjson")
+            let first = try #require(try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-s1")).json["id"] as? String)
+            var lines: [[String: Any]] = []
+            var buffer = ""
+            for try await chunk in stream.body {
+                buffer += String(buffer: chunk)
+                while let newline = buffer.firstIndex(of: "\n") {
+                    let line = String(buffer[..<newline])
+                    buffer.removeSubrange(...newline)
+                    if let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], object["type"] as? String == "offer" {
+                        lines.append(object)
+                    }
+                }
+                if !lines.isEmpty { break }  // dropping the iterator resets the stream
+            }
+            #expect((lines.first?["ticket"] as? [String: Any])?["id"] as? String == first)
+
+            #expect(try await api.send("POST", "/v1/agents/cy/offers/\(first)/accept").status == 200)
+
+            // With no offer outstanding, a long-poll waits and returns when the next offer is made.
+            let clock = ContinuousClock()
+            let start = clock.now
+            async let polled = api.send("GET", "/v1/agents/cy/offers?wait=20")
+            // Whichever reaches the node first, the poll must answer with exactly the new offer.
+            let second = try #require(try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-s2")).json["id"] as? String)
+            let offers = (try await polled).json["offers"] as? [[String: Any]] ?? []
+            #expect(offers.compactMap { $0["id"] as? String } == [second])
+            #expect(clock.now - start < .seconds(15), "the poll returned on the offer, not at its timeout")
+            // Capacity 2 on chat (one held, one offered): a third chat ticket waits in the queue.
+            let third = try #require(try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-s3")).json["id"] as? String)
+            let held = try await api.send("GET", "/v1/agents/cy/offers")
+            #expect(!((held.json["offers"] as? [[String: Any]])?.contains { $0["id"] as? String == third } ?? true))
+            #expect(try await api.send("GET", "/v1/tickets/\(third)").json["status"] as? String == "queued")
+        }
+    }
+
     @Test func lowRatingOpensALinkedCallBack() async throws {
         try await withNode { _, api in
             _ = try await api.send("PUT", "/v1/agents/bo", json: ["name": "Bo", "skills": ["refunds": 3]])
