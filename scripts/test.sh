@@ -9,4 +9,4 @@ swift build --build-tests
 swift test --skip-build --parallel --num-workers 2
 # Replays the committed fuzz corpus through the server's input path (a regression check; the
 # bounded libFuzzer run itself is scripts/fuzz/h2-server).
-"$(swift build --show-bin-path)/ringdesk-fuzz-h2" Tests/fuzz-corpus/h2-server
+SWIFT_DETERMINISTIC_HASHING=1 "$(swift build --show-bin-path)/ringdesk-fuzz-h2" Tests/fuzz-corpus/h2-server
