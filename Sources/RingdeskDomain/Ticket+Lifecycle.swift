@@ -295,8 +295,10 @@ extension Ticket {
             var effects = noteBreaches(sla.evaluate(now: now, responded: firstResponseAt != nil, resolved: false),
                                        by: actor, at: now)
             if !urgencyOverridden {
-                let raised = max(policy.escalation.urgency(for: self, now: now, calendar: calendar(policy)),
-                                 policy.triage.triage(draft, now: now))
+                // Only the customer's deadline makes triage depend on time; without one the
+                // colour from intake stands and re-running the rules would change nothing.
+                let retriaged = customer.deadline == nil ? urgency : policy.triage.triage(draft, now: now)
+                let raised = max(policy.escalation.urgency(for: self, now: now, calendar: calendar(policy)), retriaged)
                 if raised > urgency {
                     let old = urgency
                     urgency = raised
