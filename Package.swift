@@ -40,6 +40,8 @@ let package = Package(
         ),
         // Pure after-sales domain core: tickets, triage, SLA, lifecycle, KPIs. No I/O.
         .target(name: "RingdeskDomain"),
+        // Wire types of the /v1 API shared by the node and the CLI.
+        .target(name: "RingdeskAPI", dependencies: ["RingdeskDomain"]),
         // SQLite storage through GRDB: frozen migrations, one writer with group commit, readers.
         .target(
             name: "RingdeskStorage",
@@ -64,7 +66,7 @@ let package = Package(
         .target(
             name: "RingdeskNode",
             dependencies: [
-                "RingdeskHTTP2", "RingdeskService", "RingdeskDomain", "RingdeskStorage",
+                "RingdeskHTTP2", "RingdeskService", "RingdeskDomain", "RingdeskStorage", "RingdeskAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -85,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "ringdesk",
             dependencies: [
-                "RingdeskHTTP2", "RingdeskDomain",
+                "RingdeskHTTP2", "RingdeskDomain", "RingdeskAPI",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

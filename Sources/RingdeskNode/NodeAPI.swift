@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RingdeskAPI
 import RingdeskDomain
 import RingdeskHTTP2
 import RingdeskService
@@ -82,15 +83,6 @@ struct NodeAPI: Sendable {
         try APIJSON.response(CustomerProgressView(ticket: try await service.ticket(try parameter(request, "id"))))
     }
 
-    struct TicketList: Encodable {
-        var tickets: [Ticket]
-        var nextCursor: String?
-        enum CodingKeys: String, CodingKey {
-            case tickets
-            case nextCursor = "next_cursor"
-        }
-    }
-
     @Sendable func listTickets(_ request: HTTP2Request) async throws -> HTTP2Response {
         let items = request.queryItems
         let known: Set<String> = ["status", "urgency", "region", "category", "channel", "agent_id", "customer_id", "created_from", "created_before", "order", "limit", "cursor"]
@@ -122,31 +114,10 @@ struct NodeAPI: Sendable {
         }
         filter.cursor = items["cursor"]
         let page = try await service.list(filter)
-        return try APIJSON.response(TicketList(tickets: page.tickets, nextCursor: page.nextCursor))
+        return try APIJSON.response(TicketListResponse(tickets: page.tickets, nextCursor: page.nextCursor))
     }
 
-    /// A lifecycle event posted by an agent, supervisor, customer channel or integration.
-    struct EventRequest: Decodable {
-        var type: String
-        var actor: TicketActor?
-        var text: String?
-        var `internal`: Bool?
-        var question: String?
-        var queue: String?
-        var requiredSkills: [SkillRequirement]?
-        var reason: String?
-        var note: String?
-        var urgency: Urgency?
-
-        enum CodingKeys: String, CodingKey {
-            case type, actor, text, `internal`, question, queue, reason, note, urgency
-            case requiredSkills = "required_skills"
-        }
-    }
-
-    static let eventTypes = ["comment", "start_work", "request_customer_info", "customer_reply", "transfer", "escalate", "resolve", "close", "reopen", "cancel", "override_urgency"]
-
-    static func command(for event: EventRequest) throws -> TicketCommand {
+    static func command(for event: TicketEventRequest) throws -> TicketCommand {
         func required(_ value: String?, _ field: String) throws -> String {
             guard let value, !value.isEmpty else {
                 throw APIError(status: 400, code: "invalid_field", message: "\(field) is required for a '\(event.type)' event")
@@ -166,21 +137,16 @@ struct NodeAPI: Sendable {
         case "cancel": return .cancel(reason: try required(event.reason, "reason"))
         case "override_urgency": return .overrideUrgency(event.urgency)
         default:
-            throw APIError(status: 400, code: "invalid_field", message: "type must be one of \(eventTypes.joined(separator: ", ")); got '\(event.type)'")
+            throw APIError(status: 400, code: "invalid_field", message: "type must be one of \(TicketEventRequest.types.joined(separator: ", ")); got '\(event.type)'")
         }
     }
 
     @Sendable func postEvent(_ request: HTTP2Request) async throws -> HTTP2Response {
         let id = try parameter(request, "id")
-        let event = try APIJSON.decode(EventRequest.self, from: request, schema: .event)
+        let event = try APIJSON.decode(TicketEventRequest.self, from: request, schema: .event)
         let command = try Self.command(for: event)
         let actor = try validated(event.actor ?? .supervisor("api"))
         return try APIJSON.response(try await service.apply(command, to: id, by: actor))
-    }
-
-    struct FeedbackRequest: Decodable {
-        var rating: Int
-        var comment: String?
     }
 
     @Sendable func postFeedback(_ request: HTTP2Request) async throws -> HTTP2Response {
@@ -194,8 +160,7 @@ struct NodeAPI: Sendable {
     // MARK: Agents
 
     @Sendable func listAgents(_ request: HTTP2Request) async throws -> HTTP2Response {
-        struct AgentList: Encodable { var agents: [Agent] }
-        return try APIJSON.response(AgentList(agents: await service.allAgents()))
+        try APIJSON.response(AgentListResponse(agents: await service.allAgents()))
     }
 
     @Sendable func getAgent(_ request: HTTP2Request) async throws -> HTTP2Response {
@@ -219,23 +184,10 @@ struct NodeAPI: Sendable {
         return try APIJSON.response(result.agent, status: result.created ? 201 : 200)
     }
 
-    struct PresenceRequest: Decodable {
-        var presence: Presence
-    }
-
     @Sendable func putPresence(_ request: HTTP2Request) async throws -> HTTP2Response {
         let id = try parameter(request, "id")
         let body = try APIJSON.decode(PresenceRequest.self, from: request, schema: .presence)
         return try APIJSON.response(try await service.setPresence(body.presence, agentID: id))
-    }
-
-    struct OfferList: Encodable {
-        var agentID: String
-        var offers: [Ticket]
-        enum CodingKeys: String, CodingKey {
-            case agentID = "agent_id"
-            case offers
-        }
     }
 
     /// Long-poll: answers at once when offers are waiting, else when one arrives or `wait` passes.
@@ -263,7 +215,7 @@ struct NodeAPI: Sendable {
             }
             offers = try await service.offers(for: id)
         }
-        return try APIJSON.response(OfferList(agentID: id, offers: offers))
+        return try APIJSON.response(AgentOffersResponse(agentID: id, offers: offers))
     }
 
     /// The assignment stream: one NDJSON line per offer (`{"type":"offer","ticket":{…}}`), current
@@ -301,16 +253,8 @@ struct NodeAPI: Sendable {
     }
 
     @Sendable func agentAssignments(_ request: HTTP2Request) async throws -> HTTP2Response {
-        struct Held: Encodable {
-            var agentID: String
-            var tickets: [Ticket]
-            enum CodingKeys: String, CodingKey {
-                case agentID = "agent_id"
-                case tickets
-            }
-        }
         let id = try parameter(request, "id")
-        return try APIJSON.response(Held(agentID: id, tickets: try await service.assignments(for: id)))
+        return try APIJSON.response(AgentAssignmentsResponse(agentID: id, tickets: try await service.assignments(for: id)))
     }
 
     @Sendable func acceptOffer(_ request: HTTP2Request) async throws -> HTTP2Response {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RingdeskAPI
 import RingdeskDomain
 
 /// `ringdesk agent …`: agent profiles, presence, and the agent's side of offers and work.
@@ -12,28 +13,6 @@ struct AgentGroup: AsyncParsableCommand {
     )
 }
 
-/// Response shapes of the agent routes.
-struct AgentListBody: Decodable { var agents: [Agent] }
-
-struct OfferListBody: Decodable {
-    var agentID: String
-    var offers: [Ticket]
-    enum CodingKeys: String, CodingKey {
-        case agentID = "agent_id"
-        case offers
-    }
-}
-
-struct AssignmentsBody: Decodable {
-    var agentID: String
-    var tickets: [Ticket]
-    enum CodingKeys: String, CodingKey {
-        case agentID = "agent_id"
-        case tickets
-    }
-}
-
-/// One line of the offer stream: `{"type":"offer","ticket":{…}}` or `{"type":"heartbeat"}`.
 struct StreamLine: Decodable {
     var type: String
     var ticket: Ticket?
@@ -116,11 +95,10 @@ struct AgentPresence: AsyncParsableCommand {
     @Argument(help: "Agent id.") var id: String
     @Argument(help: "New presence.") var presence: Presence
 
-    struct Body: Encodable { var presence: Presence }
 
     func run() async throws {
         try await global.withClient { client in
-            let reply = try await client.send("PUT", "/v1/agents/\(segment(id))/presence", json: Body(presence: presence))
+            let reply = try await client.send("PUT", "/v1/agents/\(segment(id))/presence", json: PresenceRequest(presence: presence))
             if global.json { print(reply.text); return }
             let agent = try reply.decode(Agent.self)
             print("\(agent.id) is \(agent.presence.rawValue) since \(Format.date(agent.presenceSince))")
@@ -150,7 +128,7 @@ struct AgentList: AsyncParsableCommand {
 
     func run() async throws {
         try await global.withClient { client in
-            let (list, reply) = try await client.get(AgentListBody.self, "/v1/agents")
+            let (list, reply) = try await client.get(AgentListResponse.self, "/v1/agents")
             if global.json { print(reply.text); return }
             print(AgentRendering.list(list.agents))
             print("")
@@ -176,7 +154,7 @@ struct AgentPull: AsyncParsableCommand {
     func run() async throws {
         try await global.withClient { client in
             // The request deadline must outlast the long poll.
-            let (list, reply) = try await client.get(OfferListBody.self, "/v1/agents/\(segment(id))/offers?wait=\(wait)",
+            let (list, reply) = try await client.get(AgentOffersResponse.self, "/v1/agents/\(segment(id))/offers?wait=\(wait)",
                                                      timeout: max(global.timeout, Double(wait) + 5))
             if global.json { print(reply.text); return }
             if list.offers.isEmpty {
@@ -289,7 +267,7 @@ struct AgentStart: AsyncParsableCommand {
 
     func run() async throws {
         try await global.withClient { client in
-            let body = EventBody(type: "start_work", actor: .agent(pair.agent))
+            let body = TicketEventRequest(type: "start_work", actor: .agent(pair.agent))
             let reply = try await client.send("POST", "/v1/tickets/\(segment(pair.ticket))/events", json: body)
             try printAgentAction(reply, json: global.json, verb: "started")
         }
@@ -304,7 +282,7 @@ struct AgentResolve: AsyncParsableCommand {
 
     func run() async throws {
         try await global.withClient { client in
-            let body = EventBody(type: "resolve", actor: .agent(pair.agent), note: note)
+            let body = TicketEventRequest(type: "resolve", actor: .agent(pair.agent), note: note)
             let reply = try await client.send("POST", "/v1/tickets/\(segment(pair.ticket))/events", json: body)
             try printAgentAction(reply, json: global.json, verb: "resolved")
         }
@@ -318,7 +296,7 @@ struct AgentAssignments: AsyncParsableCommand {
 
     func run() async throws {
         try await global.withClient { client in
-            let (held, reply) = try await client.get(AssignmentsBody.self, "/v1/agents/\(segment(id))/assignments")
+            let (held, reply) = try await client.get(AgentAssignmentsResponse.self, "/v1/agents/\(segment(id))/assignments")
             if global.json { print(reply.text); return }
             if held.tickets.isEmpty {
                 print("\(held.agentID) holds no tickets")

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RingdeskAPI
 import RingdeskDomain
 
 // Domain enums as option values: their raw values are the accepted words, and ArgumentParser

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RingdeskAPI
 import RingdeskDomain
 
 /// `ringdesk demo`: a short scripted after-sales day against a running node.
@@ -158,10 +159,9 @@ struct DemoRunner: Sendable {
     // MARK: Setup
 
     private func setUpAgents() async throws {
-        struct PresenceBody: Encodable { var presence: Presence }
         for profile in script.agents {
             let reply = try await client.send("PUT", "/v1/agents/\(segment(profile.id))", json: profile)
-            _ = try await client.send("PUT", "/v1/agents/\(segment(profile.id))/presence", json: PresenceBody(presence: .available))
+            _ = try await client.send("PUT", "/v1/agents/\(segment(profile.id))/presence", json: PresenceRequest(presence: .available))
             let skills = profile.skills.sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }.joined(separator: " ")
             let channels = Channel.allCases.filter { (profile.channelCapacity[$0] ?? $0.defaultCapacity) > 0 }.map(\.rawValue).joined(separator: ",")
             await state.say("agent \(profile.id) \(profile.name) \(reply.status == 201 ? "created" : "updated"), available "
@@ -232,7 +232,7 @@ struct DemoRunner: Sendable {
     /// rounds of offers until every demo ticket is done, the rounds run out or time is up.
     private func work(as agentID: String) async {
         do {
-            let (held, _) = try await client.get(AssignmentsBody.self, "/v1/agents/\(segment(agentID))/assignments")
+            let (held, _) = try await client.get(AgentAssignmentsResponse.self, "/v1/agents/\(segment(agentID))/assignments")
             for ticket in held.tickets { await handle(ticket, agentID: agentID, offered: false) }
         } catch {
             await state.fail("assignments of \(agentID): \(error)")
@@ -245,7 +245,7 @@ struct DemoRunner: Sendable {
                 // No long poll in the last second before the deadline.
                 let wait = ContinuousClock.now + .milliseconds(1500) < deadline ? Self.pollWait : 0
                 let path = "/v1/agents/\(segment(agentID))/offers?wait=\(wait)"
-                offers = try await client.get(OfferListBody.self, path, timeout: Double(wait) + 5).0.offers
+                offers = try await client.get(AgentOffersResponse.self, path, timeout: Double(wait) + 5).0.offers
             } catch {
                 await state.fail("poll offers of \(agentID): \(error)")
                 try? await Task.sleep(for: .milliseconds(250))
@@ -258,7 +258,7 @@ struct DemoRunner: Sendable {
         }
     }
 
-    private func event(_ body: EventBody, _ ticketID: String) async throws -> Ticket {
+    private func event(_ body: TicketEventRequest, _ ticketID: String) async throws -> Ticket {
         try await client.send("POST", "/v1/tickets/\(segment(ticketID))/events", json: body).decode(Ticket.self)
     }
 
@@ -289,12 +289,12 @@ struct DemoRunner: Sendable {
             }
             if ticket.status == .assigned {
                 step = "start work"
-                ticket = try await event(EventBody(type: "start_work", actor: .agent(agentID)), ticket.id)
+                ticket = try await event(TicketEventRequest(type: "start_work", actor: .agent(agentID)), ticket.id)
             }
             let asked = ticket.history.contains { $0.kind == .customerInfoRequested }
             if plan?.asksForInfo == true, !asked, ticket.status == .inProgress {
                 step = "ask the customer"
-                ticket = try await event(EventBody(type: "request_customer_info", actor: .agent(agentID),
+                ticket = try await event(TicketEventRequest(type: "request_customer_info", actor: .agent(agentID),
                                                    question: "Could you send a photo of the label and your order number?"), ticket.id)
                 await state.say("ask     \(ticket.id)\(label): \(agentID) asks the customer for a photo and the order number")
                 await state.count("asked")
@@ -302,12 +302,12 @@ struct DemoRunner: Sendable {
             if ticket.status == .waitingOnCustomer {
                 step = "customer reply"
                 let customer = plan?.customerID ?? ticket.customer.id
-                ticket = try await event(EventBody(type: "customer_reply", actor: .customer(customer),
+                ticket = try await event(TicketEventRequest(type: "customer_reply", actor: .customer(customer),
                                                    text: "Photo attached; the order number is \(ticket.customer.orderID ?? "on the invoice")."), ticket.id)
                 await state.say("reply   \(ticket.id)\(label): customer \(customer) replies")
             }
             step = "resolve"
-            ticket = try await event(EventBody(type: "resolve", actor: .agent(agentID), note: "Sorted: \(Format.clip(ticket.subject, 40))"), ticket.id)
+            ticket = try await event(TicketEventRequest(type: "resolve", actor: .agent(agentID), note: "Sorted: \(Format.clip(ticket.subject, 40))"), ticket.id)
             let took = ticket.resolvedAt.map { Format.duration($0.timeIntervalSince(ticket.createdAt)) } ?? "-"
             await state.say("resolve \(ticket.id)\(label) by \(agentID) after \(took)")
             await state.count("resolved")
@@ -321,13 +321,9 @@ struct DemoRunner: Sendable {
     /// The customer's rating; a low one opens a call-back ticket that the demo then follows.
     private func rate(_ ticket: Ticket) async {
         guard let plan = await state.claimRating(ticket.id), let rating = plan.rating else { return }
-        struct FeedbackBody: Encodable {
-            var rating: Int
-            var comment: String
-        }
         do {
             let rated = try await client.send("POST", "/v1/tickets/\(segment(ticket.id))/feedback",
-                                              json: FeedbackBody(rating: rating, comment: plan.comment)).decode(Ticket.self)
+                                              json: FeedbackRequest(rating: rating, comment: plan.comment)).decode(Ticket.self)
             await state.markRated(ticket.id)
             if let followUpID = rated.followUpTicketID {
                 await trackFollowUp(followUpID, of: rated.id)

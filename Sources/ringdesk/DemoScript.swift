@@ -1,4 +1,5 @@
 import Foundation
+import RingdeskAPI
 import RingdeskDomain
 
 /// SplitMix64: a tiny seeded generator, so the demo's data is the same for the same seed.

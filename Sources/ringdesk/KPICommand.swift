@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RingdeskAPI
 import RingdeskDomain
 
 /// `ringdesk kpis`: the node's KPI report, overall and per category and channel.

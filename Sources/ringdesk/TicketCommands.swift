@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import RingdeskAPI
 import RingdeskDomain
 
 /// `ringdesk tickets …`: open, read and move after-sales tickets.
@@ -196,24 +197,6 @@ struct TicketList: AsyncParsableCommand {
     }
 }
 
-/// The body of `POST /v1/tickets/{id}/events`; absent fields are left out.
-struct EventBody: Encodable {
-    var type: String
-    var actor: TicketActor?
-    var text: String?
-    var `internal`: Bool?
-    var question: String?
-    var queue: String?
-    var requiredSkills: [SkillRequirement]?
-    var reason: String?
-    var note: String?
-    var urgency: Urgency?
-
-    enum CodingKeys: String, CodingKey {
-        case type, actor, text, `internal`, question, queue, reason, note, urgency
-        case requiredSkills = "required_skills"
-    }
-}
 
 struct TicketEventCommand: AsyncParsableCommand {
     static let eventTypes = ["comment", "start_work", "request_customer_info", "customer_reply", "transfer", "escalate", "resolve",
@@ -240,7 +223,7 @@ struct TicketEventCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Who posts the event; kind is system, agent, supervisor, customer or intake.", valueName: "kind:id")) var actor: ActorArgument?
 
     func run() async throws {
-        let body = EventBody(type: type, actor: actor?.actor, text: text, internal: `internal` ? true : nil, question: question, queue: queue,
+        let body = TicketEventRequest(type: type, actor: actor?.actor, text: text, internal: `internal` ? true : nil, question: question, queue: queue,
                              requiredSkills: skills.isEmpty ? nil : skills.map { SkillRequirement(skill: $0.name, minLevel: $0.level) },
                              reason: reason, note: note, urgency: urgency)
         try await global.withClient { client in
@@ -267,14 +250,9 @@ struct TicketFeedback: AsyncParsableCommand {
     @Option(help: "Rating from 1 to 5.") var rating: Int
     @Option(help: "Free-text comment.") var comment: String?
 
-    struct Body: Encodable {
-        var rating: Int
-        var comment: String?
-    }
-
     func run() async throws {
         try await global.withClient { client in
-            let reply = try await client.send("POST", "/v1/tickets/\(segment(id))/feedback", json: Body(rating: rating, comment: comment))
+            let reply = try await client.send("POST", "/v1/tickets/\(segment(id))/feedback", json: FeedbackRequest(rating: rating, comment: comment))
             if global.json { print(reply.text); return }
             let ticket = try reply.decode(Ticket.self)
             print("Ticket \(ticket.id) rated \(ticket.feedback?.rating ?? rating)/5")

@@ -1,4 +1,5 @@
 import Foundation
+import RingdeskAPI
 import RingdeskDomain
 
 /// Human views of tickets shared by the ticket, agent and demo commands.

@@ -1,0 +1,106 @@
+import RingdeskDomain
+
+// The JSON bodies of the /v1 API that are not domain types themselves: request bodies the node
+// decodes and the CLI encodes, and the list envelopes of responses. One definition for both sides.
+
+/// `POST /v1/tickets/{id}/events`: a lifecycle event; which fields apply depends on `type`.
+public struct TicketEventRequest: Codable, Sendable {
+    public var type: String
+    public var actor: TicketActor?
+    public var text: String?
+    public var `internal`: Bool?
+    public var question: String?
+    public var queue: String?
+    public var requiredSkills: [SkillRequirement]?
+    public var reason: String?
+    public var note: String?
+    public var urgency: Urgency?
+
+    public init(type: String, actor: TicketActor? = nil, text: String? = nil, internal: Bool? = nil, question: String? = nil,
+                queue: String? = nil, requiredSkills: [SkillRequirement]? = nil, reason: String? = nil, note: String? = nil,
+                urgency: Urgency? = nil) {
+        self.type = type
+        self.actor = actor
+        self.text = text
+        self.internal = `internal`
+        self.question = question
+        self.queue = queue
+        self.requiredSkills = requiredSkills
+        self.reason = reason
+        self.note = note
+        self.urgency = urgency
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case type, actor, text, `internal`, question, queue, reason, note, urgency
+        case requiredSkills = "required_skills"
+    }
+
+    /// The event types the API accepts.
+    public static let types = ["comment", "start_work", "request_customer_info", "customer_reply", "transfer", "escalate",
+                               "resolve", "close", "reopen", "cancel", "override_urgency"]
+}
+
+/// `POST /v1/tickets/{id}/feedback`.
+public struct FeedbackRequest: Codable, Sendable {
+    public var rating: Int
+    public var comment: String?
+    public init(rating: Int, comment: String? = nil) {
+        self.rating = rating
+        self.comment = comment
+    }
+}
+
+/// `PUT /v1/agents/{id}/presence`.
+public struct PresenceRequest: Codable, Sendable {
+    public var presence: Presence
+    public init(presence: Presence) { self.presence = presence }
+}
+
+/// `GET /v1/tickets`: one page.
+public struct TicketListResponse: Codable, Sendable {
+    public var tickets: [Ticket]
+    public var nextCursor: String?
+    public init(tickets: [Ticket], nextCursor: String?) {
+        self.tickets = tickets
+        self.nextCursor = nextCursor
+    }
+    enum CodingKeys: String, CodingKey {
+        case tickets
+        case nextCursor = "next_cursor"
+    }
+}
+
+/// `GET /v1/agents`.
+public struct AgentListResponse: Codable, Sendable {
+    public var agents: [Agent]
+    public init(agents: [Agent]) { self.agents = agents }
+}
+
+/// `GET /v1/agents/{id}/offers`: tickets offered to the agent, oldest offer first.
+public struct AgentOffersResponse: Codable, Sendable {
+    public var agentID: String
+    public var offers: [Ticket]
+    public init(agentID: String, offers: [Ticket]) {
+        self.agentID = agentID
+        self.offers = offers
+    }
+    enum CodingKeys: String, CodingKey {
+        case agentID = "agent_id"
+        case offers
+    }
+}
+
+/// `GET /v1/agents/{id}/assignments`: tickets the agent holds.
+public struct AgentAssignmentsResponse: Codable, Sendable {
+    public var agentID: String
+    public var tickets: [Ticket]
+    public init(agentID: String, tickets: [Ticket]) {
+        self.agentID = agentID
+        self.tickets = tickets
+    }
+    enum CodingKeys: String, CodingKey {
+        case agentID = "agent_id"
+        case tickets
+    }
+}
