@@ -107,7 +107,7 @@ let package = Package(
         .testTarget(
             name: "RingdeskHTTP2Tests",
             dependencies: [
-                "RingdeskHTTP2", "RingdeskNode",
+                "RingdeskHTTP2", "RingdeskNode", "RingdeskTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -118,7 +118,7 @@ let package = Package(
         .testTarget(
             name: "RingdeskNodeTests",
             dependencies: [
-                "RingdeskNode", "RingdeskService", "RingdeskStorage", "RingdeskDomain", "RingdeskHTTP2",
+                "RingdeskNode", "RingdeskService", "RingdeskStorage", "RingdeskDomain", "RingdeskHTTP2", "RingdeskTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),

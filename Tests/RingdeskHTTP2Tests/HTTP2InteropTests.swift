@@ -1,5 +1,6 @@
 import Foundation
 import RingdeskHTTP2
+import RingdeskTestSupport
 import Testing
 
 /// Independent HTTP/2 implementations against Ringdesk's server over real sockets: curl (libcurl's

@@ -5,6 +5,7 @@ import NIOCore
 import NIOPosix
 @testable import RingdeskHTTP2
 import RingdeskNode
+import RingdeskTestSupport
 
 /// A real HTTP/2 server on a loopback port chosen by the kernel, with the node's routes plus
 /// probes that let tests observe what handlers saw (cancellations).
@@ -99,51 +100,3 @@ func eventually(within seconds: Double = 10, _ condition: () async throws -> Boo
     }
     return try await condition()
 }
-
-/// Result of running an external program.
-struct ProgramResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs an external program with a hard time limit; the process is killed by PID if it overruns.
-func runProgram(_ executable: String, _ arguments: [String], timeout: Double = 60) throws -> ProgramResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [executable] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let outData = NIOLockedValueBox(Data())
-    let errData = NIOLockedValueBox(Data())
-    let readers = DispatchGroup()
-    for (pipe, box) in [(out, outData), (err, errData)] {
-        readers.enter()
-        DispatchQueue.global().async {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            box.withLockedValue { $0 = data }
-            readers.leave()
-        }
-    }
-    let killer = DispatchWorkItem { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-    process.waitUntilExit()
-    killer.cancel()
-    readers.wait()
-    return ProgramResult(
-        status: process.terminationStatus,
-        stdout: String(decoding: outData.withLockedValue { $0 }, as: UTF8.self),
-        stderr: String(decoding: errData.withLockedValue { $0 }, as: UTF8.self)
-    )
-}
-
-/// The repository root (tests run from it under `swift test`, but do not rely on that).
-let repositoryRoot: URL = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url
-}()

@@ -6,6 +6,7 @@ import RingdeskHTTP2
 import RingdeskNode
 import RingdeskService
 import RingdeskStorage
+import RingdeskTestSupport
 import Testing
 
 /// Keeps `docs/openapi.yaml` true: every route the node registers is documented, every documented
@@ -14,8 +15,8 @@ import Testing
 /// and jsonschema.
 @Suite("OpenAPIContract", .serialized)
 struct OpenAPIContractTests {
-    static let specPath = openAPIRepositoryRoot.appendingPathComponent("docs/openapi.yaml").path
-    static let checkScript = openAPIRepositoryRoot.appendingPathComponent("scripts/openapi/check.py").path
+    static let specPath = repositoryRoot.appendingPathComponent("docs/openapi.yaml").path
+    static let checkScript = repositoryRoot.appendingPathComponent("scripts/openapi/check.py").path
 
     @Test("every served route is documented and every documented operation is served")
     func routesMatchSpec() async throws {
@@ -89,7 +90,7 @@ struct OpenAPICheck {
     static func run(_ arguments: [String], timeout: Double = 60) async throws -> OpenAPICheck {
         let result = try await withCheckedThrowingContinuation { continuation in
             DispatchQueue.global().async {
-                continuation.resume(with: Result { try runOpenAPIProgram("python3", arguments, timeout: timeout) })
+                continuation.resume(with: Result { try runProgram("python3", arguments, timeout: timeout) })
             }
         }
         guard let last = result.stdout.split(separator: "\n").last,
@@ -138,59 +139,3 @@ func withContractNode(_ body: (HTTP2Router, TicketService) async throws -> Void)
     }
     try await storage.close()
 }
-
-struct OpenAPIProgramResult {
-    var status: Int32
-    var stdout: String
-    var stderr: String
-}
-
-/// Runs `executable` through /usr/bin/env with a hard time limit; killed by PID if it overruns.
-func runOpenAPIProgram(_ executable: String, _ arguments: [String], timeout: Double) throws -> OpenAPIProgramResult {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    process.arguments = [executable] + arguments
-    let out = Pipe()
-    let err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    process.standardInput = FileHandle.nullDevice
-    try process.run()
-    let outData = OpenAPIDataBox()
-    let errData = OpenAPIDataBox()
-    let readers = DispatchGroup()
-    for (pipe, box) in [(out, outData), (err, errData)] {
-        readers.enter()
-        DispatchQueue.global().async {
-            let data = pipe.fileHandleForReading.readDataToEndOfFile()
-            box.set(data)
-            readers.leave()
-        }
-    }
-    let pid = process.processIdentifier
-    let killer = DispatchWorkItem { if process.isRunning { kill(pid, SIGKILL) } }
-    DispatchQueue.global().asyncAfter(deadline: .now() + timeout, execute: killer)
-    process.waitUntilExit()
-    killer.cancel()
-    readers.wait()
-    return OpenAPIProgramResult(
-        status: process.terminationStatus,
-        stdout: String(decoding: outData.get(), as: UTF8.self),
-        stderr: String(decoding: errData.get(), as: UTF8.self)
-    )
-}
-
-/// Bytes read from a pipe on another thread.
-final class OpenAPIDataBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var data = Data()
-    func set(_ value: Data) { lock.withLock { data = value } }
-    func get() -> Data { lock.withLock { data } }
-}
-
-/// The repository root, from this file's location (Tests/RingdeskNodeTests/<file>).
-let openAPIRepositoryRoot: URL = {
-    var url = URL(fileURLWithPath: #filePath)
-    for _ in 0..<3 { url.deleteLastPathComponent() }
-    return url
-}()
