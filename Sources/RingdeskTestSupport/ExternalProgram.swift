@@ -57,3 +57,22 @@ public let repositoryRoot: URL = {
     for _ in 0..<3 { url.deleteLastPathComponent() }
     return url
 }()
+
+/// A throwaway self-signed certificate for 127.0.0.1 (openssl CLI) in a new temporary directory;
+/// the caller removes `directory`.
+public func makeSelfSignedCertificate() throws -> (directory: URL, certificate: String, key: String) {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-tls-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    let certificate = directory.appendingPathComponent("cert.pem").path
+    let key = directory.appendingPathComponent("key.pem").path
+    let result = try runProgram("openssl", [
+        "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
+        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
+    ], timeout: 30)
+    guard result.status == 0 else { throw ProgramFailure(description: "openssl failed: \(result.stderr)") }
+    return (directory, certificate, key)
+}
+
+public struct ProgramFailure: Error, CustomStringConvertible {
+    public var description: String
+}

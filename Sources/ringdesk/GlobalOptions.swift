@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import NIOCore
+import NIOSSL
 import RingdeskHTTP2
 
 /// Options every command takes: which node, raw JSON or tables, and the request deadline.
@@ -15,6 +16,21 @@ struct GlobalOptions: ParsableArguments {
 
     @Option(help: ArgumentHelp("Seconds to wait for each response.", valueName: "seconds"))
     var timeout: Double = 10
+
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("Talk to a node serving TLS, trusting this PEM CA or certificate (default: $RINGDESK_TLS_CA; none = cleartext h2c).", valueName: "file"))
+    var tlsCA: String?
+
+    /// TLS settings when a CA is given (flag, then RINGDESK_TLS_CA); nil means cleartext h2c.
+    func tlsConfiguration() throws -> TLSConfiguration? {
+        guard let path = tlsCA ?? ProcessInfo.processInfo.environment["RINGDESK_TLS_CA"], !path.isEmpty else { return nil }
+        var tls = TLSConfiguration.makeClientConfiguration()
+        do {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(path))
+        } catch {
+            throw ValidationError("--tls-ca: cannot read a PEM certificate from \(path): \(error)")
+        }
+        return tls
+    }
 
     /// The address in effect: the flag, then RINGDESK_NODE, then the default.
     var nodeAddress: String {
@@ -55,7 +71,7 @@ struct GlobalOptions: ParsableArguments {
 
     /// Opens a client for the duration of `body` and closes its connection afterwards.
     func withClient<T>(_ body: (NodeClient) async throws -> T) async throws -> T {
-        let client = try NodeClient(peer: Self.peer(nodeAddress), label: nodeAddress, timeout: timeout)
+        let client = try NodeClient(peer: Self.peer(nodeAddress), label: nodeAddress, timeout: timeout, tls: tlsConfiguration())
         do {
             let result = try await body(client)
             await client.shutdown()

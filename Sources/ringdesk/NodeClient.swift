@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RingdeskHTTP2
 
 /// A thin JSON client of one node: sends requests over one HTTP/2 connection, turns non-2xx
@@ -26,8 +27,9 @@ struct NodeClient: Sendable {
     let label: String
     let timeout: Double
 
-    init(peer: HTTP2Client.Peer, label: String, timeout: Double) throws {
+    init(peer: HTTP2Client.Peer, label: String, timeout: Double, tls: TLSConfiguration? = nil) throws {
         var configuration = HTTP2ClientConfiguration.defaults
+        configuration.tls = tls
         configuration.connectTimeout = .milliseconds(Int64(min(timeout, 10) * 1000))
         configuration.defaultRequestTimeout = .milliseconds(Int64(timeout * 1000))
         self.http = try HTTP2Client(group: MultiThreadedEventLoopGroup.singleton, configuration: configuration)

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RingdeskDomain
 import RingdeskNode
 import ServiceLifecycle
@@ -38,6 +39,12 @@ struct RingdeskDaemon: AsyncParsableCommand {
     @Option(name: .customLong("offer-timeout"), help: "Seconds an agent has to accept an offer (env RINGDESK_OFFER_TIMEOUT).")
     var offerTimeout: Double?
 
+    @Option(name: .customLong("tls-cert"), help: "PEM certificate chain: serve HTTP/2 over TLS with ALPN h2 (env RINGDESK_TLS_CERT).")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "PEM private key for --tls-cert (env RINGDESK_TLS_KEY).")
+    var tlsKey: String?
+
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env RINGDESK_LOG_LEVEL).")
     var logLevel: String?
 
@@ -55,6 +62,8 @@ struct RingdeskDaemon: AsyncParsableCommand {
         var tickInterval: Double?
         var maxRequestBodyBytes: Int?
         var maxConcurrentStreams: Int?
+        var tlsCert: String?
+        var tlsKey: String?
         var policy: DomainPolicy?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
@@ -65,6 +74,8 @@ struct RingdeskDaemon: AsyncParsableCommand {
             case tickInterval = "tick_interval"
             case maxRequestBodyBytes = "max_request_body_bytes"
             case maxConcurrentStreams = "max_concurrent_streams"
+            case tlsCert = "tls_cert"
+            case tlsKey = "tls_key"
         }
     }
 
@@ -103,6 +114,8 @@ struct RingdeskDaemon: AsyncParsableCommand {
     func effectiveConfiguration(environment: [String: String]) throws -> (NodeConfiguration, Logger.Level) {
         var config = NodeConfiguration.defaults
         var levelText = "info"
+        var tlsCertPath: String?
+        var tlsKeyPath: String?
         if let path = self.config ?? environment["RINGDESK_CONFIG"] {
             let file = try Self.loadFile(path)
             if let value = file.host { config.host = value }
@@ -115,6 +128,25 @@ struct RingdeskDaemon: AsyncParsableCommand {
             if let value = file.maxRequestBodyBytes { config.http.maxRequestBodySize = value }
             if let value = file.maxConcurrentStreams { config.http.maxConcurrentStreams = UInt32(clamping: value) }
             if let value = file.policy { config.policy = value }
+            tlsCertPath = file.tlsCert
+            tlsKeyPath = file.tlsKey
+        }
+        if let value = tlsCert ?? environment["RINGDESK_TLS_CERT"] { tlsCertPath = value }
+        if let value = tlsKey ?? environment["RINGDESK_TLS_KEY"] { tlsKeyPath = value }
+        switch (tlsCertPath, tlsKeyPath) {
+        case (nil, nil):
+            break
+        case (let cert?, let key?):
+            do {
+                config.http.tls = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(cert).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: key, format: .pem))
+                )
+            } catch {
+                throw ValidationError("tls_cert/tls_key: cannot load \(cert) and \(key): \(error)")
+            }
+        default:
+            throw ValidationError("tls_cert and tls_key must be given together")
         }
         if let value = host ?? environment["RINGDESK_HOST"] { config.host = value }
         if let value = try port ?? environment["RINGDESK_PORT"].map({ try Self.number($0, key: "RINGDESK_PORT") }) { config.port = value }
@@ -157,6 +189,7 @@ struct RingdeskDaemon: AsyncParsableCommand {
                 "node_id": config.effectiveNodeID, "log_level": level.rawValue, "tick_interval": config.tickInterval,
                 "max_request_body_bytes": config.http.maxRequestBodySize,
                 "max_concurrent_streams": Int(config.http.maxConcurrentStreams), "policy": policy,
+                "tls": config.http.tls != nil,
             ]
             let data = try JSONSerialization.data(withJSONObject: effective, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
             print(String(decoding: data, as: UTF8.self))

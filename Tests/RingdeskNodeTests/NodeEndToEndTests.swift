@@ -2,7 +2,9 @@ import Foundation
 import NIOCore
 import NIOConcurrencyHelpers
 import NIOPosix
+import NIOSSL
 import RingdeskHTTP2
+import RingdeskTestSupport
 import Testing
 
 /// A real `ringdeskd` process over real HTTP/2: intake to closed, idempotency, bad input, and
@@ -235,6 +237,30 @@ import Testing
             #expect((tickets.first?["history"] as? [Any])?.count == 2)
             #expect(try await api.send("GET", "/v1/agents/x1").status == 404)
         }
+    }
+
+    @Test func nodeServesTheAPIOverTLS() async throws {
+        let material = try makeSelfSignedCertificate()
+        defer { try? FileManager.default.removeItem(at: material.directory) }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var configuration = HTTP2ClientConfiguration.defaults
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(material.certificate))
+        configuration.tls = tls
+        let client = try HTTP2Client(group: group, configuration: configuration)
+        let node = try NodeProcess(arguments: ["--tls-cert", material.certificate, "--tls-key", material.key])
+        defer {
+            node.stop()
+            node.removeData()
+        }
+        try await node.start(client: client)
+        let api = APIClient(client: client, peer: node.peer)
+        let created = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-tls"))
+        #expect(created.status == 201)
+        let id = try #require(created.json["id"] as? String)
+        #expect(try await api.send("GET", "/v1/tickets/\(id)").json["customer"] as? [String: Any] != nil)
+        await client.shutdown()
+        try await group.shutdownGracefully()
     }
 
     static func smallBodyConfig() throws -> String {
