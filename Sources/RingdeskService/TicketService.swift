@@ -439,46 +439,14 @@ public actor TicketService {
 
     /// The ticket's row and its history events from `count` on. Each event is encoded once: the
     /// same bytes go into its `ticket_events` row and into the ticket document's `history`.
+    /// The ticket's row and its history events from `count` on. The document is written once by
+    /// `TicketJSONWriter`; each event's bytes are shared by its `ticket_events` row.
     static func rows(_ ticket: Ticket, eventsAfter count: Int) throws -> (row: TicketRow, events: [TicketEventRow]) {
-        let eventDocs = try ticket.history.map { try encode($0) }
-        var bare = ticket
-        bare.history = []
-        let bareDoc = try encode(bare)
-        // Splice the events into `"history":[]`. In JSON output that byte sequence can only be the
-        // key itself: inside strings every quote is escaped.
-        let marker = Array(#""history":[]"#.utf8)
-        let doc: Data = try bareDoc.withUnsafeBytes { bytes in
-            guard let at = Self.firstIndex(of: marker, in: bytes) else {
-                throw ServiceError(code: "internal_error", message: "ticket document without a history field")
-            }
-            var out = [UInt8]()
-            out.reserveCapacity(bytes.count + eventDocs.reduce(eventDocs.count) { $0 + $1.count })
-            out.append(contentsOf: bytes[..<(at + marker.count - 1)])  // up to and including "["
-            for (index, event) in eventDocs.enumerated() {
-                if index > 0 { out.append(UInt8(ascii: ",")) }
-                out.append(contentsOf: event)
-            }
-            out.append(contentsOf: bytes[(at + marker.count - 1)...])  // "]" and the rest
-            return Data(out)
-        }
+        let (doc, eventDocs) = TicketJSONWriter.document(ticket)
         let events = zip(ticket.history, eventDocs).dropFirst(count).map { event, eventDoc in
             TicketEventRow(ticketID: ticket.id, seq: event.seq, at: event.at.timeIntervalSince1970, kind: event.kind.rawValue, doc: eventDoc)
         }
         return (row(ticket, doc: doc), events)
-    }
-
-    private static func firstIndex(of needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Int? {
-        guard needle.count <= haystack.count else { return nil }
-        var index = 0
-        while index <= haystack.count - needle.count {
-            if haystack[index] == needle[0] {
-                var offset = 1
-                while offset < needle.count && haystack[index + offset] == needle[offset] { offset += 1 }
-                if offset == needle.count { return index }
-            }
-            index += 1
-        }
-        return nil
     }
 
     private static func row(_ ticket: Ticket, doc: Data) -> TicketRow {
