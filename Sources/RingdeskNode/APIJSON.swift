@@ -23,7 +23,16 @@ enum APIJSON {
         let data = Data(request.body.readableBytesView)
         if data.isEmpty { throw APIError(status: 400, code: "malformed_json", message: "the request needs a JSON body") }
         let decoder = self.decoder()
-        decoder.userInfo[KeySchema.userInfoKey] = schema
+        // The byte scan settles almost every body; only when it cannot (escaped keys, broken
+        // JSON) does the decoder walk its containers to find the unknown key.
+        switch data.withUnsafeBytes({ JSONKeyScanner.scan($0, schema: schema) }) {
+        case .unknown(let path, let key):
+            throw schema.unknownField(path: path, key: key)
+        case .undecided:
+            decoder.userInfo[KeySchema.userInfoKey] = schema
+        case .allKnown:
+            break
+        }
         do {
             return try decoder.decode(Strict<T>.self, from: data).value
         } catch let error as DecodingError {
@@ -98,8 +107,7 @@ struct KeySchema: Sendable {
     func check(_ container: KeyedDecodingContainer<AnyKey>, path: String) throws {
         if let keys = allowed[path] {
             for key in container.allKeys where !keys.contains(key.stringValue) {
-                let name = path.isEmpty ? key.stringValue : "\(path).\(key.stringValue)"
-                throw APIError(status: 400, code: "unknown_field", message: "unknown field '\(name)'; allowed here: \(keys.sorted().joined(separator: ", "))")
+                throw unknownField(path: path, key: key.stringValue)
             }
         }
         for key in container.allKeys {
@@ -117,6 +125,12 @@ struct KeySchema: Sendable {
                 }
             }
         }
+    }
+
+    func unknownField(path: String, key: String) -> APIError {
+        let name = path.isEmpty ? key : "\(path).\(key)"
+        let keys = allowed[path] ?? []
+        return APIError(status: 400, code: "unknown_field", message: "unknown field '\(name)'; allowed here: \(keys.sorted().joined(separator: ", "))")
     }
 
     /// Consumes one value of any type.
