@@ -12,17 +12,25 @@ struct TicketJSONWriter {
         bytes.reserveCapacity(capacity)
     }
 
-    static func document(_ ticket: Ticket) -> (ticket: Data, events: [Data]) {
+    /// The ticket as the API shows it (`full`, with its history), the same document with an
+    /// empty history as it is stored (`stored`; the events live in their own rows), and each
+    /// event's document.
+    static func document(_ ticket: Ticket) -> (full: Data, stored: Data, events: [Data]) {
         var events: [Data] = []
         events.reserveCapacity(ticket.history.count)
         var writer = TicketJSONWriter()
-        writer.ticket(ticket, eventDocuments: &events)
-        return (Data(writer.bytes), events)
+        let history = writer.ticket(ticket, eventDocuments: &events)
+        let full = Data(writer.bytes)
+        var stored = Data(writer.bytes[..<history.lowerBound])
+        stored.append(contentsOf: writer.bytes[history.upperBound...])
+        return (full, stored, events)
     }
 
     // MARK: Domain types
 
-    mutating func ticket(_ t: Ticket, eventDocuments: inout [Data]) {
+    /// Writes the ticket; returns the byte range of the history array's contents.
+    @discardableResult
+    mutating func ticket(_ t: Ticket, eventDocuments: inout [Data]) -> Range<Int> {
         open()
         field("id", t.id)
         field("category", t.category.rawValue)
@@ -60,12 +68,14 @@ struct TicketJSONWriter {
         key("sla"); sla(t.sla)
         key("history")
         bytes.append(UInt8(ascii: "["))
+        let historyStart = bytes.count
         for (index, event) in t.history.enumerated() {
             if index > 0 { bytes.append(UInt8(ascii: ",")) }
             let start = bytes.count
             self.event(event)
             eventDocuments.append(Data(bytes[start...]))
         }
+        let historyEnd = bytes.count
         bytes.append(UInt8(ascii: "]"))
         if let feedback = t.feedback {
             key("feedback"); open()
@@ -78,6 +88,7 @@ struct TicketJSONWriter {
         field("follow_up_ticket_id", t.followUpTicketID)
         field("idempotency_key", t.idempotencyKey)
         close()
+        return historyStart..<historyEnd
     }
 
     mutating func customer(_ c: CustomerContext) {

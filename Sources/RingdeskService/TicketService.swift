@@ -63,9 +63,10 @@ public actor TicketService {
         for row in try await storage.allAgents() {
             agents[row.id] = try Self.decode(Agent.self, row.doc)
         }
+        let events = try await storage.allEvents()
         for row in try await storage.allTickets() {
             if let key = row.idempotencyKey { idempotency[key] = row.id }
-            let ticket = try Self.decode(Ticket.self, row.doc)
+            let ticket = try Self.ticket(row, events: events[row.id] ?? [])
             if ticket.status.isOpen || now.timeIntervalSince(ticket.updatedAt) < configuration.terminalRetention {
                 keep(ticket)
             }
@@ -89,7 +90,7 @@ public actor TicketService {
     public struct Created: Sendable {
         public var ticket: Ticket
         public var created: Bool
-        /// The ticket's JSON as stored (API format), when this call wrote it.
+        /// The ticket's JSON in API form (with its history), when this call wrote it.
         public var document: Data?
     }
 
@@ -109,11 +110,11 @@ public actor TicketService {
             return Created(ticket: ticket, created: false)
         case .new(let ticket):
             let result: StorageWriteResult
-            let row: TicketRow
+            let document: Data
             do {
                 let rows = try Self.rows(ticket, eventsAfter: 0)
-                row = rows.row
-                result = try await storage.write(.createTicket(row, events: rows.events))
+                document = rows.document
+                result = try await storage.write(.createTicket(rows.row, events: rows.events))
             } catch {
                 await abandon(idempotencyKey, error: error)
                 throw ServiceError.unavailable("the ticket could not be stored: \(error)")
@@ -121,7 +122,7 @@ public actor TicketService {
             switch result {
             case .applied:
                 await install(created: ticket)
-                return Created(ticket: ticket, created: true, document: row.doc)
+                return Created(ticket: ticket, created: true, document: document)
             case .duplicate(let existingID):
                 let existing = try await self.ticket(existingID)
                 await settle(idempotencyKey, with: existing)
@@ -178,13 +179,23 @@ public actor TicketService {
     public func ticket(_ id: String) async throws -> Ticket {
         if let ticket = tickets[id] { return ticket }
         guard let row = try await storage.ticket(id: id) else { throw ServiceError.ticketNotFound(id) }
-        return try Self.decode(Ticket.self, row.doc)
+        return try Self.ticket(row, events: try await storage.events(ticketID: id))
     }
 
-    /// One page of tickets from SQLite (filters and keyset paging are the storage's).
+    /// One page of tickets from SQLite (filters and keyset paging are the storage's), with their
+    /// histories read in one more query.
     public nonisolated func list(_ filter: TicketFilter) async throws -> (tickets: [Ticket], nextCursor: String?) {
         let page = try await storage.listTickets(filter)
-        return (try page.tickets.map { try Self.decode(Ticket.self, $0.doc) }, page.nextCursor)
+        let events = try await storage.events(ticketIDs: page.tickets.map(\.id))
+        return (try page.tickets.map { try Self.ticket($0, events: events[$0.id] ?? []) }, page.nextCursor)
+    }
+
+    /// A ticket from its stored row (the document without history) and its event rows. Events
+    /// newer than the row's version (a write that landed between two reads) are left out.
+    static func ticket(_ row: TicketRow, events: [TicketEventRow]) throws -> Ticket {
+        var ticket = try decode(Ticket.self, row.doc)
+        ticket.history = try events.prefix(row.version).map { try decode(TicketEvent.self, $0.doc) }
+        return ticket
     }
 
     public func kpis() -> KPIReport {
@@ -457,16 +468,16 @@ public actor TicketService {
 
     // MARK: Rows
 
-    /// The ticket's row and its history events from `count` on. Each event is encoded once: the
-    /// same bytes go into its `ticket_events` row and into the ticket document's `history`.
-    /// The ticket's row and its history events from `count` on. The document is written once by
-    /// `TicketJSONWriter`; each event's bytes are shared by its `ticket_events` row.
-    static func rows(_ ticket: Ticket, eventsAfter count: Int) throws -> (row: TicketRow, events: [TicketEventRow]) {
-        let (doc, eventDocs) = TicketJSONWriter.document(ticket)
+    /// The ticket's row and its history events from `count` on, plus the API document (with the
+    /// whole history) for answering. Each event is stored once, in its `ticket_events` row; the
+    /// ticket row's document has an empty history, so a command writes only its new events
+    /// however long the history is.
+    static func rows(_ ticket: Ticket, eventsAfter count: Int) throws -> (row: TicketRow, events: [TicketEventRow], document: Data) {
+        let (full, stored, eventDocs) = TicketJSONWriter.document(ticket)
         let events = zip(ticket.history, eventDocs).dropFirst(count).map { event, eventDoc in
             TicketEventRow(ticketID: ticket.id, seq: event.seq, at: event.at.timeIntervalSince1970, kind: event.kind.rawValue, doc: eventDoc)
         }
-        return (row(ticket, doc: doc), events)
+        return (row(ticket, doc: stored), events, full)
     }
 
     private static func row(_ ticket: Ticket, doc: Data) -> TicketRow {

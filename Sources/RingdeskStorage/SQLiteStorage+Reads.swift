@@ -29,6 +29,37 @@ extension SQLiteStorage {
         }
     }
 
+    /// The histories of several tickets (each in `seq` order), in one read.
+    public func events(ticketIDs: [String]) async throws -> [String: [TicketEventRow]] {
+        guard !ticketIDs.isEmpty else { return [:] }
+        let placeholders = Array(repeating: "?", count: ticketIDs.count).joined(separator: ",")
+        return try await read { db in
+            var result: [String: [TicketEventRow]] = [:]
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT ticket_id, seq, at, kind, doc FROM ticket_events WHERE ticket_id IN (\(placeholders)) ORDER BY ticket_id, seq",
+                arguments: StatementArguments(ticketIDs)
+            )
+            while let row = try rows.next() {
+                let event = TicketEventRow(ticketID: row[0], seq: row[1], at: row[2], kind: row[3], doc: row[4])
+                result[event.ticketID, default: []].append(event)
+            }
+            return result
+        }
+    }
+
+    /// Every history event, by ticket and `seq`, in one read: for rebuilding state at start.
+    public func allEvents() async throws -> [String: [TicketEventRow]] {
+        try await read { db in
+            var result: [String: [TicketEventRow]] = [:]
+            let rows = try Row.fetchCursor(db, sql: "SELECT ticket_id, seq, at, kind, doc FROM ticket_events ORDER BY ticket_id, seq")
+            while let row = try rows.next() {
+                let event = TicketEventRow(ticketID: row[0], seq: row[1], at: row[2], kind: row[3], doc: row[4])
+                result[event.ticketID, default: []].append(event)
+            }
+            return result
+        }
+    }
+
     /// One page of tickets matching `filter`, ordered by `(createdAt, id)`.
     ///
     /// Throws `invalid_argument` for a limit outside `TicketFilter.limits` or a malformed cursor.

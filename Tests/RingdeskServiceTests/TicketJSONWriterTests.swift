@@ -35,7 +35,10 @@ import Testing
     }
 
     func assertSameAsEncoder(_ ticket: Ticket) throws {
-        let (written, events) = TicketJSONWriter.document(ticket)
+        let (written, stored, events) = TicketJSONWriter.document(ticket)
+        var bare = ticket
+        bare.history = []
+        #expect(try ISO8601Millis.decoder().decode(Ticket.self, from: stored) == bare)
         let encoded = try ISO8601Millis.encoder().encode(ticket)
         let a = try JSONSerialization.jsonObject(with: written) as? NSDictionary
         let b = try JSONSerialization.jsonObject(with: encoded) as? NSDictionary
