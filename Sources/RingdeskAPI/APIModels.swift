@@ -104,3 +104,14 @@ public struct AgentAssignmentsResponse: Codable, Sendable {
         case tickets
     }
 }
+
+/// `POST /v1/admin/backups`: a consistent snapshot written on the node's host.
+public struct BackupResponse: Codable, Sendable {
+    /// Absolute path of the snapshot file on the node's host.
+    public var path: String
+    public var bytes: Int
+    public init(path: String, bytes: Int) {
+        self.path = path
+        self.bytes = bytes
+    }
+}

@@ -30,6 +30,7 @@ struct NodeAPI: Sendable {
         route(&router, "POST", "/v1/agents/{id}/offers/{ticket_id}/accept", acceptOffer)
         route(&router, "POST", "/v1/agents/{id}/offers/{ticket_id}/reject", rejectOffer)
         route(&router, "GET", "/v1/kpis", kpis)
+        route(&router, "POST", "/v1/admin/backups", backup)
         router.add("GET", "/v1/agents/{id}/offers/stream", .streaming { request, writer in
             let start = ContinuousClock.now
             do {
@@ -273,6 +274,21 @@ struct NodeAPI: Sendable {
 
     @Sendable func kpis(_ request: HTTP2Request) async throws -> HTTP2Response {
         try APIJSON.response(await service.kpis())
+    }
+
+    // MARK: Operations
+
+    /// Writes a consistent snapshot (SQLite `VACUUM INTO`, then fsync) next to the database, in
+    /// `backups/`, while the node keeps serving. Restoring is documented in docs/operations.md.
+    @Sendable func backup(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let storage = service.storage
+        let directory = (storage.configuration.path as NSString).deletingLastPathComponent + "/backups"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let stamp = ISO8601Millis.string(service.clock.now()).replacingOccurrences(of: ":", with: "")
+        let path = URL(fileURLWithPath: directory).appendingPathComponent("ringdesk-\(stamp)-\(UUID().uuidString.prefix(8)).sqlite").standardizedFileURL.path
+        try await storage.backup(to: path)
+        let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+        return try APIJSON.response(BackupResponse(path: path, bytes: bytes), status: 201)
     }
 
     // MARK: Helpers

@@ -263,6 +263,45 @@ import Testing
         try await group.shutdownGracefully()
     }
 
+    @Test func backupSnapshotRestoresOnAnotherNode() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = try HTTP2Client(group: group)
+        let node = try NodeProcess()
+        let restored = try NodeProcess()
+        defer {
+            node.stop()
+            restored.stop()
+            node.removeData()
+            restored.removeData()
+        }
+        try await node.start(client: client)
+        let api = APIClient(client: client, peer: node.peer)
+        var ids: [String] = []
+        for index in 0..<25 {
+            ids.append(try #require(try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-b\(index)")).json["id"] as? String))
+        }
+        _ = try await api.send("POST", "/v1/tickets/\(ids[0])/events", json: ["type": "comment", "text": "before backup"])
+        let backup = try await api.send("POST", "/v1/admin/backups")
+        #expect(backup.status == 201)
+        let path = try #require(backup.json["path"] as? String)
+        #expect(path.hasPrefix(node.dataDirectory.path))
+        #expect((backup.json["bytes"] as? Int ?? 0) > 0)
+        // Written after the snapshot: must not be in it.
+        let later = try #require(try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-after")).json["id"] as? String)
+
+        // Restore: the snapshot becomes another node's database.
+        try FileManager.default.createDirectory(at: restored.dataDirectory, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: path, toPath: restored.dataDirectory.appendingPathComponent("ringdesk.sqlite").path)
+        try await restored.start(client: client)
+        let api2 = APIClient(client: client, peer: restored.peer)
+        for id in ids { #expect(try await api2.send("GET", "/v1/tickets/\(id)").status == 200) }
+        let first = try await api2.send("GET", "/v1/tickets/\(ids[0])")
+        #expect((first.json["history"] as? [[String: Any]])?.last?["reason"] as? String == "before backup")
+        #expect(try await api2.send("GET", "/v1/tickets/\(later)").status == 404)
+        await client.shutdown()
+        try await group.shutdownGracefully()
+    }
+
     static func smallBodyConfig() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-config-\(UUID().uuidString).json")
         try Data(#"{"max_request_body_bytes": 4096}"#.utf8).write(to: path)
