@@ -76,8 +76,9 @@ let package = Package(
         .executableTarget(
             name: "ringdeskd",
             dependencies: [
-                "RingdeskNode",
+                "RingdeskNode", "RingdeskDomain",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -31,6 +31,7 @@ struct NodeAPI: Sendable {
         route(&router, "POST", "/v1/agents/{id}/offers/{ticket_id}/reject", rejectOffer)
         route(&router, "GET", "/v1/kpis", kpis)
         route(&router, "POST", "/v1/admin/backups", backup)
+        route(&router, "GET", "/v1/admin/policy", policy)
         router.add("GET", "/v1/agents/{id}/offers/stream", .streaming { request, writer in
             let start = ContinuousClock.now
             do {
@@ -289,6 +290,12 @@ struct NodeAPI: Sendable {
         try await storage.backup(to: path)
         let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
         return try APIJSON.response(BackupResponse(path: path, bytes: bytes), status: 201)
+    }
+
+    /// The policy in effect (triage rules, SLA targets and calendars, offer timeout…), so an
+    /// operator can check what a configuration reload applied.
+    @Sendable func policy(_ request: HTTP2Request) async throws -> HTTP2Response {
+        try APIJSON.response(await service.policy)
     }
 
     // MARK: Helpers

@@ -1,7 +1,9 @@
 import Foundation
 import Logging
 import NIOCore
+import NIOConcurrencyHelpers
 import NIOPosix
+import RingdeskDomain
 import RingdeskHTTP2
 import RingdeskService
 import RingdeskStorage
@@ -14,6 +16,8 @@ public final class RingdeskNode: Service {
 
     public let configuration: NodeConfiguration
     private let group: any EventLoopGroup
+    /// The running ticket service, for configuration reloads; nil until `run()` has loaded it.
+    private let running = NIOLockedValueBox<TicketService?>(nil)
     private let logger: Logger
     private let clock: any NodeClock
 
@@ -32,6 +36,7 @@ public final class RingdeskNode: Service {
         serviceConfiguration.policy = configuration.policy
         let service = TicketService(storage: storage, configuration: serviceConfiguration, clock: clock, logger: logger)
         try await service.load()
+        running.withLockedValue { $0 = service }
 
         let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID)
         let server = try HTTP2Server(
@@ -54,8 +59,19 @@ public final class RingdeskNode: Service {
             try await tasks.next()
             tasks.cancelAll()
         }
+        running.withLockedValue { $0 = nil }
         try await storage.close()
         logger.info("node stopped")
+    }
+
+    /// Applies a reloaded policy (triage, SLA, offers) to commands from now on. Returns false
+    /// when the node is not serving yet.
+    @discardableResult
+    public func reload(policy: DomainPolicy) async -> Bool {
+        guard let service = running.withLockedValue({ $0 }) else { return false }
+        await service.setPolicy(policy)
+        logger.notice("policy reloaded", metadata: ["offer_timeout": "\(policy.offerTimeout)", "triage_rules": "\(policy.triage.rules.count)"])
+        return true
     }
 
     /// Every route the node serves (also used by the OpenAPI contract test).

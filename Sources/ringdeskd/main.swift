@@ -7,6 +7,7 @@ import NIOSSL
 import RingdeskDomain
 import RingdeskNode
 import ServiceLifecycle
+import UnixSignals
 
 /// The Ringdesk node. Precedence: flags, then environment (RINGDESK_*), then the config file
 /// (`--config` or RINGDESK_CONFIG, JSON), then defaults. See docs/operations.md.
@@ -207,6 +208,20 @@ struct RingdeskDaemon: AsyncParsableCommand {
         let services = ServiceGroup(configuration: .init(
             services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))
+        // SIGHUP re-reads the configuration (file, environment, flags) and applies its policy;
+        // an invalid file is reported and the running policy stays.
+        let reloads = await UnixSignalsSequence(trapping: .sighup)
+        let reloader = Task {
+            for await _ in reloads {
+                do {
+                    let (fresh, _) = try effectiveConfiguration(environment: ProcessInfo.processInfo.environment)
+                    await node.reload(policy: fresh.policy)
+                } catch {
+                    logger.error("configuration reload refused; the running policy stays", metadata: ["error": "\(error)"])
+                }
+            }
+        }
+        defer { reloader.cancel() }
         try await services.run()
         try await group.shutdownGracefully()
     }

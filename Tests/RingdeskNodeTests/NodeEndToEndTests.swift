@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOPosix
 import NIOSSL
 import RingdeskHTTP2
+import RingdeskService
 import RingdeskTestSupport
 import Testing
 
@@ -300,6 +301,39 @@ import Testing
         #expect(try await api2.send("GET", "/v1/tickets/\(later)").status == 404)
         await client.shutdown()
         try await group.shutdownGracefully()
+    }
+
+    @Test func sighupReloadsThePolicyAndABadFileKeepsTheOldOne() async throws {
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-reload-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: config) }
+        try Data(#"{"policy": {"offer_timeout": 30}}"#.utf8).write(to: config)
+        try await withNode(arguments: ["--config", config.path]) { node, api in
+            #expect(try await api.send("GET", "/v1/admin/policy").json["offer_timeout"] as? Double == 30)
+            try Data(#"{"policy": {"offer_timeout": 7, "max_delivery_attempts": 2}}"#.utf8).write(to: config)
+            kill(node.pid, SIGHUP)
+            var policy: [String: Any] = [:]
+            for _ in 0..<500 {  // bounded: about 5 s
+                policy = try await api.send("GET", "/v1/admin/policy").json
+                if policy["offer_timeout"] as? Double == 7 { break }
+                try await Task.sleep(for: .milliseconds(10))
+            }
+            #expect(policy["offer_timeout"] as? Double == 7)
+            #expect(policy["max_delivery_attempts"] as? Int == 2)
+            // Offers made from now on use the new timeout.
+            _ = try await api.send("PUT", "/v1/agents/di", json: ["name": "Di", "skills": ["refunds": 3]])
+            _ = try await api.send("PUT", "/v1/agents/di/presence", json: ["presence": "available"])
+            _ = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-reload"))
+            let offer = try #require(((try await api.send("GET", "/v1/agents/di/offers?wait=10")).json["offers"] as? [[String: Any]])?.first?["offer"] as? [String: Any])
+            let offered = try #require((offer["offered_at"] as? String).flatMap(ISO8601Millis.date))
+            let expires = try #require((offer["expires_at"] as? String).flatMap(ISO8601Millis.date))
+            #expect(abs(expires.timeIntervalSince(offered) - 7) < 0.01)
+
+            // A broken file is refused; the node keeps the policy it has and keeps serving.
+            try Data(#"{"policy": {"offer_timeout": "soon"}}"#.utf8).write(to: config)
+            kill(node.pid, SIGHUP)
+            #expect(try await api.send("GET", "/health").status == 200)
+            #expect(try await api.send("GET", "/v1/admin/policy").json["offer_timeout"] as? Double == 7)
+        }
     }
 
     static func smallBodyConfig() throws -> String {
