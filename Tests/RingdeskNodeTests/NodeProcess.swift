@@ -11,8 +11,11 @@ final class NodeProcess {
     let dataDirectory: URL
     private(set) var process: Process?
     private let extraArguments: [String]
+    /// Where the node's standard error goes (its log), when the test wants to read it.
+    let logFile: URL?
 
-    init(dataDirectory: URL? = nil, arguments: [String] = []) throws {
+    init(dataDirectory: URL? = nil, arguments: [String] = [], logFile: URL? = nil) throws {
+        self.logFile = logFile
         self.port = try Self.freePort()
         self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-node-\(UUID().uuidString)")
         self.extraArguments = arguments
@@ -55,10 +58,15 @@ final class NodeProcess {
     func start(client: HTTP2Client) async throws {
         let process = Process()
         process.executableURL = try Self.binary
-        process.arguments = ["--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory.path, "--log-level", "warning"] + extraArguments
+        process.arguments = ["--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory.path, "--log-level", logFile == nil ? "warning" : "trace"] + extraArguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
-        process.standardError = FileHandle.nullDevice
+        if let logFile {
+            _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
+            process.standardError = try FileHandle(forWritingTo: logFile)
+        } else {
+            process.standardError = FileHandle.nullDevice
+        }
         try process.run()
         self.process = process
         let deadline = ContinuousClock.now + .seconds(30)
