@@ -16,6 +16,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
     ],
     targets: [
         // The only place that sees libnghttp2's C API (found with pkg-config).
@@ -40,6 +41,11 @@ let package = Package(
         ),
         // Pure after-sales domain core: tickets, triage, SLA, lifecycle, KPIs. No I/O.
         .target(name: "RingdeskDomain"),
+        // Pure parts of the load client: arrival schedules, the ticket mix, HDR latency recording, reports.
+        .target(
+            name: "RingdeskLoad",
+            dependencies: ["RingdeskDomain", .product(name: "Histogram", package: "hdrhistogram-swift")]
+        ),
         // Wire types of the /v1 API shared by the node and the CLI.
         .target(name: "RingdeskAPI", dependencies: ["RingdeskDomain"]),
         // SQLite storage through GRDB: frozen migrations, one writer with group commit, readers.
@@ -89,7 +95,7 @@ let package = Package(
         .executableTarget(
             name: "ringdesk",
             dependencies: [
-                "RingdeskHTTP2", "RingdeskDomain", "RingdeskAPI",
+                "RingdeskHTTP2", "RingdeskDomain", "RingdeskAPI", "RingdeskLoad",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -118,6 +124,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RingdeskDomainTests", dependencies: ["RingdeskDomain"]),
+        .testTarget(name: "RingdeskLoadTests", dependencies: ["RingdeskLoad", "RingdeskDomain"]),
         .testTarget(name: "RingdeskStorageTests", dependencies: ["RingdeskStorage"]),
         .testTarget(
             name: "RingdeskNodeTests",
