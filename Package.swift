@@ -97,6 +97,7 @@ let package = Package(
             dependencies: [
                 "RingdeskHTTP2", "RingdeskDomain", "RingdeskAPI", "RingdeskLoad",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -22,17 +22,22 @@ final class NodeProcess {
     }
 
     static var binary: URL {
-        get throws {
-            if let path = ProcessInfo.processInfo.environment["RINGDESKD"] { return URL(fileURLWithPath: path) }
+        get throws { try executable("ringdeskd") }
+    }
+
+    /// A product of this package, built next to the test bundle (`RINGDESKD` overrides ringdeskd).
+    static func executable(_ name: String) throws -> URL {
+        do {
+            if name == "ringdeskd", let path = ProcessInfo.processInfo.environment["RINGDESKD"] { return URL(fileURLWithPath: path) }
             // The test bundle sits in the build products folder next to the executables.
             var candidates: [URL] = [URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
             candidates.append(candidates[0].deletingLastPathComponent())
             candidates.append(URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent(".build/debug"))
             for directory in candidates {
-                let url = directory.appendingPathComponent("ringdeskd")
+                let url = directory.appendingPathComponent(name)
                 if FileManager.default.isExecutableFile(atPath: url.path) { return url }
             }
-            throw NodeTestError("ringdeskd not found next to the test bundle; build it first (swift build --build-tests)")
+            throw NodeTestError("\(name) not found next to the test bundle; build it first (swift build --build-tests)")
         }
     }
 

@@ -1,0 +1,306 @@
+import ArgumentParser
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import RingdeskHTTP2
+import RingdeskLoad
+
+/// `ringdesk load`: the scripted load client (intake today; simulated agents are still to come).
+struct Load: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Drive a node (or several) with scripted load and report latency and throughput.",
+        subcommands: [LoadRun.self, LoadCompare.self],
+        defaultSubcommand: LoadRun.self
+    )
+}
+
+struct LoadRun: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Send requests for a fixed time; print a line per second, a summary table and a JSON line last.",
+        discussion: """
+        closed mode keeps --concurrency requests in flight (peak throughput). open mode sends --rate \
+        requests per second whatever the node does, and times each request from when it was meant to \
+        leave, so queueing shows in the latencies (no coordinated omission); requests that would exceed \
+        --concurrency outstanding are counted as client_backlog errors instead of being delayed.
+        """
+    )
+
+    enum Target: String, ExpressibleByArgument, CaseIterable {
+        /// POST /v1/tickets with the seeded after-sales mix: durable creates.
+        case intake
+        /// POST /v1/echo with a ~100-byte JSON body: the transport alone.
+        case echo
+    }
+
+    enum Mode: String, ExpressibleByArgument, CaseIterable {
+        case open, closed
+    }
+
+    @Option(help: ArgumentHelp("Nodes to spread requests over, comma-separated (default: $RINGDESK_NODE or 127.0.0.1:7600).", valueName: "host:port,…"))
+    var nodes: String?
+
+    @Option(help: "What to send: intake (ticket creates) or echo (transport only).")
+    var target: Target = .intake
+
+    @Option(help: "closed (fixed concurrency) or open (fixed arrival rate).")
+    var mode: Mode = .closed
+
+    @Option(help: "Open mode: requests per second.")
+    var rate: Double = 1000
+
+    @Option(help: "Open mode: uniform or poisson arrivals.")
+    var pattern: ArrivalSchedule.Pattern = .uniform
+
+    @Option(help: "Requests in flight (closed), or the most allowed outstanding (open).")
+    var concurrency: Int = 64
+
+    @Option(help: "HTTP/2 connections per node.")
+    var connections: Int = 4
+
+    @Option(help: "Seconds to run.")
+    var duration: Double = 10
+
+    @Option(help: "Seed of the ticket mix and of Poisson arrivals.")
+    var seed: UInt64 = 1
+
+    @Option(help: ArgumentHelp("Also write the JSON report to this file (compare two with `ringdesk load compare`).", valueName: "file"))
+    var out: String?
+
+    @Flag(help: "No line per second.")
+    var quiet = false
+
+    func validate() throws {
+        guard duration > 0, duration <= 3600 else { throw ValidationError("--duration must be between 0 and 3600 seconds") }
+        guard (1...100_000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 100000") }
+        guard (1...64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64") }
+        guard rate > 0, rate <= 1_000_000 else { throw ValidationError("--rate must be between 0 and 1000000") }
+        _ = try peers()
+    }
+
+    func peers() throws -> [HTTP2Client.Peer] {
+        let text = nodes ?? ProcessInfo.processInfo.environment["RINGDESK_NODE"].flatMap { $0.isEmpty ? nil : $0 } ?? GlobalOptions.defaultNode
+        let list = try text.split(separator: ",").map { try GlobalOptions.peer(String($0).trimmingCharacters(in: .whitespaces)) }
+        guard !list.isEmpty else { throw ValidationError("--nodes needs at least one HOST:PORT") }
+        return list
+    }
+
+    func run() async throws {
+        let peers = try peers()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var clientConfiguration = HTTP2ClientConfiguration.defaults
+        clientConfiguration.defaultRequestTimeout = .seconds(10)
+        // One client per connection slot: each keeps one connection to each node.
+        let clients = try (0..<connections).map { _ in try HTTP2Client(group: group, configuration: clientConfiguration) }
+        let bodies: [ByteBuffer]
+        let path: String
+        let expected: Int
+        switch target {
+        case .intake:
+            bodies = try TicketMix.bodies(count: 4096, seed: seed).map { ByteBuffer(bytes: $0) }
+            path = "/v1/tickets"
+            expected = 201
+        case .echo:
+            bodies = [ByteBuffer(string: #"{"customer":"C-100234","order":"O-99812731","category":"refund","channel":"chat","note":"late parcel"}"#)]
+            path = "/v1/echo"
+            expected = 200
+        }
+        let operation = target == .intake ? "create" : "echo"
+        let plan = LoadPlan(clients: clients, peers: peers, bodies: bodies, path: path, expected: expected)
+        let progress = NIOLockedValueBox(Progress())
+        let start = ContinuousClock.now
+        let reporter = Task {
+            guard !quiet else { return }
+            var second = 0
+            while !Task.isCancelled {
+                second += 1
+                try? await Task.sleep(until: start + .seconds(second), clock: .continuous)
+                if Task.isCancelled { break }
+                let snapshot = progress.withLockedValue { value -> Progress in
+                    defer { value.okThisSecond = 0; value.errorsThisSecond = 0 }
+                    return value
+                }
+                print("t=\(second)s  \(operation) ok \(snapshot.okThisSecond)/s  errors \(snapshot.errorsThisSecond)  total \(snapshot.ok)  in flight \(snapshot.inFlight)")
+            }
+        }
+        let recorder: OperationRecorder
+        switch mode {
+        case .closed:
+            recorder = await runClosed(plan, start: start, progress: progress)
+        case .open:
+            recorder = await runOpen(plan, start: start, progress: progress)
+        }
+        reporter.cancel()
+        let elapsed = ContinuousClock.now - start
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        for client in clients { await client.shutdown() }
+        try await group.shutdownGracefully()
+
+        let scenario = "\(target.rawValue)-\(mode.rawValue)" + (mode == .open ? "-\(Int(rate))rps" : "-c\(concurrency)")
+        let report = LoadReport(scenario: scenario, mode: mode.rawValue, nodes: peers.map(\.description), seconds: (seconds * 1000).rounded() / 1000,
+                                operations: [operation: recorder.summary(duration: min(seconds, duration))])
+        printSummary(report)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let json = try encoder.encode(report)
+        if let out { try json.write(to: URL(fileURLWithPath: out)) }
+        print(String(decoding: json, as: UTF8.self))
+        if report.totalErrors > 0 { throw ExitCode(2) }
+    }
+
+    /// Counters for the line per second.
+    struct Progress {
+        var ok = 0
+        var okThisSecond = 0
+        var errorsThisSecond = 0
+        var inFlight = 0
+    }
+
+    /// What every request needs.
+    struct LoadPlan: Sendable {
+        var clients: [HTTP2Client]
+        var peers: [HTTP2Client.Peer]
+        var bodies: [ByteBuffer]
+        var path: String
+        var expected: Int
+
+        /// Sends request `index`; returns nil on success or an error code.
+        func send(_ index: Int) async -> String? {
+            let client = clients[index % clients.count]
+            let peer = peers[(index / clients.count) % peers.count]
+            var headers = HTTP2Headers([("content-type", "application/json")])
+            if path == "/v1/tickets" { headers.add("x-ringdesk-intake", "load") }
+            let request = HTTP2ClientRequest(method: "POST", path: path, headers: headers, body: bodies[index % bodies.count])
+            do {
+                let response = try await client.execute(request, to: peer)
+                return response.status == expected ? nil : "http_\(response.status)"
+            } catch let error as HTTP2TransportError {
+                return error.code
+            } catch {
+                return "client_error"
+            }
+        }
+    }
+
+    private func seconds(since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+    }
+
+    func runClosed(_ plan: LoadPlan, start: ContinuousClock.Instant, progress: NIOLockedValueBox<Progress>) async -> OperationRecorder {
+        let deadline = start + .milliseconds(Int64(duration * 1000))
+        let workers = concurrency
+        return await withTaskGroup(of: OperationRecorder.self) { group in
+            for worker in 0..<workers {
+                group.addTask {
+                    var recorder = OperationRecorder()
+                    var index = worker
+                    while ContinuousClock.now < deadline {
+                        let sent = ContinuousClock.now
+                        progress.withLockedValue { $0.inFlight += 1 }
+                        let failure = await plan.send(index)
+                        let latency = seconds(since: sent)
+                        let second = Int(seconds(since: start))
+                        progress.withLockedValue { value in
+                            value.inFlight -= 1
+                            if failure == nil { value.ok += 1; value.okThisSecond += 1 } else { value.errorsThisSecond += 1 }
+                        }
+                        if let failure { recorder.failure(code: failure, second: second) } else { recorder.success(latency: latency, second: second) }
+                        index += workers
+                    }
+                    return recorder
+                }
+            }
+            var total = OperationRecorder()
+            for await recorder in group { total.merge(recorder) }
+            return total
+        }
+    }
+
+    func runOpen(_ plan: LoadPlan, start: ContinuousClock.Instant, progress: NIOLockedValueBox<Progress>) async -> OperationRecorder {
+        var schedule = ArrivalSchedule(rate: rate, pattern: pattern, seed: seed)
+        let limit = concurrency
+        let collected = NIOLockedValueBox(OperationRecorder())
+        await withTaskGroup(of: Void.self) { group in
+            var index = 0
+            while true {
+                let offset = schedule.next()
+                guard offset < duration else { break }
+                let intended = start + .nanoseconds(Int64(offset * 1e9))
+                if intended > ContinuousClock.now + .milliseconds(1) {
+                    try? await Task.sleep(until: intended, clock: .continuous)
+                }
+                let admitted = progress.withLockedValue { value -> Bool in
+                    guard value.inFlight < limit else { value.errorsThisSecond += 1; return false }
+                    value.inFlight += 1
+                    return true
+                }
+                let requestIndex = index
+                index += 1
+                guard admitted else {
+                    let second = Int(offset)
+                    collected.withLockedValue { $0.failure(code: "client_backlog", second: second) }
+                    continue
+                }
+                group.addTask {
+                    let failure = await plan.send(requestIndex)
+                    // Timed from the intended send time: waiting to be sent counts.
+                    let latency = ContinuousClock.now - intended
+                    let latencySeconds = Double(latency.components.seconds) + Double(latency.components.attoseconds) / 1e18
+                    let second = Int(seconds(since: start))
+                    progress.withLockedValue { value in
+                        value.inFlight -= 1
+                        if failure == nil { value.ok += 1; value.okThisSecond += 1 } else { value.errorsThisSecond += 1 }
+                    }
+                    collected.withLockedValue { recorder in
+                        if let failure { recorder.failure(code: failure, second: second) } else { recorder.success(latency: latencySeconds, second: second) }
+                    }
+                }
+            }
+            await group.waitForAll()
+        }
+        return collected.withLockedValue { $0 }
+    }
+
+    func printSummary(_ report: LoadReport) {
+        var table = TextTable(["OPERATION", "OK", "ERRORS", "PER S", "P50 MS", "P90 MS", "P99 MS", "P99.9 MS", "MAX MS"], rightAligned: Set(1...8))
+        for (name, summary) in report.operations.sorted(by: { $0.key < $1.key }) {
+            table.add([name, String(summary.count), String(summary.errors), String(summary.perSecond), String(summary.p50Ms),
+                       String(summary.p90Ms), String(summary.p99Ms), String(summary.p999Ms), String(summary.maxMs)])
+        }
+        print("\(report.scenario) against \(report.nodes.joined(separator: ", ")) for \(report.seconds) s")
+        print(table.render())
+        for (name, summary) in report.operations where !summary.errorsByCode.isEmpty {
+            print("\(name) errors: " + summary.errorsByCode.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " "))
+        }
+    }
+}
+
+extension ArrivalSchedule.Pattern: ExpressibleByArgument {}
+
+struct LoadCompare: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "compare", abstract: "Compare two load reports written with --out.")
+
+    @Argument(help: "The earlier report.") var before: String
+    @Argument(help: "The later report.") var after: String
+
+    func run() async throws {
+        let decoder = JSONDecoder()
+        func load(_ path: String) throws -> LoadReport {
+            do {
+                return try decoder.decode(LoadReport.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw ValidationError("\(path) is not a ringdesk load report: \(error.localizedDescription)")
+            }
+        }
+        let a = try load(before)
+        let b = try load(after)
+        var table = TextTable(["OPERATION", "FIGURE", "BEFORE", "AFTER", "AFTER/BEFORE"], rightAligned: [2, 3, 4])
+        for row in LoadReport.compare(a, b) {
+            table.add([row.operation, row.figure, String(row.before), String(row.after), row.ratio.map { String(format: "%.3f", $0) } ?? "-"])
+        }
+        print("\(a.scenario) (\(before)) → \(b.scenario) (\(after))")
+        print(table.render())
+    }
+}

@@ -1,0 +1,55 @@
+import Foundation
+import NIOPosix
+import RingdeskHTTP2
+import RingdeskTestSupport
+import Testing
+
+/// `ringdesk load` against a real node, as a user runs it: short closed- and open-loop intake runs
+/// and an echo run, each with zero errors and a JSON summary as the last line.
+@Suite(.serialized) struct LoadClientTests {
+    func lastJSON(_ output: String) throws -> [String: Any] {
+        let line = output.split(separator: "\n").last.map(String.init) ?? ""
+        return try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "last line: \(line)")
+    }
+
+    @Test func shortScenariosRunWithoutErrors() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = try HTTP2Client(group: group)
+        let node = try NodeProcess()
+        defer {
+            node.stop()
+            node.removeData()
+        }
+        try await node.start(client: client)
+        let ringdesk = try NodeProcess.executable("ringdesk").path
+        let target = "127.0.0.1:\(node.port)"
+        let reportFile = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-load-\(UUID().uuidString).json")
+        defer { try? FileManager.default.removeItem(at: reportFile) }
+
+        let closed = try runProgram(ringdesk, ["load", "run", "--nodes", target, "--duration", "2", "--concurrency", "16", "--seed", "3", "--out", reportFile.path], timeout: 60)
+        #expect(closed.status == 0, "\(closed.stdout.suffix(600)) \(closed.stderr)")
+        let closedReport = try lastJSON(closed.stdout)
+        let creates = try #require((closedReport["operations"] as? [String: Any])?["create"] as? [String: Any])
+        #expect(creates["errors"] as? Int == 0)
+        #expect((creates["count"] as? Int ?? 0) > 100)
+        #expect((creates["p99_ms"] as? Double ?? 0) > 0)
+        #expect(closed.stdout.contains("t=1s"), "a progress line per second")
+        #expect(FileManager.default.fileExists(atPath: reportFile.path))
+
+        let open = try runProgram(ringdesk, ["load", "--nodes", target, "--mode", "open", "--rate", "300", "--pattern", "poisson", "--duration", "2", "--quiet"], timeout: 60)
+        #expect(open.status == 0, "\(open.stdout.suffix(600)) \(open.stderr)")
+        let openCreates = try #require(((try lastJSON(open.stdout))["operations"] as? [String: Any])?["create"] as? [String: Any])
+        #expect(openCreates["errors"] as? Int == 0)
+        #expect(abs((openCreates["count"] as? Int ?? 0) - 600) < 150, "about rate × duration requests: \(openCreates["count"] ?? "nil")")
+
+        let compare = try runProgram(ringdesk, ["load", "compare", reportFile.path, reportFile.path], timeout: 30)
+        #expect(compare.status == 0 && compare.stdout.contains("1.000"))
+
+        // Every acknowledged create is a stored ticket.
+        let stored = try await APIClient(client: client, peer: node.peer).send("GET", "/metrics")
+        let metrics = String(decoding: stored.body, as: UTF8.self)
+        #expect(metrics.contains("ringdesk_http_requests_total{route=\"/v1/tickets\",method=\"POST\",status=\"201\"}"))
+        await client.shutdown()
+        try await group.shutdownGracefully()
+    }
+}
