@@ -9,7 +9,17 @@ public struct ProgramResult: Sendable {
 
 /// Runs `executable` (looked up through /usr/bin/env) with a hard time limit: a program that
 /// overruns is killed by its PID. Both pipes are drained concurrently so large output cannot block.
-public func runProgram(_ executable: String, _ arguments: [String], timeout: Double = 60) throws -> ProgramResult {
+/// The waiting happens on a Dispatch thread, never on Swift's cooperative pool: tests that serve
+/// requests in-process (whose handlers need that pool) run beside tests that wait for programs.
+public func runProgram(_ executable: String, _ arguments: [String], timeout: Double = 60) async throws -> ProgramResult {
+    try await withCheckedThrowingContinuation { continuation in
+        DispatchQueue.global().async {
+            continuation.resume(with: Result { try runProgramBlocking(executable, arguments, timeout: timeout) })
+        }
+    }
+}
+
+private func runProgramBlocking(_ executable: String, _ arguments: [String], timeout: Double) throws -> ProgramResult {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
     process.arguments = [executable] + arguments
@@ -60,12 +70,12 @@ public let repositoryRoot: URL = {
 
 /// A throwaway self-signed certificate for 127.0.0.1 (openssl CLI) in a new temporary directory;
 /// the caller removes `directory`.
-public func makeSelfSignedCertificate() throws -> (directory: URL, certificate: String, key: String) {
+public func makeSelfSignedCertificate() async throws -> (directory: URL, certificate: String, key: String) {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-tls-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     let certificate = directory.appendingPathComponent("cert.pem").path
     let key = directory.appendingPathComponent("key.pem").path
-    let result = try runProgram("openssl", [
+    let result = try await runProgram("openssl", [
         "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1",
         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate,
     ], timeout: 30)

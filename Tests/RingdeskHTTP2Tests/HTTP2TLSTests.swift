@@ -8,7 +8,7 @@ import Testing
 /// The TLS option: ALPN "h2" over swift-nio-ssl, checked with Ringdesk's client and with curl.
 @Suite(.serialized) struct HTTP2TLSTests {
     @Test func alpnH2ServesRingdeskClientAndCurl() async throws {
-        let material = try makeSelfSignedCertificate()
+        let material = try await makeSelfSignedCertificate()
         defer { try? FileManager.default.removeItem(at: material.directory) }
         var configuration = HTTP2ServerConfiguration.defaults
         configuration.tls = TLSConfiguration.makeServerConfiguration(
@@ -26,14 +26,14 @@ import Testing
             #expect(String(buffer: response.body) == "over tls")
             await client.shutdown()
 
-            let curl = try runProgram("curl", ["-sS", "--http2", "--cacert", material.certificate, "-w", "\\n%{http_version} %{http_code}", "https://127.0.0.1:\(server.port)/health"])
+            let curl = try await runProgram("curl", ["-sS", "--http2", "--cacert", material.certificate, "-w", "\\n%{http_version} %{http_code}", "https://127.0.0.1:\(server.port)/health"])
             #expect(curl.status == 0, "\(curl.stderr)")
             #expect(curl.stdout.hasSuffix("2 200"), "curl must negotiate h2 through ALPN: \(curl.stdout)")
 
             // A cleartext h2c client on the TLS port is refused without harming the server.
-            let plain = try runProgram("curl", ["-sS", "--http2-prior-knowledge", "-m", "5", "http://127.0.0.1:\(server.port)/health"])
+            let plain = try await runProgram("curl", ["-sS", "--http2-prior-knowledge", "-m", "5", "http://127.0.0.1:\(server.port)/health"])
             #expect(plain.status != 0)
-            let again = try runProgram("curl", ["-sS", "--http2", "--cacert", material.certificate, "https://127.0.0.1:\(server.port)/health"])
+            let again = try await runProgram("curl", ["-sS", "--http2", "--cacert", material.certificate, "https://127.0.0.1:\(server.port)/health"])
             #expect(again.stdout.contains("\"status\":\"ok\""))
         }
     }

@@ -26,7 +26,7 @@ import Testing
         let reportFile = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-load-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: reportFile) }
 
-        let closed = try runProgram(ringdesk, ["load", "run", "--nodes", target, "--duration", "2", "--concurrency", "16", "--seed", "3", "--out", reportFile.path], timeout: 60)
+        let closed = try await runProgram(ringdesk, ["load", "run", "--nodes", target, "--duration", "2", "--concurrency", "16", "--seed", "3", "--out", reportFile.path], timeout: 60)
         #expect(closed.status == 0, "\(closed.stdout.suffix(600)) \(closed.stderr)")
         let closedReport = try lastJSON(closed.stdout)
         let creates = try #require((closedReport["operations"] as? [String: Any])?["create"] as? [String: Any])
@@ -36,13 +36,13 @@ import Testing
         #expect(closed.stdout.contains("t=1s"), "a progress line per second")
         #expect(FileManager.default.fileExists(atPath: reportFile.path))
 
-        let open = try runProgram(ringdesk, ["load", "--nodes", target, "--mode", "open", "--rate", "300", "--pattern", "poisson", "--duration", "2", "--quiet"], timeout: 60)
+        let open = try await runProgram(ringdesk, ["load", "--nodes", target, "--mode", "open", "--rate", "300", "--pattern", "poisson", "--duration", "2", "--quiet"], timeout: 60)
         #expect(open.status == 0, "\(open.stdout.suffix(600)) \(open.stderr)")
         let openCreates = try #require(((try lastJSON(open.stdout))["operations"] as? [String: Any])?["create"] as? [String: Any])
         #expect(openCreates["errors"] as? Int == 0)
         #expect(abs((openCreates["count"] as? Int ?? 0) - 600) < 150, "about rate × duration requests: \(openCreates["count"] ?? "nil")")
 
-        let compare = try runProgram(ringdesk, ["load", "compare", reportFile.path, reportFile.path], timeout: 30)
+        let compare = try await runProgram(ringdesk, ["load", "compare", reportFile.path, reportFile.path], timeout: 30)
         #expect(compare.status == 0 && compare.stdout.contains("1.000"))
 
         // Every acknowledged create is a stored ticket.

@@ -241,7 +241,7 @@ import Testing
     }
 
     @Test func nodeServesTheAPIOverTLS() async throws {
-        let material = try makeSelfSignedCertificate()
+        let material = try await makeSelfSignedCertificate()
         defer { try? FileManager.default.removeItem(at: material.directory) }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = HTTP2ClientConfiguration.defaults

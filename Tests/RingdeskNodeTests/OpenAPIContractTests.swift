@@ -86,13 +86,9 @@ struct OpenAPICheck {
     var matched: Int
     var mismatches: [String]
 
-    /// Runs check.py on a Dispatch thread so that the node's handlers keep the cooperative pool.
+    /// Runs check.py (off the cooperative pool, see `runProgram`).
     static func run(_ arguments: [String], timeout: Double = 60) async throws -> OpenAPICheck {
-        let result = try await withCheckedThrowingContinuation { continuation in
-            DispatchQueue.global().async {
-                continuation.resume(with: Result { try runProgram("python3", arguments, timeout: timeout) })
-            }
-        }
+        let result = try await runProgram("python3", arguments, timeout: timeout)
         guard let last = result.stdout.split(separator: "\n").last,
               let object = try JSONSerialization.jsonObject(with: Data(last.utf8)) as? [String: Any] else {
             throw OpenAPICheckFailure(message: "check.py printed no JSON summary (exit \(result.status)):\n\(result.stdout)\n\(result.stderr)")
