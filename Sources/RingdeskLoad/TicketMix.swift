@@ -28,6 +28,9 @@ public enum TicketMix {
         return items[items.count - 1].0
     }
 
+    /// Every skill the mix asks for (simulated agents get them all).
+    public static var skills: [String] { Array(Set(categories.map(\.2))).sorted() }
+
     /// `count` ticket drafts.
     public static func drafts(count: Int, seed: UInt64) -> [TicketDraft] {
         var generator = SeededGenerator(seed: seed)

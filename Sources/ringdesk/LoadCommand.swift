@@ -3,10 +3,13 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import RingdeskAPI
+import RingdeskDomain
 import RingdeskHTTP2
 import RingdeskLoad
 
-/// `ringdesk load`: the scripted load client (intake today; simulated agents are still to come).
+/// `ringdesk load`: the scripted load client: intake (or echo) load, optionally with simulated
+/// agents that take the offers, work and resolve them.
 struct Load: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Drive a node (or several) with scripted load and report latency and throughput.",
@@ -68,6 +71,12 @@ struct LoadRun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Also write the JSON report to this file (compare two with `ringdesk load compare`).", valueName: "file"))
     var out: String?
 
+    @Option(help: "Intake runs: simulated agents that long-poll offers, accept, work and resolve (0 = none).")
+    var agents: Int = 0
+
+    @Option(name: .customLong("handle-ms"), help: "Mean handling time of a simulated agent, in milliseconds (exponential).")
+    var handleMilliseconds: Double = 200
+
     @Flag(help: "No line per second.")
     var quiet = false
 
@@ -76,6 +85,9 @@ struct LoadRun: AsyncParsableCommand {
         guard (1...100_000).contains(concurrency) else { throw ValidationError("--concurrency must be between 1 and 100000") }
         guard (1...64).contains(connections) else { throw ValidationError("--connections must be between 1 and 64") }
         guard rate > 0, rate <= 1_000_000 else { throw ValidationError("--rate must be between 0 and 1000000") }
+        guard (0...1000).contains(agents) else { throw ValidationError("--agents must be between 0 and 1000") }
+        guard agents == 0 || target == .intake else { throw ValidationError("--agents needs --target intake") }
+        guard handleMilliseconds >= 0, handleMilliseconds <= 600_000 else { throw ValidationError("--handle-ms must be between 0 and 600000") }
         _ = try peers()
     }
 
@@ -124,6 +136,21 @@ struct LoadRun: AsyncParsableCommand {
                 print("t=\(second)s  \(operation) ok \(snapshot.okThisSecond)/s  errors \(snapshot.errorsThisSecond)  total \(snapshot.ok)  in flight \(snapshot.inFlight)")
             }
         }
+        let agentIDs = try await prepareAgents(client: clients[0], peer: peers[0])
+        let deadline = start + .milliseconds(Int64(duration * 1000))
+        let agentWork = Task {
+            await withTaskGroup(of: AgentRecorders.self) { group in
+                for (index, id) in agentIDs.enumerated() {
+                    group.addTask {
+                        await simulateAgent(id, index: index, client: clients[index % clients.count], peer: peers[index % peers.count],
+                                            start: start, deadline: deadline)
+                    }
+                }
+                var total = AgentRecorders()
+                for await recorders in group { total.merge(recorders) }
+                return total
+            }
+        }
         let recorder: OperationRecorder
         switch mode {
         case .closed:
@@ -131,6 +158,8 @@ struct LoadRun: AsyncParsableCommand {
         case .open:
             recorder = await runOpen(plan, start: start, progress: progress)
         }
+        let agentRecorders = await agentWork.value
+        await retireAgents(agentIDs, client: clients[0], peer: peers[0])
         reporter.cancel()
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
@@ -138,8 +167,14 @@ struct LoadRun: AsyncParsableCommand {
         try await group.shutdownGracefully()
 
         let scenario = "\(target.rawValue)-\(mode.rawValue)" + (mode == .open ? "-\(Int(rate))rps" : "-c\(concurrency)")
-        let report = LoadReport(scenario: scenario, mode: mode.rawValue, nodes: peers.map(\.description), seconds: (seconds * 1000).rounded() / 1000,
-                                operations: [operation: recorder.summary(duration: min(seconds, duration))])
+        var operations = [operation: recorder.summary(duration: min(seconds, duration))]
+        if !agentIDs.isEmpty {
+            for (name, agentRecorder) in agentRecorders.all {
+                operations[name] = agentRecorder.summary(duration: min(seconds, duration))
+            }
+        }
+        let report = LoadReport(scenario: scenario + (agentIDs.isEmpty ? "" : "-\(agentIDs.count)agents"), mode: mode.rawValue,
+                                nodes: peers.map(\.description), seconds: (seconds * 1000).rounded() / 1000, operations: operations)
         printSummary(report)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -147,6 +182,104 @@ struct LoadRun: AsyncParsableCommand {
         if let out { try json.write(to: URL(fileURLWithPath: out)) }
         print(String(decoding: json, as: UTF8.self))
         if report.totalErrors > 0 { throw ExitCode(2) }
+    }
+
+    // MARK: Simulated agents
+
+    /// What the simulated agents measure: request latencies of accept and resolve, and from the
+    /// node's own timestamps the time from creation to the offer and to resolution.
+    struct AgentRecorders: Sendable {
+        var accept = OperationRecorder()
+        var resolve = OperationRecorder()
+        var createToOffer = OperationRecorder()
+        var lifecycle = OperationRecorder()
+
+        var all: [(String, OperationRecorder)] {
+            [("accept", accept), ("resolve", resolve), ("create_to_offer", createToOffer), ("lifecycle", lifecycle)]
+        }
+
+        mutating func merge(_ other: AgentRecorders) {
+            accept.merge(other.accept)
+            resolve.merge(other.resolve)
+            createToOffer.merge(other.createToOffer)
+            lifecycle.merge(other.lifecycle)
+        }
+    }
+
+    /// Registers the agents with every skill of the mix at the top level, available.
+    func prepareAgents(client: HTTP2Client, peer: HTTP2Client.Peer) async throws -> [String] {
+        guard agents > 0 else { return [] }
+        let skills = Dictionary(uniqueKeysWithValues: TicketMix.skills.map { ($0, 5) })
+        let encoder = JSONEncoder()
+        var ids: [String] = []
+        for index in 0..<agents {
+            let id = "load-agent-\(seed)-\(index)"
+            let profile = AgentProfile(id: id, name: "Load agent \(index)", regions: [], languages: [], skills: skills)
+            for (method, path, body) in [("PUT", "/v1/agents/\(id)", try encoder.encode(profile)),
+                                         ("PUT", "/v1/agents/\(id)/presence", try encoder.encode(PresenceRequest(presence: .available)))] {
+                let response = try await client.execute(HTTP2ClientRequest(method: method, path: path, headers: HTTP2Headers([("content-type", "application/json")]), body: ByteBuffer(bytes: body)), to: peer)
+                guard (200...201).contains(response.status) else {
+                    throw ValidationError("could not set up simulated agent \(id): HTTP \(response.status) \(String(buffer: response.body))")
+                }
+            }
+            ids.append(id)
+        }
+        return ids
+    }
+
+    /// Takes the agents offline again so they get no offers after the run.
+    func retireAgents(_ ids: [String], client: HTTP2Client, peer: HTTP2Client.Peer) async {
+        let body = ByteBuffer(bytes: (try? JSONEncoder().encode(PresenceRequest(presence: .offline))) ?? Data())
+        for id in ids {
+            _ = try? await client.execute(HTTP2ClientRequest(method: "PUT", path: "/v1/agents/\(id)/presence", headers: HTTP2Headers([("content-type", "application/json")]), body: body), to: peer)
+        }
+    }
+
+    /// One agent until the deadline: long-poll offers, accept each, work a sampled time, resolve.
+    func simulateAgent(_ id: String, index: Int, client: HTTP2Client, peer: HTTP2Client.Peer,
+                       start: ContinuousClock.Instant, deadline: ContinuousClock.Instant) async -> AgentRecorders {
+        var recorders = AgentRecorders()
+        var generator = SeededGenerator(seed: seed &+ UInt64(index) &* 7919)
+        let decoder = WireJSON.decoder()
+        let json = HTTP2Headers([("content-type", "application/json")])
+        let resolveBody = ByteBuffer(bytes: (try? JSONEncoder().encode(TicketEventRequest(type: "resolve", actor: .agent(id), note: "handled by the load client"))) ?? Data())
+        func second() -> Int { Int(seconds(since: start)) }
+        func timed(_ request: HTTP2ClientRequest) async -> (HTTP2ClientResponse?, Double) {
+            let sent = ContinuousClock.now
+            let response = try? await client.execute(request, to: peer)
+            return (response, seconds(since: sent))
+        }
+        while ContinuousClock.now < deadline {
+            guard let polled = try? await client.execute(HTTP2ClientRequest(path: "/v1/agents/\(id)/offers?wait=1"), to: peer, timeout: .seconds(5)),
+                  polled.status == 200, let offers = try? decoder.decode(AgentOffersResponse.self, from: Data(polled.body.readableBytesView)).offers else {
+                continue
+            }
+            for offer in offers where ContinuousClock.now < deadline {
+                if let offeredAt = offer.offer?.offeredAt {
+                    recorders.createToOffer.success(latency: offeredAt.timeIntervalSince(offer.createdAt), second: second())
+                }
+                let (accepted, acceptLatency) = await timed(HTTP2ClientRequest(method: "POST", path: "/v1/agents/\(id)/offers/\(offer.id)/accept"))
+                guard let accepted, accepted.status == 200 else {
+                    recorders.accept.failure(code: accepted.map { "http_\($0.status)" } ?? "transport", second: second())
+                    continue
+                }
+                recorders.accept.success(latency: acceptLatency, second: second())
+                // Handling time: exponential with the configured mean.
+                let uniform = (Double(generator.next() >> 11) + 1) / Double(1 << 53)
+                let handle = -Foundation.log(uniform) * handleMilliseconds / 1000
+                try? await Task.sleep(for: .milliseconds(Int64(handle * 1000)))
+                let (resolved, resolveLatency) = await timed(HTTP2ClientRequest(method: "POST", path: "/v1/tickets/\(offer.id)/events", headers: json, body: resolveBody))
+                guard let resolved, resolved.status == 200 else {
+                    recorders.resolve.failure(code: resolved.map { "http_\($0.status)" } ?? "transport", second: second())
+                    continue
+                }
+                recorders.resolve.success(latency: resolveLatency, second: second())
+                if let ticket = try? decoder.decode(Ticket.self, from: Data(resolved.body.readableBytesView)), let resolvedAt = ticket.resolvedAt {
+                    recorders.lifecycle.success(latency: resolvedAt.timeIntervalSince(ticket.createdAt), second: second())
+                }
+            }
+        }
+        return recorders
     }
 
     /// Counters for the line per second.

@@ -42,6 +42,15 @@ import Testing
         #expect(openCreates["errors"] as? Int == 0)
         #expect(abs((openCreates["count"] as? Int ?? 0) - 600) < 150, "about rate × duration requests: \(openCreates["count"] ?? "nil")")
 
+        // With simulated agents: every operation measured, none failed, tickets resolved.
+        let withAgents = try await runProgram(ringdesk, ["load", "--nodes", target, "--mode", "open", "--rate", "40", "--duration", "2",
+                                                         "--agents", "4", "--handle-ms", "20", "--quiet"], timeout: 60)
+        #expect(withAgents.status == 0, "\(withAgents.stdout.suffix(800)) \(withAgents.stderr)")
+        let agentOperations = try #require((try lastJSON(withAgents.stdout))["operations"] as? [String: [String: Any]])
+        #expect(Set(agentOperations.keys) == ["create", "accept", "resolve", "create_to_offer", "lifecycle"])
+        for (name, figures) in agentOperations { #expect(figures["errors"] as? Int == 0, "\(name) had errors") }
+        #expect((agentOperations["resolve"]?["count"] as? Int ?? 0) > 20, "the agents resolved tickets")
+
         let compare = try await runProgram(ringdesk, ["load", "compare", reportFile.path, reportFile.path], timeout: 30)
         #expect(compare.status == 0 && compare.stdout.contains("1.000"))
 
