@@ -11,27 +11,6 @@ import Testing
 /// A real `ringdeskd` process over real HTTP/2: intake to closed, idempotency, bad input, and
 /// `kill -9` during a burst of creates.
 @Suite(.serialized) struct NodeEndToEndTests {
-    /// Starts a node, runs `body`, always stops the node and removes its data.
-    func withNode(arguments: [String] = [], _ body: (NodeProcess, APIClient) async throws -> Void) async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let client = try HTTP2Client(group: group)
-        let node = try NodeProcess(arguments: arguments)
-        defer {
-            node.stop()
-            node.removeData()
-        }
-        do {
-            try await node.start(client: client)
-            try await body(node, APIClient(client: client, peer: node.peer))
-        } catch {
-            await client.shutdown()
-            try await group.shutdownGracefully()
-            throw error
-        }
-        await client.shutdown()
-        try await group.shutdownGracefully()
-    }
-
     @Test func ticketFromIntakeToClosedWithFeedback() async throws {
         try await withNode(arguments: ["--offer-timeout", "30"]) { _, api in
             var reply = try await api.send("PUT", "/v1/agents/ana", json: ["name": "Ana", "languages": ["en"], "regions": ["eu-west"], "skills": ["refunds": 4]])
@@ -243,25 +222,16 @@ import Testing
     @Test func nodeServesTheAPIOverTLS() async throws {
         let material = try await makeSelfSignedCertificate()
         defer { try? FileManager.default.removeItem(at: material.directory) }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = HTTP2ClientConfiguration.defaults
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(material.certificate))
         configuration.tls = tls
-        let client = try HTTP2Client(group: group, configuration: configuration)
-        let node = try NodeProcess(arguments: ["--tls-cert", material.certificate, "--tls-key", material.key])
-        defer {
-            node.stop()
-            node.removeData()
+        try await withNode(arguments: ["--tls-cert", material.certificate, "--tls-key", material.key], client: configuration) { _, api in
+            let created = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-tls"))
+            #expect(created.status == 201)
+            let id = try #require(created.json["id"] as? String)
+            #expect(try await api.send("GET", "/v1/tickets/\(id)").json["customer"] as? [String: Any] != nil)
         }
-        try await node.start(client: client)
-        let api = APIClient(client: client, peer: node.peer)
-        let created = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-tls"))
-        #expect(created.status == 201)
-        let id = try #require(created.json["id"] as? String)
-        #expect(try await api.send("GET", "/v1/tickets/\(id)").json["customer"] as? [String: Any] != nil)
-        await client.shutdown()
-        try await group.shutdownGracefully()
     }
 
     @Test func backupSnapshotRestoresOnAnotherNode() async throws {
@@ -339,50 +309,41 @@ import Testing
     @Test func metricsUseRouteTemplatesAndTraceLogsCarryNoCustomerData() async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-log-\(UUID().uuidString).txt")
         defer { try? FileManager.default.removeItem(at: log) }
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let client = try HTTP2Client(group: group)
-        let node = try NodeProcess(logFile: log)
-        defer {
-            node.stop()
-            node.removeData()
-        }
-        try await node.start(client: client)
-        let api = APIClient(client: client, peer: node.peer)
-        // Personal data that must never reach the log.
-        var draft = draftJSON(customer: "CUST-ZX81-PRIVATE", subject: "Refund for Jane Q. Sample, jane.sample@example.org")
-        draft["body"] = "Call me on +44 7700 900123, I live at 221B Baker Street."
-        _ = try await api.send("PUT", "/v1/agents/ed", json: ["name": "Ed", "skills": ["refunds": 3]])
-        _ = try await api.send("PUT", "/v1/agents/ed/presence", json: ["presence": "available"])
-        var ids: [String] = []
-        for _ in 0..<3 {
-            ids.append(try #require(try await api.send("POST", "/v1/tickets", json: draft).json["id"] as? String))
-        }
-        _ = try await api.send("GET", "/v1/agents/ed/offers?wait=5")
-        _ = try await api.send("POST", "/v1/agents/ed/offers/\(ids[0])/accept")
-        _ = try await api.send("POST", "/v1/tickets/\(ids[0])/events", json: ["type": "comment", "text": "Spoke to Jane Q. Sample", "internal": true])
-        for id in ids { _ = try await api.send("GET", "/v1/tickets/\(id)") }
-        _ = try await api.send("GET", "/v1/tickets/T-missing")
-        _ = try await api.send("POST", "/v1/tickets", raw: "{broken")
+        try await withNode(logFile: log) { node, api in
+            // Personal data that must never reach the log.
+            var draft = draftJSON(customer: "CUST-ZX81-PRIVATE", subject: "Refund for Jane Q. Sample, jane.sample@example.org")
+            draft["body"] = "Call me on +44 7700 900123, I live at 221B Baker Street."
+            _ = try await api.send("PUT", "/v1/agents/ed", json: ["name": "Ed", "skills": ["refunds": 3]])
+            _ = try await api.send("PUT", "/v1/agents/ed/presence", json: ["presence": "available"])
+            var ids: [String] = []
+            for _ in 0..<3 {
+                ids.append(try #require(try await api.send("POST", "/v1/tickets", json: draft).json["id"] as? String))
+            }
+            _ = try await api.send("GET", "/v1/agents/ed/offers?wait=5")
+            _ = try await api.send("POST", "/v1/agents/ed/offers/\(ids[0])/accept")
+            _ = try await api.send("POST", "/v1/tickets/\(ids[0])/events", json: ["type": "comment", "text": "Spoke to Jane Q. Sample", "internal": true])
+            for id in ids { _ = try await api.send("GET", "/v1/tickets/\(id)") }
+            _ = try await api.send("GET", "/v1/tickets/T-missing")
+            _ = try await api.send("POST", "/v1/tickets", raw: "{broken")
 
-        let metrics = String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self)
-        for name in ["ringdesk_http_requests_total", "ringdesk_http_request_duration_seconds_bucket", "ringdesk_tickets_open",
-                     "ringdesk_queue_depth", "ringdesk_storage_transactions_total", "ringdesk_storage_batch_size_average",
-                     "ringdesk_storage_commit_seconds_bucket"] {
-            #expect(metrics.contains(name), "missing metric \(name)")
-        }
-        #expect(metrics.contains(#"ringdesk_http_requests_total{route="/v1/tickets/{id}",method="GET",status="200"} 3"#))
-        #expect(metrics.contains(#"route="/v1/tickets/{id}",method="GET",status="404"} 1"#))
-        // Labels are route templates: no ticket id, customer or path value appears in them.
-        for id in ids + ["T-missing", "CUST-ZX81-PRIVATE"] { #expect(!metrics.contains(id), "\(id) leaked into a label") }
+            let metrics = String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self)
+            for name in ["ringdesk_http_requests_total", "ringdesk_http_request_duration_seconds_bucket", "ringdesk_tickets_open",
+                         "ringdesk_queue_depth", "ringdesk_storage_transactions_total", "ringdesk_storage_batch_size_average",
+                         "ringdesk_storage_commit_seconds_bucket"] {
+                #expect(metrics.contains(name), "missing metric \(name)")
+            }
+            #expect(metrics.contains(#"ringdesk_http_requests_total{route="/v1/tickets/{id}",method="GET",status="200"} 3"#))
+            #expect(metrics.contains(#"route="/v1/tickets/{id}",method="GET",status="404"} 1"#))
+            // Labels are route templates: no ticket id, customer or path value appears in them.
+            for id in ids + ["T-missing", "CUST-ZX81-PRIVATE"] { #expect(!metrics.contains(id), "\(id) leaked into a label") }
 
-        node.stop()  // flushes and closes the log
-        let text = String(decoding: try Data(contentsOf: log), as: UTF8.self)
-        #expect(text.contains("listening"), "the log was captured at trace level")
-        for secret in ["CUST-ZX81-PRIVATE", "Jane", "jane.sample@example.org", "7700 900123", "Baker Street"] {
-            #expect(!text.contains(secret), "personal data '\(secret)' in the log")
+            node.stop()  // flushes and closes the log
+            let text = String(decoding: try Data(contentsOf: log), as: UTF8.self)
+            #expect(text.contains("listening"), "the log was captured at trace level")
+            for secret in ["CUST-ZX81-PRIVATE", "Jane", "jane.sample@example.org", "7700 900123", "Baker Street"] {
+                #expect(!text.contains(secret), "personal data '\(secret)' in the log")
+            }
         }
-        await client.shutdown()
-        try await group.shutdownGracefully()
     }
 
     static func smallBodyConfig() throws -> String {

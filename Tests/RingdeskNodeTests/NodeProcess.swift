@@ -107,6 +107,29 @@ final class NodeProcess {
     }
 }
 
+/// Starts a node as a user would, runs `body` with it and a client, and always stops the node
+/// (by PID), removes its data and shuts the client down.
+func withNode(arguments: [String] = [], logFile: URL? = nil, client configuration: HTTP2ClientConfiguration = .defaults,
+              _ body: (NodeProcess, APIClient) async throws -> Void) async throws {
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let client = try HTTP2Client(group: group, configuration: configuration)
+    let node = try NodeProcess(arguments: arguments, logFile: logFile)
+    defer {
+        node.stop()
+        node.removeData()
+    }
+    do {
+        try await node.start(client: client)
+        try await body(node, APIClient(client: client, peer: node.peer))
+    } catch {
+        await client.shutdown()
+        try await group.shutdownGracefully()
+        throw error
+    }
+    await client.shutdown()
+    try await group.shutdownGracefully()
+}
+
 struct NodeTestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }

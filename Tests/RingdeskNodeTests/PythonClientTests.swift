@@ -21,23 +21,9 @@ import Testing
     func withNode(_ body: (String) async throws -> Void) async throws {
         let check = try await runProgram("python3", ["-c", "import httpx, h2"], timeout: 30)
         try #require(check.status == 0, "httpx[http2] and h2 are needed (bash scripts/setup.sh): \(check.stderr)")
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let client = try HTTP2Client(group: group)
-        let node = try NodeProcess()
-        defer {
-            node.stop()
-            node.removeData()
-        }
-        do {
-            try await node.start(client: client)
+        try await RingdeskNodeTests.withNode { node, _ in
             try await body("127.0.0.1:\(node.port)")
-        } catch {
-            await client.shutdown()
-            try await group.shutdownGracefully()
-            throw error
         }
-        await client.shutdown()
-        try await group.shutdownGracefully()
     }
 
     @Test func intakeAgentAndSupervisorScripts() async throws {
