@@ -46,6 +46,10 @@ let package = Package(
             name: "RingdeskLoad",
             dependencies: ["RingdeskDomain", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
+        // Pure skill-based routing engine: eligibility, scoring, relaxation, offers, leases. No I/O.
+        .target(name: "RingdeskRouting", dependencies: ["RingdeskDomain"]),
+        // Pure trace simulator: trace format, reference scenarios, baseline policies, quality metrics.
+        .target(name: "RingdeskSimulation", dependencies: ["RingdeskRouting", "RingdeskDomain"]),
         // Wire types of the /v1 API shared by the node and the CLI.
         .target(name: "RingdeskAPI", dependencies: ["RingdeskDomain"]),
         // SQLite storage through GRDB: frozen migrations, one writer with group commit, readers.
@@ -95,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "ringdesk",
             dependencies: [
-                "RingdeskHTTP2", "RingdeskDomain", "RingdeskAPI", "RingdeskLoad",
+                "RingdeskHTTP2", "RingdeskDomain", "RingdeskAPI", "RingdeskLoad", "RingdeskSimulation", "RingdeskRouting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -109,6 +113,8 @@ let package = Package(
         // Long simulations for scripts/bench/gossip-sim and scripts/chaos/raft-sim.
         .executableTarget(name: "ringdesk-gossip-sim", dependencies: ["RingdeskMembership", "RingdeskTestSupport"]),
         .executableTarget(name: "ringdesk-raft-sim", dependencies: ["RingdeskRaft", "RingdeskTestSupport"]),
+        // Matcher throughput and memory per queued ticket for scripts/bench/matcher.
+        .executableTarget(name: "ringdesk-matcher-bench", dependencies: ["RingdeskRouting", "RingdeskDomain"]),
         // Manual clock, simulated network, N-node harnesses shared by tests and simulations.
         .target(
             name: "RingdeskTestSupport",
@@ -125,6 +131,9 @@ let package = Package(
             ]
         ),
         .testTarget(name: "RingdeskDomainTests", dependencies: ["RingdeskDomain"]),
+        .testTarget(name: "RingdeskRoutingTests", dependencies: ["RingdeskRouting", "RingdeskDomain"]),
+        .testTarget(name: "RingdeskSimulationTests", dependencies: ["RingdeskSimulation", "RingdeskRouting", "RingdeskDomain"]),
+        .testTarget(name: "RingdeskMembershipTests", dependencies: ["RingdeskMembership", "RingdeskTestSupport"]),
         .testTarget(name: "RingdeskLoadTests", dependencies: ["RingdeskLoad", "RingdeskDomain"]),
         .testTarget(name: "RingdeskStorageTests", dependencies: ["RingdeskStorage"]),
         .testTarget(

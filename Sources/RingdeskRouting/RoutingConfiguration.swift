@@ -1,0 +1,176 @@
+import Foundation
+import RingdeskDomain
+
+/// How wide the set of agents who may take a waiting ticket is. Each level includes the previous
+/// ones; a ticket moves up as it waits (`RoutingConfiguration.relaxationSteps`).
+public enum RelaxationLevel: Int, Sendable, Codable, Hashable, Comparable, CaseIterable {
+    /// Every required skill at its minimum level, an agent of the customer's region.
+    case exactSkillsInRegion = 0
+    /// Skills down to `minLevel - proficiencyRelaxation` (never below 1), same region.
+    case lowerProficiency = 1
+    /// As `lowerProficiency`, also agents of the region's neighbours.
+    case neighbouringRegions = 2
+    /// As `lowerProficiency`, agents of any region.
+    case anyQualified = 3
+
+    public static func < (lhs: Self, rhs: Self) -> Bool { lhs.rawValue < rhs.rawValue }
+
+    public var name: String {
+        switch self {
+        case .exactSkillsInRegion: "exact_skills_in_region"
+        case .lowerProficiency: "lower_proficiency"
+        case .neighbouringRegions: "neighbouring_regions"
+        case .anyQualified: "any_qualified"
+        }
+    }
+}
+
+/// The routing engine's policy: score weights, relaxation timers, offer and lease durations,
+/// delivery limit. Every score term is expressed in seconds of deadline, so a weight reads as
+/// "worth moving this ticket N seconds earlier in the queue".
+public struct RoutingConfiguration: Sendable, Codable, Hashable {
+    /// Seconds added to a ticket's priority per urgency rank (green 0, yellow 1, red 2).
+    public var urgencyLead: TimeInterval
+    /// Seconds of priority per second waited (0.1: ten minutes of waiting is worth one minute).
+    public var waitWeight: Double
+    /// Bonus for an agent of the customer's own region; half of it for a neighbouring region.
+    public var regionBonus: TimeInterval
+    /// Bonus for an exact skill fit, shrinking as the agent is over-qualified (keeps experts free).
+    public var skillFitBonus: TimeInterval
+    /// Bonus proportional to the agent's mean proficiency in the required skills (level / 5).
+    public var proficiencyBonus: TimeInterval
+    /// Penalty per proficiency level below a requirement (only after relaxation allows it).
+    public var underQualifiedPenalty: TimeInterval
+    /// Bonus for the customer's previous agent (soft stickiness).
+    public var preferredAgentBonus: TimeInterval
+    /// Bonus per second an agent has been idle, capped at `idleCap` (longest-idle fairness).
+    public var idleWeight: Double
+    public var idleCap: TimeInterval
+    /// Seconds waited before each level opens, in level order; the first must be 0.
+    public var relaxationSteps: [TimeInterval]
+    /// Proficiency levels a requirement drops by from `lowerProficiency` on.
+    public var proficiencyRelaxation: Int
+    /// Neighbouring regions of each region (symmetric pairs need both entries).
+    public var neighbourRegions: [String: [String]]
+    /// Seconds an agent has to accept an offer.
+    public var offerTimeout: TimeInterval
+    /// Seconds an accepted assignment is held without a renewal from the agent's client.
+    public var leaseDuration: TimeInterval
+    /// Offers a ticket may receive before it goes to the supervisors' review queue.
+    public var maxDeliveryAttempts: Int
+    /// Most recent agents remembered as excluded from re-offers of one ticket.
+    public var maxExcludedAgents: Int
+
+    public init(
+        urgencyLead: TimeInterval = 120,
+        waitWeight: Double = 0.1,
+        regionBonus: TimeInterval = 60,
+        skillFitBonus: TimeInterval = 30,
+        proficiencyBonus: TimeInterval = 20,
+        underQualifiedPenalty: TimeInterval = 60,
+        preferredAgentBonus: TimeInterval = 90,
+        idleWeight: Double = 0.05,
+        idleCap: TimeInterval = 1800,
+        relaxationSteps: [TimeInterval] = [0, 30, 90, 180],
+        proficiencyRelaxation: Int = 1,
+        neighbourRegions: [String: [String]] = [:],
+        offerTimeout: TimeInterval = 30,
+        leaseDuration: TimeInterval = 600,
+        maxDeliveryAttempts: Int = 5,
+        maxExcludedAgents: Int = 16
+    ) {
+        self.urgencyLead = urgencyLead
+        self.waitWeight = waitWeight
+        self.regionBonus = regionBonus
+        self.skillFitBonus = skillFitBonus
+        self.proficiencyBonus = proficiencyBonus
+        self.underQualifiedPenalty = underQualifiedPenalty
+        self.preferredAgentBonus = preferredAgentBonus
+        self.idleWeight = idleWeight
+        self.idleCap = idleCap
+        self.relaxationSteps = relaxationSteps
+        self.proficiencyRelaxation = proficiencyRelaxation
+        self.neighbourRegions = neighbourRegions
+        self.offerTimeout = offerTimeout
+        self.leaseDuration = leaseDuration
+        self.maxDeliveryAttempts = maxDeliveryAttempts
+        self.maxExcludedAgents = maxExcludedAgents
+    }
+
+    public static let defaults = RoutingConfiguration()
+
+    /// Keys left out keep their defaults, so a config file can change one thing.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = RoutingConfiguration.defaults
+        urgencyLead = try c.decodeIfPresent(TimeInterval.self, forKey: .urgencyLead) ?? d.urgencyLead
+        waitWeight = try c.decodeIfPresent(Double.self, forKey: .waitWeight) ?? d.waitWeight
+        regionBonus = try c.decodeIfPresent(TimeInterval.self, forKey: .regionBonus) ?? d.regionBonus
+        skillFitBonus = try c.decodeIfPresent(TimeInterval.self, forKey: .skillFitBonus) ?? d.skillFitBonus
+        proficiencyBonus = try c.decodeIfPresent(TimeInterval.self, forKey: .proficiencyBonus) ?? d.proficiencyBonus
+        underQualifiedPenalty = try c.decodeIfPresent(TimeInterval.self, forKey: .underQualifiedPenalty) ?? d.underQualifiedPenalty
+        preferredAgentBonus = try c.decodeIfPresent(TimeInterval.self, forKey: .preferredAgentBonus) ?? d.preferredAgentBonus
+        idleWeight = try c.decodeIfPresent(Double.self, forKey: .idleWeight) ?? d.idleWeight
+        idleCap = try c.decodeIfPresent(TimeInterval.self, forKey: .idleCap) ?? d.idleCap
+        relaxationSteps = try c.decodeIfPresent([TimeInterval].self, forKey: .relaxationSteps) ?? d.relaxationSteps
+        proficiencyRelaxation = try c.decodeIfPresent(Int.self, forKey: .proficiencyRelaxation) ?? d.proficiencyRelaxation
+        neighbourRegions = try c.decodeIfPresent([String: [String]].self, forKey: .neighbourRegions) ?? d.neighbourRegions
+        offerTimeout = try c.decodeIfPresent(TimeInterval.self, forKey: .offerTimeout) ?? d.offerTimeout
+        leaseDuration = try c.decodeIfPresent(TimeInterval.self, forKey: .leaseDuration) ?? d.leaseDuration
+        maxDeliveryAttempts = try c.decodeIfPresent(Int.self, forKey: .maxDeliveryAttempts) ?? d.maxDeliveryAttempts
+        maxExcludedAgents = try c.decodeIfPresent(Int.self, forKey: .maxExcludedAgents) ?? d.maxExcludedAgents
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case urgencyLead = "urgency_lead"
+        case waitWeight = "wait_weight"
+        case regionBonus = "region_bonus"
+        case skillFitBonus = "skill_fit_bonus"
+        case proficiencyBonus = "proficiency_bonus"
+        case underQualifiedPenalty = "under_qualified_penalty"
+        case preferredAgentBonus = "preferred_agent_bonus"
+        case idleWeight = "idle_weight"
+        case idleCap = "idle_cap"
+        case relaxationSteps = "relaxation_steps"
+        case proficiencyRelaxation = "proficiency_relaxation"
+        case neighbourRegions = "neighbour_regions"
+        case offerTimeout = "offer_timeout"
+        case leaseDuration = "lease_duration"
+        case maxDeliveryAttempts = "max_delivery_attempts"
+        case maxExcludedAgents = "max_excluded_agents"
+    }
+
+    /// Throws `RoutingError.invalidConfiguration` naming the first bad key.
+    public func validated() throws -> RoutingConfiguration {
+        func check(_ ok: Bool, _ key: String, _ why: String) throws {
+            if !ok { throw RoutingError(.invalidConfiguration, "routing.\(key) \(why)") }
+        }
+        for (key, value) in [("urgency_lead", urgencyLead), ("wait_weight", waitWeight), ("region_bonus", regionBonus),
+                             ("skill_fit_bonus", skillFitBonus), ("proficiency_bonus", proficiencyBonus),
+                             ("under_qualified_penalty", underQualifiedPenalty),
+                             ("preferred_agent_bonus", preferredAgentBonus), ("idle_weight", idleWeight),
+                             ("idle_cap", idleCap)] {
+            try check(value.isFinite && value >= 0, key, "must be a finite number ≥ 0")
+        }
+        try check(relaxationSteps.count == RelaxationLevel.allCases.count, "relaxation_steps",
+                  "must list \(RelaxationLevel.allCases.count) timers (one per level)")
+        try check(relaxationSteps.first == 0, "relaxation_steps", "must start with 0")
+        try check(zip(relaxationSteps, relaxationSteps.dropFirst()).allSatisfy { $0 <= $1 && $1.isFinite },
+                  "relaxation_steps", "must be finite and non-decreasing")
+        try check((0...4).contains(proficiencyRelaxation), "proficiency_relaxation", "must be between 0 and 4")
+        try check(offerTimeout.isFinite && offerTimeout > 0, "offer_timeout", "must be > 0")
+        try check(leaseDuration.isFinite && leaseDuration > 0, "lease_duration", "must be > 0")
+        try check(maxDeliveryAttempts >= 1, "max_delivery_attempts", "must be ≥ 1")
+        try check(maxExcludedAgents >= 0, "max_excluded_agents", "must be ≥ 0")
+        return self
+    }
+
+    /// The widest level open to a ticket that has waited `waited` seconds.
+    func level(waited: TimeInterval) -> RelaxationLevel {
+        var level = RelaxationLevel.exactSkillsInRegion
+        for (index, after) in relaxationSteps.enumerated() where waited >= after {
+            level = RelaxationLevel(rawValue: index) ?? .anyQualified
+        }
+        return level
+    }
+}

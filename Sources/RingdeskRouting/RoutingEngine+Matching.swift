@@ -1,0 +1,134 @@
+import Foundation
+import RingdeskDomain
+
+extension RoutingEngine {
+    /// Matches until no free agent can take any queue head. When free agents are scarcer than
+    /// non-empty queues, each free agent (longest idle first) takes its best ticket; otherwise
+    /// each queue head (highest priority first) goes to its best free agent.
+    mutating func match(now: Double, into actions: inout [RoutingAction]) {
+        guard freeCount > 0, queuedCount > 0 else { return }
+        if freeCount <= heads.count {
+            var free = agents.indices.filter { isFree[$0] }.map { Int32($0) }
+            free.sort { a, b in
+                let (x, y) = (agents[Int(a)], agents[Int(b)])
+                return x.idleSince != y.idleSince ? x.idleSince < y.idleSince : x.id < y.id
+            }
+            for agent in free {
+                while isFree[Int(agent)], queuedCount > 0, let slot = bestTicket(for: agent, now: now) {
+                    offer(slot: slot, to: agent, now: now, into: &actions)
+                }
+            }
+        } else {
+            var blocked = Set<Int32>()
+            while freeCount > 0, queuedCount > 0 {
+                guard let head = heads.entries.first(where: { !blocked.contains($0.signature) }) else { return }
+                guard let top = queues[Int(head.signature)].peekLive(in: slots),
+                      let agent = bestAgent(for: top.slot, signature: head.signature, now: now)
+                else {
+                    blocked.insert(head.signature)
+                    continue
+                }
+                offer(slot: top.slot, to: agent, now: now, into: &actions)
+            }
+        }
+    }
+
+    /// The queue head this agent should take now: the highest total score among heads it may
+    /// serve at their current relaxation level. Heads are scanned in priority order and the scan
+    /// stops once no later head could beat the best found even with every agent bonus.
+    func bestTicket(for agent: Int32, now: Double) -> Int32? {
+        let record = agents[Int(agent)]
+        let levels = eligibility[Int(agent)]
+        let bonuses = bonus[Int(agent)]
+        let maxBonus = configuration.regionBonus + configuration.skillFitBonus + configuration.proficiencyBonus
+            + configuration.preferredAgentBonus
+        var best: (slot: Int32, score: Double)?
+        for head in heads.entries {
+            if let best, -head.key + maxBonus < best.score { break }
+            let minimum = levels[Int(head.signature)]
+            if minimum == Self.never { continue }
+            guard let top = queues[Int(head.signature)].peekLive(in: slots) else { continue }
+            let ticket = slots[Int(top.slot)]
+            guard record.hasRoom(channel: ticket.channelIndex),
+                  UInt8(configuration.level(waited: now - ticket.waitingSince).rawValue) >= minimum,
+                  !ticket.excluded.contains(agent)
+            else { continue }
+            let score = -head.key + Double(bonuses[Int(head.signature)])
+                + (ticket.preferred == agent ? configuration.preferredAgentBonus : 0)
+            if best == nil || score > best!.score { best = (top.slot, score) }
+        }
+        return best?.slot
+    }
+
+    /// The free agent who should take this ticket: highest static fit + idle + stickiness;
+    /// ties go to the longest idle, then the smallest id.
+    func bestAgent(for slot: Int32, signature: Int32, now: Double) -> Int32? {
+        let ticket = slots[Int(slot)]
+        let level = UInt8(configuration.level(waited: now - ticket.waitingSince).rawValue)
+        var best: (agent: Int32, score: Double)?
+        for agent in signatureAgents[Int(signature)] where isFree[Int(agent)] {
+            let record = agents[Int(agent)]
+            guard eligibility[Int(agent)][Int(signature)] <= level, record.hasRoom(channel: ticket.channelIndex),
+                  !ticket.excluded.contains(agent)
+            else { continue }
+            let score = Double(bonus[Int(agent)][Int(signature)]) + idleScore(record, now: now)
+                + (ticket.preferred == agent ? configuration.preferredAgentBonus : 0)
+            if let current = best {
+                let other = agents[Int(current.agent)]
+                let better = score != current.score ? score > current.score
+                    : record.idleSince != other.idleSince ? record.idleSince < other.idleSince : record.id < other.id
+                if !better { continue }
+            }
+            best = (agent, score)
+        }
+        return best?.agent
+    }
+
+    func idleScore(_ agent: AgentRecord, now: Double) -> Double {
+        configuration.idleWeight * min(max(0, now - agent.idleSince), configuration.idleCap)
+    }
+
+    mutating func offer(slot: Int32, to agent: Int32, now: Double, into actions: inout [RoutingAction]) {
+        let score = breakdown(slot: slot, agent: agent, now: now)
+        let expiresAt = now + configuration.offerTimeout
+        setState(slot, .offered(agent: agent, expiresAt: expiresAt))
+        slots[Int(slot)].attempts += 1
+        agents[Int(agent)].load[slots[Int(slot)].channelIndex] += 1
+        refreshFree(agent)
+        offerTimers.push(at: expiresAt, slot: slot, generation: slots[Int(slot)].generation)
+        let record = slots[Int(slot)]
+        actions.append(.decide(RoutingDecision(
+            kind: .offer, ticketID: record.id, agentID: agents[Int(agent)].id, epoch: record.epoch,
+            decidedAt: Date(timeIntervalSince1970: now), expiresAt: Date(timeIntervalSince1970: expiresAt), score: score)))
+    }
+
+    /// Every score term of giving this ticket to this agent now.
+    func breakdown(slot: Int32, agent: Int32, now: Double) -> ScoreBreakdown {
+        let ticket = slots[Int(slot)]
+        let signature = signatures[Int(ticket.signature)]
+        let record = agents[Int(agent)]
+        var excess = 0
+        var deficit = 0
+        var levels = 0
+        for requirement in signature.requirements {
+            let level = record.profile.skills[skillName(requirement.skill)] ?? 0
+            if level < Int(requirement.minLevel) { deficit += Int(requirement.minLevel) - level } else { excess += level - Int(requirement.minLevel) }
+            levels += level
+        }
+        let regionName = regionName(signature.region)
+        let inRegion = record.profile.regions.isEmpty || record.profile.regions.contains(regionName)
+        let neighbour = !inRegion && record.profile.regions.contains { name in
+            regionIDs[name].map { neighbours[Int(signature.region)].contains($0) } ?? false
+        }
+        let parts = scoreParts(requirementCount: signature.requirements.count, excess: excess, deficit: deficit,
+                               levels: levels, inRegion: inRegion, neighbour: neighbour)
+        return ScoreBreakdown(
+            slack: now - ticket.dueAt,
+            urgency: configuration.urgencyLead * Double(ticket.urgency.rank),
+            waited: configuration.waitWeight * (now - ticket.waitingSince),
+            skillFit: parts.fit, proficiency: parts.proficiency, region: parts.region,
+            idle: idleScore(record, now: now),
+            stickiness: ticket.preferred == agent ? configuration.preferredAgentBonus : 0,
+            level: configuration.level(waited: now - ticket.waitingSince))
+    }
+}

@@ -1,0 +1,279 @@
+import Foundation
+import RingdeskDomain
+
+extension Channel {
+    /// Dense index for per-channel arrays.
+    var index: Int {
+        switch self {
+        case .phone: 0
+        case .chat: 1
+        case .email: 2
+        case .social: 3
+        case .sms: 4
+        case .app: 5
+        }
+    }
+}
+
+/// The routing-relevant shape of a ticket: tickets with the same signature are served by the
+/// same agents at the same levels, so they share one queue.
+struct Signature: Hashable, Sendable {
+    /// (skill id, minimum level), sorted by skill id.
+    var requirements: [Requirement]
+    /// Primary language subtag, lowercased.
+    var language: String
+    var region: Int32
+    var channel: Channel
+    var tier: SupportTier
+
+    struct Requirement: Hashable, Sendable {
+        var skill: Int32
+        var minLevel: Int8
+    }
+}
+
+/// A ticket's slot. `generation` changes on every state change, which makes queue and timer
+/// entries pushed earlier stale.
+struct TicketRecord: Sendable {
+    enum State: Sendable {
+        case free
+        case queued
+        case offered(agent: Int32, expiresAt: Double)
+        case leased(agent: Int32, expiresAt: Double)
+        case review
+    }
+
+    var id: String = ""
+    var signature: Int32 = 0
+    var channelIndex: Int = 0
+    var urgency: Urgency = .green
+    var waitingSince: Double = 0
+    var dueAt: Double = 0
+    /// Queue order: lower first. `dueAt - urgencyLead·rank + waitWeight·waitingSince`, so that
+    /// comparing keys compares the ticket's score terms (slack + urgency + waited) at any instant.
+    var key: Double = 0
+    var preferred: Int32 = -1
+    var excluded: [Int32] = []
+    var attempts: Int32 = 0
+    var epoch: UInt64 = 0
+    var generation: UInt32 = 0
+    var state: State = .free
+
+    init() {}
+
+    init(ticket: RoutingTicket, signature: Int32, configuration: RoutingConfiguration) {
+        id = ticket.id
+        self.signature = signature
+        channelIndex = ticket.channel.index
+        urgency = ticket.urgency
+        waitingSince = ticket.waitingSince.timeIntervalSince1970
+        dueAt = ticket.dueAt.timeIntervalSince1970
+        key = dueAt - configuration.urgencyLead * Double(ticket.urgency.rank) + configuration.waitWeight * waitingSince
+        attempts = Int32(clamping: ticket.deliveryAttempts)
+        epoch = ticket.epoch
+    }
+
+    /// The routing input this record came from (for re-interning after a transfer/escalation).
+    func ticket(engine: RoutingEngine) -> RoutingTicket {
+        let signature = engine.signatures[Int(self.signature)]
+        let regionName = engine.regionName(signature.region)
+        return RoutingTicket(
+            id: id,
+            requirements: signature.requirements.map { SkillRequirement(skill: engine.skillName($0.skill), minLevel: Int($0.minLevel)) },
+            language: signature.language, region: regionName, channel: signature.channel, urgency: urgency,
+            supportTier: signature.tier, waitingSince: Date(timeIntervalSince1970: waitingSince),
+            dueAt: Date(timeIntervalSince1970: dueAt), epoch: epoch)
+    }
+}
+
+/// An agent as the engine keeps it: profile, presence, idle clock and per-channel load.
+struct AgentRecord: Sendable {
+    var id: String
+    var profile: RoutingAgent
+    var presence: Presence
+    var idleSince: Double
+    var capacity: [Int32]
+    var load: [Int32]
+
+    init(_ agent: RoutingAgent) {
+        id = agent.id
+        profile = agent
+        presence = agent.presence
+        idleSince = agent.idleSince.timeIntervalSince1970
+        capacity = Channel.allCases.sorted { $0.index < $1.index }.map { Int32(clamping: max(0, agent.capacity[$0] ?? 0)) }
+        load = Array(repeating: 0, count: capacity.count)
+    }
+
+    mutating func update(_ agent: RoutingAgent) {
+        let keptLoad = load
+        let keptIdle = idleSince
+        self = AgentRecord(agent)
+        load = keptLoad
+        idleSince = max(keptIdle, idleSince)
+    }
+
+    func hasRoom(channel: Int) -> Bool { load[channel] < capacity[channel] }
+
+    var hasAnyRoom: Bool {
+        for index in capacity.indices where load[index] < capacity[index] { return true }
+        return false
+    }
+}
+
+/// A queue entry: `key` already includes the head-of-queue lift.
+struct QueueEntry: Sendable {
+    var key: Double
+    var seq: UInt64
+    var slot: Int32
+    var generation: UInt32
+
+    func precedes(_ other: QueueEntry) -> Bool { key != other.key ? key < other.key : seq < other.seq }
+}
+
+/// One signature's waiting tickets: a binary min-heap by (key, seq) with lazy deletion.
+struct SignatureQueue: Sendable {
+    var heap: [QueueEntry] = []
+
+    mutating func push(_ entry: QueueEntry) {
+        heap.append(entry)
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].precedes(heap[parent]) else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// Drops stale entries at the top and returns the live head.
+    mutating func cleanTop(in slots: [TicketRecord]) -> QueueEntry? {
+        while let top = heap.first {
+            if isLive(top, slots) { return top }
+            popTop()
+        }
+        return nil
+    }
+
+    func peekLive(in slots: [TicketRecord]) -> QueueEntry? {
+        guard let top = heap.first, isLive(top, slots) else { return nil }
+        return top
+    }
+
+    private func isLive(_ entry: QueueEntry, _ slots: [TicketRecord]) -> Bool {
+        let record = slots[Int(entry.slot)]
+        guard record.generation == entry.generation, case .queued = record.state else { return false }
+        return true
+    }
+
+    mutating func popTop() {
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return }
+        heap[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].precedes(heap[smallest]) { smallest = left }
+            if right < heap.count, heap[right].precedes(heap[smallest]) { smallest = right }
+            if smallest == parent { return }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}
+
+/// The heads of non-empty signature queues, sorted by (key, seq): the candidates of every decision.
+struct HeadIndex: Sendable {
+    struct Entry: Sendable {
+        var key: Double
+        var seq: UInt64
+        var signature: Int32
+
+        func precedes(_ other: Entry) -> Bool { key != other.key ? key < other.key : seq < other.seq }
+    }
+
+    private(set) var entries: [Entry] = []
+    private var current: [Int32: Entry] = [:]
+
+    var count: Int { entries.count }
+
+    mutating func set(signature: Int32, head: QueueEntry?) {
+        let new = head.map { Entry(key: $0.key, seq: $0.seq, signature: signature) }
+        let old = current[signature]
+        if old?.seq == new?.seq && old?.key == new?.key { return }
+        if let old {
+            let index = position(of: old)
+            entries.remove(at: index)
+        }
+        current[signature] = new
+        if let new { entries.insert(new, at: position(of: new)) }
+    }
+
+    /// First index whose entry does not precede `entry`.
+    private func position(of entry: Entry) -> Int {
+        var low = 0
+        var high = entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if entries[mid].precedes(entry) { low = mid + 1 } else { high = mid }
+        }
+        return low
+    }
+}
+
+/// Offer expiries or lease lapses: a min-heap by time with lazy deletion by generation.
+struct TimerHeap: Sendable {
+    struct Entry: Sendable {
+        var at: Double
+        var slot: Int32
+        var generation: UInt32
+    }
+
+    private var heap: [Entry] = []
+
+    mutating func push(at: Double, slot: Int32, generation: UInt32) {
+        heap.append(Entry(at: at, slot: slot, generation: generation))
+        var child = heap.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard heap[child].at < heap[parent].at else { break }
+            heap.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    /// The top entry, possibly stale (a spurious early deadline is harmless).
+    func peekLive(in slots: [TicketRecord]) -> Entry? { heap.first }
+
+    /// Pops the next live entry due at or before `now`.
+    mutating func popDue(at now: Double, in slots: [TicketRecord]) -> Entry? {
+        while let top = heap.first {
+            if slots[Int(top.slot)].generation != top.generation {
+                pop()
+                continue
+            }
+            guard top.at <= now else { return nil }
+            pop()
+            return top
+        }
+        return nil
+    }
+
+    private mutating func pop() {
+        let last = heap.removeLast()
+        guard !heap.isEmpty else { return }
+        heap[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < heap.count, heap[left].at < heap[smallest].at { smallest = left }
+            if right < heap.count, heap[right].at < heap[smallest].at { smallest = right }
+            if smallest == parent { return }
+            heap.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}

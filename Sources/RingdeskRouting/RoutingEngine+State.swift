@@ -1,0 +1,256 @@
+import Foundation
+import RingdeskDomain
+
+extension RoutingEngine {
+    static func primaryLanguage(_ tag: String) -> String {
+        String(tag.split(separator: "-", maxSplits: 1).first ?? Substring(tag)).lowercased()
+    }
+
+    mutating func rebuildNeighbours() {
+        for (region, list) in configuration.neighbourRegions {
+            let id = intern(region: region)
+            for other in list { neighbours[Int(id)].insert(intern(region: other)) }
+        }
+    }
+
+    mutating func intern(region: String) -> Int32 {
+        if let id = regionIDs[region] { return id }
+        let id = Int32(regionNames.count)
+        regionIDs[region] = id
+        regionNames.append(region)
+        neighbours.append([])
+        return id
+    }
+
+    mutating func intern(skill: String) -> Int32 {
+        if let id = skillIDs[skill] { return id }
+        let id = Int32(skillNames.count)
+        skillIDs[skill] = id
+        skillNames.append(skill)
+        return id
+    }
+
+    /// The ticket's signature id, creating the signature (its queue and every agent's
+    /// eligibility for it) on first sight.
+    mutating func intern(signature ticket: RoutingTicket) -> Int32 {
+        var best: [Int32: Int8] = [:]
+        for requirement in ticket.requirements {
+            let skill = intern(skill: requirement.skill)
+            best[skill] = max(best[skill] ?? 0, Int8(requirement.minLevel))
+        }
+        let signature = Signature(
+            requirements: best.map { Signature.Requirement(skill: $0.key, minLevel: $0.value) }.sorted { $0.skill < $1.skill },
+            language: Self.primaryLanguage(ticket.language), region: intern(region: ticket.region),
+            channel: ticket.channel, tier: ticket.supportTier)
+        if let id = signatureIDs[signature] { return id }
+        let id = Int32(signatures.count)
+        signatures.append(signature)
+        signatureIDs[signature] = id
+        queues.append(SignatureQueue())
+        signatureAgents.append([])
+        for agent in agents.indices {
+            let (level, score) = staticFit(agent: agents[agent].profile, signature: signature)
+            eligibility[agent].append(level)
+            bonus[agent].append(score)
+            if level != Self.never { signatureAgents[Int(id)].append(Int32(agent)) }
+        }
+        return id
+    }
+
+    static let never: UInt8 = 255
+
+    /// The lowest relaxation level at which the agent may take tickets of the signature
+    /// (`never` if none) and the static part of the score (skill fit, proficiency, region).
+    func staticFit(agent: RoutingAgent, signature: Signature) -> (level: UInt8, bonus: Float) {
+        guard agent.supportTier >= signature.tier,
+              (agent.capacity[signature.channel] ?? 0) > 0,
+              agent.languages.isEmpty || agent.languages.contains(where: { Self.primaryLanguage($0) == signature.language })
+        else { return (Self.never, 0) }
+        var exact = true
+        var excess = 0
+        var deficit = 0
+        var levels = 0
+        for requirement in signature.requirements {
+            let name = skillName(requirement.skill)
+            let level = agent.skills[name] ?? 0
+            let minimum = Int(requirement.minLevel)
+            if level < max(1, minimum - configuration.proficiencyRelaxation) { return (Self.never, 0) }
+            if level < minimum {
+                exact = false
+                deficit += minimum - level
+            } else {
+                excess += level - minimum
+            }
+            levels += level
+        }
+        let regionName = regionName(signature.region)
+        let inRegion = agent.regions.isEmpty || agent.regions.contains(regionName)
+        let neighbour = !inRegion && agent.regions.contains { name in
+            regionIDs[name].map { neighbours[Int(signature.region)].contains($0) } ?? false
+        }
+        let level: RelaxationLevel =
+            if exact && inRegion { .exactSkillsInRegion }
+            else if inRegion { .lowerProficiency }
+            else if neighbour { .neighbouringRegions }
+            else { .anyQualified }
+        let parts = scoreParts(requirementCount: signature.requirements.count, excess: excess, deficit: deficit,
+                               levels: levels, inRegion: inRegion, neighbour: neighbour)
+        return (UInt8(level.rawValue), Float(parts.fit + parts.proficiency + parts.region))
+    }
+
+    func scoreParts(requirementCount: Int, excess: Int, deficit: Int, levels: Int, inRegion: Bool,
+                    neighbour: Bool) -> (fit: Double, proficiency: Double, region: Double) {
+        let count = Double(max(1, requirementCount))
+        let fit = configuration.skillFitBonus * (1 - Double(excess) / count / 4)
+            - configuration.underQualifiedPenalty * Double(deficit)
+        let proficiency = requirementCount == 0 ? 0 : configuration.proficiencyBonus * Double(levels) / count / 5
+        let region = inRegion ? configuration.regionBonus : neighbour ? configuration.regionBonus / 2 : 0
+        return (fit, proficiency, region)
+    }
+
+    func skillName(_ id: Int32) -> String { skillNames[Int(id)] }
+
+    func regionName(_ id: Int32) -> String { regionNames[Int(id)] }
+
+    mutating func recomputeEligibility(agent: Int32) {
+        let profile = agents[Int(agent)].profile
+        for region in profile.regions { _ = intern(region: region) }
+        var levels: [UInt8] = []
+        var scores: [Float] = []
+        levels.reserveCapacity(signatures.count)
+        for (id, signature) in signatures.enumerated() {
+            let (level, score) = staticFit(agent: profile, signature: signature)
+            levels.append(level)
+            scores.append(score)
+            let listed = signatureAgents[id].contains(agent)
+            if level != Self.never, !listed { signatureAgents[id].append(agent) }
+            if level == Self.never, listed { signatureAgents[id].removeAll { $0 == agent } }
+        }
+        eligibility[Int(agent)] = levels
+        bonus[Int(agent)] = scores
+    }
+
+    mutating func refreshFree(_ agent: Int32) {
+        let record = agents[Int(agent)]
+        let free = record.presence == .available && record.hasAnyRoom
+        if free != isFree[Int(agent)] {
+            isFree[Int(agent)] = free
+            freeCount += free ? 1 : -1
+        }
+    }
+
+    func agentIndex(_ id: String) throws -> Int32 {
+        guard let index = agentByID[id] else { throw RoutingError(.unknownAgent, "agent \(id) is not known to routing") }
+        return index
+    }
+
+    // MARK: Slots and queues
+
+    mutating func allocateSlot() -> Int32 {
+        if let slot = freeSlots.popLast() { return slot }
+        slots.append(TicketRecord())
+        return Int32(slots.count - 1)
+    }
+
+    mutating func nextGeneration() -> UInt32 {
+        generationCounter &+= 1
+        return generationCounter
+    }
+
+    /// Moves the ticket to `state` with a new generation; a ticket that leaves the queue stops
+    /// being its signature's head.
+    mutating func setState(_ slot: Int32, _ state: TicketRecord.State) {
+        let wasQueued: Bool = if case .queued = slots[Int(slot)].state { true } else { false }
+        slots[Int(slot)].state = state
+        slots[Int(slot)].generation = nextGeneration()
+        if wasQueued {
+            queuedCount -= 1
+            refreshHead(slots[Int(slot)].signature)
+        }
+    }
+
+    mutating func push(slot: Int32, atHead: Bool) {
+        setState(slot, .queued)
+        queuedCount += 1
+        sequence += 1
+        let record = slots[Int(slot)]
+        queues[Int(record.signature)].push(QueueEntry(key: atHead ? record.key - Self.headLift : record.key,
+                                                      seq: sequence, slot: slot, generation: record.generation))
+        refreshHead(record.signature)
+    }
+
+    /// Put back at the head: ahead of any ticket's ordinary key.
+    static let headLift: Double = 1e12
+
+    mutating func refreshHead(_ signature: Int32) {
+        let head = queues[Int(signature)].cleanTop(in: slots)
+        heads.set(signature: signature, head: head)
+    }
+
+    mutating func freeSlot(_ slot: Int32) {
+        let id = slots[Int(slot)].id
+        setState(slot, .free)
+        slotByID[id] = nil
+        slots[Int(slot)].id = ""
+        slots[Int(slot)].excluded = []
+        freeSlots.append(slot)
+    }
+
+    /// The ticket's slot and holder, checking the command's agent holds it (an offer when
+    /// `offered`, else a lease).
+    func holder(_ ticketID: String, _ agentID: String, offered: Bool) throws -> (Int32, Int32) {
+        guard let slot = slotByID[ticketID] else {
+            throw RoutingError(.unknownTicket, "ticket \(ticketID) is not routed here")
+        }
+        let agent = try agentIndex(agentID)
+        switch (slots[Int(slot)].state, offered) {
+        case (.offered(let holder, _), true), (.leased(let holder, _), false):
+            guard holder == agent else {
+                throw RoutingError(.notHolder, "ticket \(ticketID) is held by \(agents[Int(holder)].id), not \(agentID)")
+            }
+            return (slot, agent)
+        default:
+            throw RoutingError(.wrongState, "ticket \(ticketID) is not \(offered ? "offered" : "leased") to \(agentID)")
+        }
+    }
+
+    mutating func releaseLoad(slot: Int32, agent: Int32) {
+        agents[Int(agent)].load[slots[Int(slot)].channelIndex] -= 1
+        refreshFree(agent)
+    }
+
+    mutating func exclude(slot: Int32, agent: Int32) {
+        guard configuration.maxExcludedAgents > 0 else { return }
+        var excluded = slots[Int(slot)].excluded
+        excluded.removeAll { $0 == agent }
+        excluded.append(agent)
+        if excluded.count > configuration.maxExcludedAgents { excluded.removeFirst(excluded.count - configuration.maxExcludedAgents) }
+        slots[Int(slot)].excluded = excluded
+    }
+
+    /// Back to the queue, or to review once the delivery attempts are used.
+    mutating func requeueOrReview(slot: Int32, atHead: Bool) -> [RoutingAction] {
+        let record = slots[Int(slot)]
+        guard Int(record.attempts) >= configuration.maxDeliveryAttempts else {
+            push(slot: slot, atHead: atHead)
+            return []
+        }
+        setState(slot, .review)
+        reviewTicketIDs.insert(record.id)
+        return [.movedToReview(ticketID: record.id, attempts: Int(record.attempts))]
+    }
+
+    /// Takes the ticket out of wherever it is, ready to be pushed under a new signature.
+    mutating func requeueForChange(_ ticketID: String) throws -> Int32 {
+        guard let slot = slotByID[ticketID] else {
+            throw RoutingError(.unknownTicket, "ticket \(ticketID) is not routed here")
+        }
+        switch slots[Int(slot)].state {
+        case .offered(let agent, _), .leased(let agent, _): releaseLoad(slot: slot, agent: agent)
+        case .review: reviewTicketIDs.remove(ticketID)
+        case .queued, .free: break
+        }
+        setState(slot, .free)
+        return slot
+    }
+}

@@ -1,0 +1,2 @@
+// placeholder until the simulator lands
+enum RingdeskSimulationModule {}
