@@ -2,34 +2,54 @@ import Foundation
 import RingdeskDomain
 
 extension RoutingEngine {
-    /// Matches until no free agent can take any queue head. When free agents are scarcer than
-    /// non-empty queues, each free agent (longest idle first) takes its best ticket; otherwise
-    /// each queue head (highest priority first) goes to its best free agent.
+    /// Matches what changed since the last pass, so a decision never rescans agents or queues
+    /// that had nothing for each other: first agents that gained room (longest idle first), each
+    /// taking its best queue head; then queues whose head changed, arrived or relaxed (highest
+    /// priority first), each head going to its best free agent. When more agents gained room
+    /// than there are queue heads, tickets choose: every head goes to its best free agent.
     mutating func match(now: Double, into actions: inout [RoutingAction]) {
+        while let due = relaxationTimers.popDue(at: now, in: slots) {
+            let record = slots[Int(due.slot)]
+            guard case .queued = record.state, queues[Int(record.signature)].peekLive(in: slots)?.slot == due.slot else { continue }
+            dirtySignatures.insert(record.signature)
+            scheduleRelaxation(slot: due.slot, after: now)
+        }
         guard freeCount > 0, queuedCount > 0 else { return }
-        if freeCount <= heads.count {
-            var free = agents.indices.filter { isFree[$0] }.map { Int32($0) }
-            free.sort { a, b in
-                let (x, y) = (agents[Int(a)], agents[Int(b)])
-                return x.idleSince != y.idleSince ? x.idleSince < y.idleSince : x.id < y.id
+        var agentsToTry = dirtyAgents.filter { isFree[Int($0)] }
+        dirtyAgents.removeAll(keepingCapacity: true)
+        if agentsToTry.count > heads.count {
+            // Tickets are scarce: every head chooses among the free agents instead.
+            agentsToTry = []
+            dirtySignatures.formUnion(heads.entries.map(\.signature))
+        }
+        agentsToTry.sort { a, b in
+            let (x, y) = (agents[Int(a)], agents[Int(b)])
+            return x.idleSince != y.idleSince ? x.idleSince < y.idleSince : x.id < y.id
+        }
+        for agent in agentsToTry {
+            while isFree[Int(agent)], queuedCount > 0, let slot = bestTicket(for: agent, now: now) {
+                offer(slot: slot, to: agent, now: now, into: &actions)
             }
-            for agent in free {
-                while isFree[Int(agent)], queuedCount > 0, let slot = bestTicket(for: agent, now: now) {
-                    offer(slot: slot, to: agent, now: now, into: &actions)
-                }
-            }
-        } else {
-            var blocked = Set<Int32>()
-            while freeCount > 0, queuedCount > 0 {
-                guard let head = heads.entries.first(where: { !blocked.contains($0.signature) }) else { return }
+        }
+        while !dirtySignatures.isEmpty, freeCount > 0, queuedCount > 0 {
+            let round = heads.entries.filter { dirtySignatures.contains($0.signature) }
+            dirtySignatures.removeAll(keepingCapacity: true)
+            for head in round where freeCount > 0 {
                 guard let top = queues[Int(head.signature)].peekLive(in: slots),
                       let agent = bestAgent(for: top.slot, signature: head.signature, now: now)
-                else {
-                    blocked.insert(head.signature)
-                    continue
-                }
+                else { continue }
                 offer(slot: top.slot, to: agent, now: now, into: &actions)
             }
+        }
+        dirtySignatures.removeAll(keepingCapacity: true)
+    }
+
+    /// Arms the timer for the next relaxation step of a queue head.
+    mutating func scheduleRelaxation(slot: Int32, after now: Double) {
+        let record = slots[Int(slot)]
+        for after in configuration.relaxationSteps where record.waitingSince + after > now {
+            relaxationTimers.push(at: record.waitingSince + after, slot: slot, generation: record.generation)
+            return
         }
     }
 

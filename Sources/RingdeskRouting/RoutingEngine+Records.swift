@@ -198,16 +198,19 @@ struct HeadIndex: Sendable {
 
     var count: Int { entries.count }
 
-    mutating func set(signature: Int32, head: QueueEntry?) {
+    /// Returns whether the head changed.
+    @discardableResult
+    mutating func set(signature: Int32, head: QueueEntry?) -> Bool {
         let new = head.map { Entry(key: $0.key, seq: $0.seq, signature: signature) }
         let old = current[signature]
-        if old?.seq == new?.seq && old?.key == new?.key { return }
+        if old?.seq == new?.seq && old?.key == new?.key { return false }
         if let old {
             let index = position(of: old)
             entries.remove(at: index)
         }
         current[signature] = new
         if let new { entries.insert(new, at: position(of: new)) }
+        return true
     }
 
     /// First index whose entry does not precede `entry`.
@@ -245,6 +248,11 @@ struct TimerHeap: Sendable {
 
     /// The top entry, possibly stale (a spurious early deadline is harmless).
     func peekLive(in slots: [TicketRecord]) -> Entry? { heap.first }
+
+    /// Drops stale entries from the top.
+    mutating func cleanTop(in slots: [TicketRecord]) {
+        while let top = heap.first, slots[Int(top.slot)].generation != top.generation { pop() }
+    }
 
     /// Pops the next live entry due at or before `now`.
     mutating func popDue(at now: Double, in slots: [TicketRecord]) -> Entry? {

@@ -131,6 +131,7 @@ extension RoutingEngine {
     }
 
     mutating func refreshFree(_ agent: Int32) {
+        dirtyAgents.append(agent)
         let record = agents[Int(agent)]
         let free = record.presence == .available && record.hasAnyRoom
         if free != isFree[Int(agent)] {
@@ -182,9 +183,14 @@ extension RoutingEngine {
     /// Put back at the head: ahead of any ticket's ordinary key.
     static let headLift: Double = 1e12
 
+    /// Re-reads the signature's head; a new head is a candidate for the next pass and gets its
+    /// relaxation timer.
     mutating func refreshHead(_ signature: Int32) {
         let head = queues[Int(signature)].cleanTop(in: slots)
-        heads.set(signature: signature, head: head)
+        if heads.set(signature: signature, head: head), let head {
+            dirtySignatures.insert(signature)
+            scheduleRelaxation(slot: head.slot, after: lastAdvance)
+        }
     }
 
     mutating func freeSlot(_ slot: Int32) {

@@ -46,6 +46,11 @@ public struct RoutingEngine: Sendable {
     // Timers (entries go stale when the ticket moves on; checked against the generation).
     var offerTimers = TimerHeap()
     var leaseTimers = TimerHeap()
+    /// Next relaxation step of each queue head.
+    var relaxationTimers = TimerHeap()
+    /// What changed since the last matching pass.
+    var dirtyAgents: [Int32] = []
+    var dirtySignatures: Set<Int32> = []
 
     public internal(set) var queuedCount = 0
     public internal(set) var reviewTicketIDs: Set<String> = []
@@ -60,7 +65,11 @@ public struct RoutingEngine: Sendable {
     public mutating func reconfigure(_ configuration: RoutingConfiguration) throws {
         self.configuration = try configuration.validated()
         rebuildNeighbours()
-        for agent in agents.indices { recomputeEligibility(agent: Int32(agent)) }
+        for agent in agents.indices {
+            recomputeEligibility(agent: Int32(agent))
+            dirtyAgents.append(Int32(agent))
+        }
+        dirtySignatures.formUnion(heads.entries.map(\.signature))
     }
 
     // MARK: Queries
@@ -93,15 +102,8 @@ public struct RoutingEngine: Sendable {
     /// When `advance(to:)` next has something to do without a new command: the earliest offer
     /// expiry, lease lapse or relaxation step of a queue head.
     public var nextDeadline: Date? {
-        var earliest = min(offerTimers.peekLive(in: slots)?.at ?? .infinity, leaseTimers.peekLive(in: slots)?.at ?? .infinity)
-        for entry in heads.entries {
-            guard let head = queues[Int(entry.signature)].peekLive(in: slots) else { continue }
-            let record = slots[Int(head.slot)]
-            for after in configuration.relaxationSteps where record.waitingSince + after > lastAdvance {
-                earliest = min(earliest, record.waitingSince + after)
-                break
-            }
-        }
+        let earliest = min(offerTimers.peekLive(in: slots)?.at ?? .infinity, leaseTimers.peekLive(in: slots)?.at ?? .infinity,
+                           relaxationTimers.peekLive(in: slots)?.at ?? .infinity)
         return earliest.isFinite ? Date(timeIntervalSince1970: earliest) : nil
     }
 
@@ -300,6 +302,9 @@ public struct RoutingEngine: Sendable {
             push(slot: due.slot, atHead: true)
         }
         match(now: nowSeconds, into: &actions)
+        offerTimers.cleanTop(in: slots)
+        leaseTimers.cleanTop(in: slots)
+        relaxationTimers.cleanTop(in: slots)
         return actions
     }
 }
