@@ -63,7 +63,7 @@ let package = Package(
         .target(
             name: "RingdeskService",
             dependencies: [
-                "RingdeskDomain", "RingdeskStorage",
+                "RingdeskDomain", "RingdeskStorage", "RingdeskRouting",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -76,7 +76,7 @@ let package = Package(
         .target(
             name: "RingdeskNode",
             dependencies: [
-                "RingdeskHTTP2", "RingdeskService", "RingdeskDomain", "RingdeskStorage", "RingdeskAPI",
+                "RingdeskHTTP2", "RingdeskService", "RingdeskDomain", "RingdeskStorage", "RingdeskAPI", "RingdeskRouting",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,7 +86,7 @@ let package = Package(
         .executableTarget(
             name: "ringdeskd",
             dependencies: [
-                "RingdeskNode", "RingdeskDomain",
+                "RingdeskNode", "RingdeskDomain", "RingdeskRouting",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -1,3 +1,4 @@
+import Foundation
 import RingdeskDomain
 
 // The JSON bodies of the /v1 API that are not domain types themselves: request bodies the node
@@ -113,5 +114,25 @@ public struct BackupResponse: Codable, Sendable {
     public init(path: String, bytes: Int) {
         self.path = path
         self.bytes = bytes
+    }
+}
+
+/// Answer to a lease renewal: the holder keeps the ticket until `leaseExpiresAt` unless it
+/// renews again.
+public struct LeaseResponse: Sendable, Codable, Hashable {
+    public var ticketID: String
+    public var agentID: String
+    public var leaseExpiresAt: Date
+
+    public init(ticketID: String, agentID: String, leaseExpiresAt: Date) {
+        self.ticketID = ticketID
+        self.agentID = agentID
+        self.leaseExpiresAt = leaseExpiresAt
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case ticketID = "ticket_id"
+        case agentID = "agent_id"
+        case leaseExpiresAt = "lease_expires_at"
     }
 }

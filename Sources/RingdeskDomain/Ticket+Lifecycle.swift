@@ -23,7 +23,7 @@ extension Ticket {
                                      policy: DomainPolicy) throws -> [TicketEffect] {
         let from = status
         switch command {
-        case let .offer(agentID, expiresAt):
+        case let .offer(agentID, expiresAt, why):
             try permit(command, actor, [.system, .supervisor])
             try requireStatus(command, [.queued])
             try Validate.identifier(agentID, field: "agent_id")
@@ -42,7 +42,7 @@ extension Ticket {
             epoch += 1
             queuedAtHead = false
             record(.offered, by: actor, at: now, from: from, to: .offered,
-                   details: ["agent_id": agentID, "epoch": String(epoch), "attempt": String(deliveryAttempts)])
+                   details: why.merging(["agent_id": agentID, "epoch": String(epoch), "attempt": String(deliveryAttempts)]) { $1 })
             return [.scheduleOfferExpiry(agentID: agentID, at: expiresAt)]
 
         case let .acceptOffer(agentID):

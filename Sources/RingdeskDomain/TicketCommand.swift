@@ -3,8 +3,9 @@ import Foundation
 /// One event for the ticket lifecycle state machine (`Ticket.apply`). Codable so that it can be
 /// written to a replicated log (synthesized form: `{"offer":{"agentID":…,"expiresAt":…}}`).
 public enum TicketCommand: Sendable, Codable, Hashable {
-    /// queued → offered: reserve for `agentID` until `expiresAt`.
-    case offer(agentID: String, expiresAt: Date)
+    /// queued → offered: reserve for `agentID` until `expiresAt`. `why` (the router's score
+    /// breakdown) is recorded on the `offered` event: "why this agent".
+    case offer(agentID: String, expiresAt: Date, why: [String: String] = [:])
     /// offered → assigned; the first response (see `Ticket`).
     case acceptOffer(agentID: String)
     /// offered → queued; the agent is excluded from re-offers.

@@ -29,9 +29,11 @@ struct NodeAPI: Sendable {
         route(&router, "GET", "/v1/agents/{id}/assignments", agentAssignments)
         route(&router, "POST", "/v1/agents/{id}/offers/{ticket_id}/accept", acceptOffer)
         route(&router, "POST", "/v1/agents/{id}/offers/{ticket_id}/reject", rejectOffer)
+        route(&router, "POST", "/v1/agents/{id}/assignments/{ticket_id}/lease", renewLease)
         route(&router, "GET", "/v1/kpis", kpis)
         route(&router, "POST", "/v1/admin/backups", backup)
         route(&router, "GET", "/v1/admin/policy", policy)
+        route(&router, "GET", "/v1/admin/routing", routing)
         router.add("GET", "/v1/agents/{id}/offers/stream", .streaming { request, writer in
             let start = ContinuousClock.now
             do {
@@ -273,6 +275,16 @@ struct NodeAPI: Sendable {
         return try APIJSON.response(ticket)
     }
 
+    /// The holder's client keeps its assignment alive; without renewals the lease lapses and
+    /// the ticket goes back to the head of its queue.
+    @Sendable func renewLease(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let agentID = try parameter(request, "id")
+        let ticketID = try parameter(request, "ticket_id")
+        _ = try await service.agent(agentID)
+        let expiresAt = try await service.renewLease(ticketID: ticketID, agentID: agentID)
+        return try APIJSON.response(LeaseResponse(ticketID: ticketID, agentID: agentID, leaseExpiresAt: expiresAt))
+    }
+
     @Sendable func kpis(_ request: HTTP2Request) async throws -> HTTP2Response {
         try APIJSON.response(await service.kpis())
     }
@@ -296,6 +308,11 @@ struct NodeAPI: Sendable {
     /// operator can check what a configuration reload applied.
     @Sendable func policy(_ request: HTTP2Request) async throws -> HTTP2Response {
         try APIJSON.response(await service.policy)
+    }
+
+    /// The routing engine's effective configuration (weights, relaxation timers, lease).
+    @Sendable func routing(_ request: HTTP2Request) async throws -> HTTP2Response {
+        try APIJSON.response(await service.routingConfiguration)
     }
 
     // MARK: Helpers

@@ -1,5 +1,6 @@
 import RingdeskDomain
 import RingdeskHTTP2
+import RingdeskRouting
 
 /// What a node needs to start. Only executables fill it from flags, a config file and the
 /// environment; `docs/operations.md` documents every key.
@@ -16,6 +17,8 @@ public struct NodeConfiguration: Sendable {
     public var nodeID: String?
     /// Triage rules, SLA policy and calendars, offer timeout, delivery limits.
     public var policy: DomainPolicy = .defaults
+    /// Routing weights, relaxation timers, neighbouring regions, lease duration.
+    public var routing: RoutingConfiguration = .defaults
     /// Seconds between service ticks (offer expiry, SLA checks).
     public var tickInterval: Double = 0.25
     /// Transport limits and timeouts.

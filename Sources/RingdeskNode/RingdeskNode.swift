@@ -5,6 +5,7 @@ import NIOConcurrencyHelpers
 import NIOPosix
 import RingdeskDomain
 import RingdeskHTTP2
+import RingdeskRouting
 import RingdeskService
 import RingdeskStorage
 import ServiceLifecycle
@@ -34,7 +35,8 @@ public final class RingdeskNode: Service {
         let storage = try await SQLiteStorage.open(.defaults(path: path))
         var serviceConfiguration = TicketServiceConfiguration.defaults
         serviceConfiguration.policy = configuration.policy
-        let service = TicketService(storage: storage, configuration: serviceConfiguration, clock: clock, logger: logger)
+        serviceConfiguration.routing = configuration.routing
+        let service = try TicketService(storage: storage, configuration: serviceConfiguration, clock: clock, logger: logger)
         try await service.load()
         running.withLockedValue { $0 = service }
 
@@ -64,13 +66,15 @@ public final class RingdeskNode: Service {
         logger.info("node stopped")
     }
 
-    /// Applies a reloaded policy (triage, SLA, offers) to commands from now on. Returns false
-    /// when the node is not serving yet.
+    /// Applies a reloaded policy (triage, SLA, offers) and routing configuration to commands
+    /// from now on. Returns false when the node is not serving yet.
     @discardableResult
-    public func reload(policy: DomainPolicy) async -> Bool {
+    public func reload(policy: DomainPolicy, routing: RoutingConfiguration = .defaults) async throws -> Bool {
         guard let service = running.withLockedValue({ $0 }) else { return false }
-        await service.setPolicy(policy)
-        logger.notice("policy reloaded", metadata: ["offer_timeout": "\(policy.offerTimeout)", "triage_rules": "\(policy.triage.rules.count)"])
+        try await service.setRouting(routing)
+        try await service.setPolicy(policy)
+        logger.notice("policy reloaded", metadata: ["offer_timeout": "\(policy.offerTimeout)", "triage_rules": "\(policy.triage.rules.count)",
+                                                     "relaxation_steps": "\(routing.relaxationSteps)"])
         return true
     }
 

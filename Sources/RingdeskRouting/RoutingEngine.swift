@@ -278,6 +278,37 @@ public struct RoutingEngine: Sendable {
                                decidedAt: now, expiresAt: Date(timeIntervalSince1970: expiresAt), score: score)
     }
 
+    /// Where an adopted ticket already stands.
+    public enum Holding: Sendable, Hashable {
+        case offered(agentID: String, expiresAt: Date)
+        case leased(agentID: String, expiresAt: Date)
+    }
+
+    /// Takes in a ticket that is already offered or held (a restart rebuilding the engine from
+    /// stored tickets, or a change made outside routing). The agent's load counts it; the
+    /// offer expires or the lease lapses as usual.
+    public mutating func adopt(_ ticket: RoutingTicket, holding: Holding) throws {
+        let (agentID, expiresAt, offered): (String, Date, Bool) = switch holding {
+        case let .offered(agentID, expiresAt): (agentID, expiresAt, true)
+        case let .leased(agentID, expiresAt): (agentID, expiresAt, false)
+        }
+        let agent = try agentIndex(agentID)
+        guard slotByID[ticket.id] == nil else {
+            throw RoutingError(.duplicateTicket, "ticket \(ticket.id) is already routed")
+        }
+        var adopted = ticket
+        adopted.deliveryAttempts = 0  // never straight to review: it is held
+        _ = try enqueue(adopted)
+        let slot = slotByID[ticket.id]!
+        slots[Int(slot)].attempts = Int32(clamping: ticket.deliveryAttempts)
+        let at = expiresAt.timeIntervalSince1970
+        setState(slot, offered ? .offered(agent: agent, expiresAt: at) : .leased(agent: agent, expiresAt: at))
+        agents[Int(agent)].load[slots[Int(slot)].channelIndex] += 1
+        refreshFree(agent)
+        let generation = slots[Int(slot)].generation
+        if offered { offerTimers.push(at: at, slot: slot, generation: generation) } else { leaseTimers.push(at: at, slot: slot, generation: generation) }
+    }
+
     // MARK: Time
 
     /// Runs due timers, then matches waiting tickets to free agents. Returns every action to

@@ -10,6 +10,23 @@ public struct TicketIDGenerator: Sendable {
 
     public init() {}
 
+    /// Continues after an id handed out earlier (read back at start), so a restart within the
+    /// same millisecond, or with the clock set back, never repeats an id.
+    public mutating func observe(_ id: String) {
+        let bytes = Array(id.utf8)
+        guard bytes.count == 15, bytes[0] == UInt8(ascii: "T") else { return }
+        var millis: UInt64 = 0
+        var seq: UInt64 = 0
+        for (index, byte) in bytes.enumerated().dropFirst() {
+            guard let digit = Self.alphabet.firstIndex(of: byte) else { return }
+            if index <= 10 { millis = millis << 5 | UInt64(digit) } else { seq = seq << 5 | UInt64(digit) }
+        }
+        if millis > lastMillis || (millis == lastMillis && seq > sequence) {
+            lastMillis = millis
+            sequence = seq
+        }
+    }
+
     public mutating func next(now: Date) -> String {
         var millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
         if millis <= lastMillis {

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import RingdeskDomain
+import RingdeskRouting
 import RingdeskStorage
 
 /// What the ticket service needs besides its storage and clock.
@@ -13,10 +14,22 @@ public struct TicketServiceConfiguration: Sendable {
     public var terminalRetention: TimeInterval = 7 * 86_400
     /// How often `tick` re-checks SLA clocks of open tickets (offers expire on every tick).
     public var slaCheckInterval: TimeInterval = 5
+    /// Routing engine weights, relaxation timers and lease duration. Offer timeout, delivery
+    /// limit and excluded agents come from `policy` (one source of truth).
+    public var routing: RoutingConfiguration = .defaults
 
     public init() {}
 
     public static var defaults: TicketServiceConfiguration { TicketServiceConfiguration() }
+
+    /// `routing` with the policy's offer timeout, delivery limit and exclusion memory.
+    public var effectiveRouting: RoutingConfiguration {
+        var routing = routing
+        routing.offerTimeout = policy.offerTimeout
+        routing.maxDeliveryAttempts = policy.maxDeliveryAttempts
+        routing.maxExcludedAgents = policy.maxExcludedAgents
+        return routing
+    }
 }
 
 /// The single-node ticket service: authoritative in-memory state rebuilt from SQLite at start.
@@ -46,10 +59,14 @@ public actor TicketService {
     private var lastSLACheck: Date = .distantPast
     /// Open tickets still to SLA-check in the current sweep.
     private var slaSweep: [String] = []
-    /// Tickets currently offered, so expiry checks do not scan every ticket each tick.
-    private var offered: Set<String> = []
+    /// The routing engine: decides offers, expires them, lapses leases. It follows the tickets'
+    /// durable state (`syncRouting`); its actions become lifecycle commands.
+    private var routing: RoutingEngine
+    /// The ticket epoch the engine last saw for each routed ticket.
+    private var routedEpochs: [String: UInt64] = [:]
 
-    public init(storage: SQLiteStorage, configuration: TicketServiceConfiguration = .defaults, clock: any NodeClock, logger: Logger) {
+    public init(storage: SQLiteStorage, configuration: TicketServiceConfiguration = .defaults, clock: any NodeClock, logger: Logger) throws {
+        self.routing = try RoutingEngine(configuration: configuration.effectiveRouting)
         self.storage = storage
         self.configuration = configuration
         self.currentPolicy = NIOLockedValueBox(configuration.policy)
@@ -61,11 +78,14 @@ public actor TicketService {
     public func load() async throws {
         let now = clock.now()
         for row in try await storage.allAgents() {
-            agents[row.id] = try Self.decode(Agent.self, row.doc)
+            let agent = try Self.decode(Agent.self, row.doc)
+            agents[row.id] = agent
+            try routing.upsertAgent(RoutingAgent(agent: agent))
         }
         let events = try await storage.allEvents()
         for row in try await storage.allTickets() {
             if let key = row.idempotencyKey { idempotency[key] = row.id }
+            idGenerator.observe(row.id)
             let ticket = try Self.ticket(row, events: events[row.id] ?? [])
             if ticket.status.isOpen || now.timeIntervalSince(ticket.updatedAt) < configuration.terminalRetention {
                 keep(ticket)
@@ -78,10 +98,25 @@ public actor TicketService {
     public var policy: DomainPolicy { configuration.policy }
 
     /// Replaces the policy (configuration reload); applies to commands from now on.
-    public func setPolicy(_ policy: DomainPolicy) {
-        configuration.policy = policy
+    public func setPolicy(_ policy: DomainPolicy) throws {
+        var next = configuration
+        next.policy = policy
+        try routing.reconfigure(next.effectiveRouting)
+        configuration = next
         currentPolicy.withLockedValue { $0 = policy }
+        requestAssignment()
     }
+
+    /// Replaces the routing weights and timers (configuration reload).
+    public func setRouting(_ routingConfiguration: RoutingConfiguration) throws {
+        var next = configuration
+        next.routing = routingConfiguration
+        try routing.reconfigure(next.effectiveRouting)
+        configuration = next
+        requestAssignment()
+    }
+
+    public var routingConfiguration: RoutingConfiguration { configuration.effectiveRouting }
 
     // MARK: Intake
 
@@ -156,10 +191,10 @@ public actor TicketService {
         requestAssignment()
     }
 
-    /// Installs a ticket's new state in memory, keeping the index of offered tickets.
+    /// Installs a ticket's new state in memory and brings the routing engine in line with it.
     private func keep(_ ticket: Ticket) {
         tickets[ticket.id] = ticket
-        if ticket.status == .offered { offered.insert(ticket.id) } else { offered.remove(ticket.id) }
+        syncRouting(ticket)
     }
 
     private func settle(_ key: String?, with ticket: Ticket) {
@@ -312,8 +347,12 @@ public actor TicketService {
     }
 
     private func store(_ agent: Agent) async throws {
+        let routed = RoutingAgent(agent: agent)
         _ = try await storage.write(.upsertAgent(AgentRow(id: agent.id, updatedAt: clock.now().timeIntervalSince1970, doc: try Self.encode(agent))))
         agents[agent.id] = agent
+        do { try routing.upsertAgent(routed) } catch {
+            logger.error("routing refused an agent the domain accepted", metadata: ["agent": "\(agent.id)", "error": "\(error)"])
+        }
     }
 
     /// Tickets currently offered to the agent, oldest offer first.
@@ -373,37 +412,113 @@ public actor TicketService {
         assignmentRunning = false
     }
 
-    /// Offers queued tickets to eligible agents (`SimpleAssigner`), each offer a durable command.
+    /// Runs the routing engine (timers and matching) and turns its actions into durable
+    /// lifecycle commands: offers with their score breakdown, offer expiries, lease lapses.
+    /// A command the ticket refuses (it moved on meanwhile) re-syncs the engine from the ticket.
     private func assignmentPass() async {
-        let available = agents.values.filter { $0.presence == .available }
-        guard !available.isEmpty else { return }
-        let queued = tickets.values.filter { $0.status == .queued }
-        guard !queued.isEmpty else { return }
-        let now = clock.now()
-        let load = Agent.loads(from: tickets.values)
-        let plan = SimpleAssigner(configuration: .init(policy: configuration.policy))
-            .plan(queued: queued, agents: available, load: load, now: now)
-        for offer in plan {
-            do {
-                try await apply(.offer(agentID: offer.agentID, expiresAt: offer.expiresAt), to: offer.ticketID, by: .system)
-            } catch {
-                // The ticket moved on while the pass ran (accepted elsewhere, cancelled): skip it.
-                logger.debug("offer not made", metadata: ["ticket": "\(offer.ticketID)", "error": "\(error)"])
+        let actions = routing.advance(to: clock.now())
+        for action in actions {
+            let ticketID: String
+            let command: TicketCommand
+            switch action {
+            case .decide(let decision):
+                ticketID = decision.ticketID
+                command = .offer(agentID: decision.agentID, expiresAt: decision.expiresAt, why: decision.score.details)
+            case .offerExpired(let id, _):
+                ticketID = id
+                command = .offerExpired
+            case .leaseLapsed(let id, let agentID, _):
+                guard let ticket = tickets[id], ticket.assignedAgentID == agentID else {
+                    resync(id)
+                    continue
+                }
+                ticketID = id
+                command = .leaseExpired(epoch: ticket.epoch)
+            case .movedToReview:
+                continue  // the lifecycle moves it itself: same delivery limit
+            }
+            do { try await apply(command, to: ticketID, by: .system) } catch {
+                logger.debug("routing action not applied", metadata: ["ticket": "\(ticketID)", "command": "\(command.name)", "error": "\(error)"])
+                resync(ticketID)
             }
         }
     }
 
-    /// Periodic work: expire lapsed offers (then re-offer), check SLA clocks, forget old terminal
-    /// tickets. The node calls it on a timer; tests call it after moving a manual clock.
+    /// Re-derives the engine's view of a ticket from its current state.
+    private func resync(_ ticketID: String) {
+        routedEpochs[ticketID] = nil
+        if let ticket = tickets[ticketID] {
+            syncRouting(ticket)
+        } else {
+            routing.withdraw(ticketID: ticketID)
+        }
+    }
+
+    /// Brings the routing engine in line with the ticket's durable state: queued tickets are
+    /// routed (again, after anything that changed their epoch), offers and holds are adopted,
+    /// accepted offers start a lease, and tickets nobody should be offered leave routing.
+    private func syncRouting(_ ticket: Ticket) {
+        let now = clock.now()
+        let state = routing.state(of: ticket.id, at: now)
+        let routable = ticket.status.isOpen && ticket.queue != configuration.policy.reviewQueue
+        do {
+            switch ticket.status {
+            case .queued where routable:
+                if case .queued = state, routedEpochs[ticket.id] == ticket.epoch { return }
+                routing.withdraw(ticketID: ticket.id)
+                try routing.enqueue(RoutingTicket(ticket: ticket), atHead: ticket.queuedAtHead)
+            case .offered where routable:
+                guard let offer = ticket.offer else { return }
+                if case .offered(let agentID, _)? = state, agentID == offer.agentID { break }
+                routing.withdraw(ticketID: ticket.id)
+                try routing.adopt(RoutingTicket(ticket: ticket), holding: .offered(agentID: offer.agentID, expiresAt: offer.expiresAt))
+            case .assigned, .inProgress:
+                guard let holder = ticket.assignedAgentID else { return }
+                switch state {
+                case .offered(let agentID, _)? where agentID == holder:
+                    try routing.accept(ticketID: ticket.id, agentID: holder, at: now)
+                case .leased(let agentID, _)? where agentID == holder:
+                    break
+                default:
+                    routing.withdraw(ticketID: ticket.id)
+                    let expiresAt = now.addingTimeInterval(routing.configuration.leaseDuration)
+                    try routing.adopt(RoutingTicket(ticket: ticket), holding: .leased(agentID: holder, expiresAt: expiresAt))
+                }
+            default:
+                // Waiting on the customer, resolved, closed, cancelled or in review: not routed;
+                // a holder's capacity frees and their idle clock restarts.
+                if case .leased(let holder, _)? = state {
+                    try routing.complete(ticketID: ticket.id, agentID: holder, at: now)
+                } else {
+                    routing.withdraw(ticketID: ticket.id)
+                }
+            }
+        } catch {
+            logger.warning("routing could not follow the ticket", metadata: ["ticket": "\(ticket.id)", "error": "\(error)"])
+            routing.withdraw(ticketID: ticket.id)
+        }
+        routedEpochs[ticket.id] = routing.state(of: ticket.id, at: now) == nil ? nil : ticket.epoch
+        requestAssignment()
+    }
+
+    /// The holder's client keeps its lease alive; returns the new expiry. Without renewals the
+    /// lease lapses and the ticket goes back to the head of its queue.
+    public func renewLease(ticketID: String, agentID: String) async throws -> Date {
+        let ticket = try await self.ticket(ticketID)
+        guard [.assigned, .inProgress].contains(ticket.status), ticket.assignedAgentID == agentID else {
+            throw ServiceError.conflict("ticket \(ticketID) is not held by \(agentID) under a lease (status \(ticket.status.rawValue))")
+        }
+        do { return try routing.renewLease(ticketID: ticketID, agentID: agentID, at: clock.now()) } catch {
+            throw ServiceError.conflict("ticket \(ticketID): \(error)")
+        }
+    }
+
+    /// Periodic work: routing timers (offer expiry, lease lapse, relaxation) and matching,
+    /// SLA clocks, forgetting old terminal tickets. The node calls it on a timer; tests call it
+    /// after moving a manual clock.
     public nonisolated func tick() async {
         let now = clock.now()
-        let (expired, slaSnapshot) = await dueWork(now: now)
-        for id in expired {
-            do { try await apply(.offerExpired, to: id, by: .system) } catch {
-                logger.debug("offer expiry skipped", metadata: ["ticket": "\(id)", "error": "\(error)"])
-            }
-        }
-        if let slaSnapshot {
+        if let slaSnapshot = await dueWork(now: now) {
             // Evaluate every open ticket's SLA check on a copy, outside the actor; only tickets
             // whose check changes something go through the durable path.
             let policy = currentPolicy.withLockedValue { $0 }
@@ -418,17 +533,16 @@ public actor TicketService {
                 }
             }
         }
-        await requestAssignmentIf(!expired.isEmpty)
+        await requestAssignment()
     }
 
-    /// Offers past their deadline, and the next slice of open tickets to SLA-check. A sweep over
-    /// all open tickets starts every `slaCheckInterval` and is taken `slaSliceSize` tickets per
-    /// tick, so no tick holds the actor for long however many tickets are open. A new sweep also
-    /// forgets terminal tickets past the retention.
-    private func dueWork(now: Date) -> (expired: [String], slaSnapshot: [Ticket]?) {
-        let expired = offered.filter { (tickets[$0]?.offer?.expiresAt ?? .distantFuture) <= now }.sorted()
+    /// The next slice of open tickets to SLA-check. A sweep over all open tickets starts every
+    /// `slaCheckInterval` and is taken `slaSliceSize` tickets per tick, so no tick holds the
+    /// actor for long however many tickets are open. A new sweep also forgets terminal tickets
+    /// past the retention.
+    private func dueWork(now: Date) -> [Ticket]? {
         if slaSweep.isEmpty {
-            guard now.timeIntervalSince(lastSLACheck) >= configuration.slaCheckInterval else { return (expired, nil) }
+            guard now.timeIntervalSince(lastSLACheck) >= configuration.slaCheckInterval else { return nil }
             lastSLACheck = now
             let retention = configuration.terminalRetention
             tickets = tickets.filter { $0.value.status.isOpen || now.timeIntervalSince($0.value.updatedAt) < retention }
@@ -436,15 +550,11 @@ public actor TicketService {
         }
         let slice = slaSweep.suffix(Self.slaSliceSize)
         slaSweep.removeLast(slice.count)
-        return (expired, slice.compactMap { tickets[$0] })
+        return slice.compactMap { tickets[$0] }
     }
 
     /// Tickets SLA-checked per tick (about 8,000 a second at the default 250 ms tick).
     static let slaSliceSize = 2000
-
-    private func requestAssignmentIf(_ condition: Bool) {
-        if condition { requestAssignment() }
-    }
 
     // MARK: Serialisation per entity
 

@@ -6,6 +6,7 @@ import NIOPosix
 import NIOSSL
 import RingdeskDomain
 import RingdeskNode
+import RingdeskRouting
 import ServiceLifecycle
 import UnixSignals
 
@@ -66,9 +67,10 @@ struct RingdeskDaemon: AsyncParsableCommand {
         var tlsCert: String?
         var tlsKey: String?
         var policy: DomainPolicy?
+        var routing: RoutingConfiguration?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case host, port, threads, policy
+            case host, port, threads, policy, routing
             case dataDir = "data_dir"
             case nodeID = "node_id"
             case logLevel = "log_level"
@@ -129,6 +131,11 @@ struct RingdeskDaemon: AsyncParsableCommand {
             if let value = file.maxRequestBodyBytes { config.http.maxRequestBodySize = value }
             if let value = file.maxConcurrentStreams { config.http.maxConcurrentStreams = UInt32(clamping: value) }
             if let value = file.policy { config.policy = value }
+            if let value = file.routing {
+                do { config.routing = try value.validated() } catch let error as RoutingError {
+                    throw ValidationError("config file \(path): \(error.message)")
+                }
+            }
             tlsCertPath = file.tlsCert
             tlsKeyPath = file.tlsKey
         }
@@ -185,11 +192,12 @@ struct RingdeskDaemon: AsyncParsableCommand {
             let encoder = JSONEncoder()
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let policy = try JSONSerialization.jsonObject(with: encoder.encode(config.policy))
+            let routing = try JSONSerialization.jsonObject(with: encoder.encode(config.routing))
             let effective: [String: Any] = [
                 "host": config.host, "port": config.port, "data_dir": config.dataDirectory, "threads": config.threads,
                 "node_id": config.effectiveNodeID, "log_level": level.rawValue, "tick_interval": config.tickInterval,
                 "max_request_body_bytes": config.http.maxRequestBodySize,
-                "max_concurrent_streams": Int(config.http.maxConcurrentStreams), "policy": policy,
+                "max_concurrent_streams": Int(config.http.maxConcurrentStreams), "policy": policy, "routing": routing,
                 "tls": config.http.tls != nil,
             ]
             let data = try JSONSerialization.data(withJSONObject: effective, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -215,7 +223,7 @@ struct RingdeskDaemon: AsyncParsableCommand {
             for await _ in reloads {
                 do {
                     let (fresh, _) = try effectiveConfiguration(environment: ProcessInfo.processInfo.environment)
-                    await node.reload(policy: fresh.policy)
+                    try await node.reload(policy: fresh.policy, routing: fresh.routing)
                 } catch {
                     logger.error("configuration reload refused; the running policy stays", metadata: ["error": "\(error)"])
                 }

@@ -125,7 +125,7 @@ func withContractNode(_ body: (HTTP2Router, TicketService) async throws -> Void)
     do {
         var logger = Logger(label: "openapi-contract-service")
         logger.logLevel = .critical
-        let service = TicketService(storage: storage, clock: SystemClock(), logger: logger)
+        let service = try TicketService(storage: storage, clock: SystemClock(), logger: logger)
         try await service.load()
         let router = RingdeskNode.router(service: service, storage: storage, nodeID: "openapi-contract")
         try await body(router, service)

@@ -208,3 +208,40 @@ struct OfferLeaseTests {
         #expect(run() == run())
     }
 }
+
+@Suite("Routing adoption after a restart")
+struct AdoptionTests {
+    @Test func adoptedOfferCountsAndExpires() throws {
+        var f = RoutingFixture()
+        f.agent("a", chat: 1)
+        let ticket = RoutingTicket(id: "t", requirements: [SkillRequirement(skill: "returns", minLevel: 1)], language: "en",
+                                   region: "eu-west", channel: .chat, urgency: .green, waitingSince: f.now,
+                                   dueAt: f.now.addingTimeInterval(3600), deliveryAttempts: 1)
+        try f.engine.adopt(ticket, holding: .offered(agentID: "a", expiresAt: RoutingFixture.at(20)))
+        #expect(f.engine.load(of: "a", on: .chat) == 1)
+        f.ticket("u")
+        #expect(f.offers().isEmpty)  // a is full
+        f.move(to: 20)
+        let actions = f.advance()
+        #expect(actions.first == .offerExpired(ticketID: "t", agentID: "a"))
+        #expect(f.engine.state(of: "u", at: f.now) != nil)
+        #expect(throws: RoutingError.self) { try f.engine.adopt(ticket, holding: .leased(agentID: "a", expiresAt: f.now)) }
+        #expect(throws: RoutingError.self) {
+            try f.engine.adopt(RoutingTicket(id: "x", language: "en", region: "eu-west", channel: .chat, urgency: .green,
+                                             waitingSince: f.now, dueAt: f.now), holding: .leased(agentID: "nobody", expiresAt: f.now))
+        }
+    }
+
+    @Test func adoptedLeaseLapses() throws {
+        var f = RoutingFixture(RoutingConfiguration(leaseDuration: 50))
+        f.agent("a")
+        try f.engine.adopt(RoutingTicket(id: "t", language: "en", region: "eu-west", channel: .chat, urgency: .red,
+                                         waitingSince: f.now, dueAt: f.now, epoch: 3),
+                           holding: .leased(agentID: "a", expiresAt: RoutingFixture.at(10)))
+        try f.engine.renewLease(ticketID: "t", agentID: "a", at: RoutingFixture.at(5))
+        f.move(to: 54)
+        #expect(f.advance().isEmpty)
+        f.move(to: 55)
+        #expect(f.advance().first == .leaseLapsed(ticketID: "t", agentID: "a", epoch: 3))
+    }
+}

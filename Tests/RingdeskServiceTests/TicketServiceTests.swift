@@ -22,7 +22,7 @@ import Testing
             configuration.policy.offerTimeout = offerTimeout
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let service = TicketService(storage: storage, configuration: configuration, clock: clock, logger: logger)
+            let service = try TicketService(storage: storage, configuration: configuration, clock: clock, logger: logger)
             try await service.load()
             return Harness(service: service, storage: storage, clock: clock, directory: directory)
         }

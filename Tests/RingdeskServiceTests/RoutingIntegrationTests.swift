@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import RingdeskDomain
+import RingdeskRouting
+import RingdeskService
+import RingdeskStorage
+import Testing
+
+/// The service driving the routing engine: the offer event says why this agent, leases renew
+/// and lapse back to the head of the queue, and a restart adopts offers and holds from SQLite.
+@Suite struct RoutingIntegrationTests {
+    typealias Harness = TicketServiceTests.Harness
+
+    func eventually(_ condition: () async throws -> Bool) async rethrows -> Bool {
+        for _ in 0..<500 {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        return try await condition()
+    }
+
+    @Test func offerEventRecordsWhyThisAgent() async throws {
+        let harness = try await Harness.make()
+        let service = harness.service
+        _ = try await service.upsertAgent(TicketServiceTests.agent("ana"))
+        _ = try await service.setPresence(.available, agentID: "ana")
+        let created = try await service.create(TicketServiceTests.draft(customer: "C-1"), idempotencyKey: nil, by: .intake("test"))
+        #expect(try await eventually { try await service.offers(for: "ana").map(\.id) == [created.ticket.id] })
+        let offered = try #require(try await service.ticket(created.ticket.id).history.last)
+        #expect(offered.kind == .offered)
+        #expect(offered.details["agent_id"] == "ana")
+        #expect(offered.details["relaxation_level"] == "exact_skills_in_region")
+        for key in ["score_total", "score_slack", "score_urgency", "score_waited", "score_skill_fit", "score_proficiency",
+                    "score_region", "score_idle", "score_stickiness"] {
+            #expect(offered.details[key] != nil, "missing \(key)")
+        }
+        try await harness.close()
+    }
+
+    @Test func leaseRenewsAndLapsesBackToTheHead() async throws {
+        let harness = try await Harness.make()
+        let service = harness.service
+        let lease = await service.routingConfiguration.leaseDuration
+        _ = try await service.upsertAgent(TicketServiceTests.agent("ana", chat: 1))
+        _ = try await service.setPresence(.available, agentID: "ana")
+        let id = try await service.create(TicketServiceTests.draft(customer: "C-1"), idempotencyKey: nil, by: .intake("test")).ticket.id
+        #expect(try await eventually { try await service.offers(for: "ana").map(\.id) == [id] })
+        _ = try await service.apply(.acceptOffer(agentID: "ana"), to: id, by: .agent("ana"))
+
+        harness.clock.advance(by: lease - 1)
+        let renewed = try await service.renewLease(ticketID: id, agentID: "ana")
+        #expect(renewed == harness.clock.now().addingTimeInterval(lease))
+        await #expect(throws: ServiceError.self) { try await service.renewLease(ticketID: id, agentID: "bo") }
+        harness.clock.advance(by: lease - 1)
+        await service.tick()
+        #expect(try await service.ticket(id).status == .assigned, "renewed: not lapsed yet")
+        harness.clock.advance(by: 1)
+        await service.tick()
+        // Lapsed: queued at the head with a lease_expired event, then offered again (ana is free).
+        #expect(try await eventually { try await service.ticket(id).history.contains { $0.kind == .leaseExpired } })
+        let ticket = try await service.ticket(id)
+        #expect(ticket.assignedAgentID == nil)
+        #expect([.queued, .offered].contains(ticket.status))
+        await #expect(throws: ServiceError.self) { try await service.renewLease(ticketID: id, agentID: "ana") }
+        try await harness.close()
+    }
+
+    @Test func restartAdoptsOffersAndHolds() async throws {
+        let clock = ManualClock()
+        let first = try await Harness.make(offerTimeout: 20, clock: clock)
+        _ = try await first.service.upsertAgent(TicketServiceTests.agent("ana", chat: 2))
+        _ = try await first.service.setPresence(.available, agentID: "ana")
+        let held = try await first.service.create(TicketServiceTests.draft(customer: "C-1"), idempotencyKey: nil, by: .intake("t")).ticket.id
+        let offeredID = try await first.service.create(TicketServiceTests.draft(customer: "C-2"), idempotencyKey: nil, by: .intake("t")).ticket.id
+        #expect(try await eventually { try await first.service.offers(for: "ana").count == 2 })
+        _ = try await first.service.apply(.acceptOffer(agentID: "ana"), to: held, by: .agent("ana"))
+        try await first.close(removing: false)
+
+        // Restart on the same file: ana's capacity (2) is used by the hold and the open offer.
+        let second = try await Harness.make(offerTimeout: 20, directory: first.directory, clock: clock)
+        let service = second.service
+        let third = try await service.create(TicketServiceTests.draft(customer: "C-3"), idempotencyKey: nil, by: .intake("t")).ticket.id
+        await service.tick()
+        #expect(try await service.ticket(third).status == .queued)
+        #expect(try await service.renewLease(ticketID: held, agentID: "ana") > clock.now())
+        // The adopted offer still expires on time; ana is excluded from it, so the third ticket gets her slot.
+        clock.advance(by: 20)
+        await service.tick()
+        #expect(try await eventually { try await service.offers(for: "ana").map(\.id) == [third] })
+        #expect(try await service.ticket(offeredID).status == .queued)
+        try await second.close()
+    }
+}
