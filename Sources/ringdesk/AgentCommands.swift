@@ -9,7 +9,7 @@ struct AgentGroup: AsyncParsableCommand {
         commandName: "agent",
         abstract: "Manage agents and act as one (offers, work, assignments).",
         subcommands: [AgentUpsert.self, AgentPresence.self, AgentShow.self, AgentList.self, AgentPull.self, AgentWatch.self,
-                      AgentAccept.self, AgentReject.self, AgentStart.self, AgentResolve.self, AgentAssignments.self]
+                      AgentAccept.self, AgentReject.self, AgentStart.self, AgentRenew.self, AgentResolve.self, AgentAssignments.self]
     )
 }
 
@@ -256,6 +256,22 @@ struct AgentReject: AsyncParsableCommand {
         try await global.withClient { client in
             let reply = try await client.send("POST", "/v1/agents/\(segment(pair.agent))/offers/\(segment(pair.ticket))/reject")
             try printAgentAction(reply, json: global.json, verb: "rejected")
+        }
+    }
+}
+
+struct AgentRenew: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "renew", abstract: "Keep the agent's lease on an accepted ticket alive (it lapses back to the queue otherwise).")
+    @OptionGroup var global: GlobalOptions
+    @OptionGroup var pair: AgentTicketArguments
+
+    func run() async throws {
+        try await global.withClient { client in
+            let reply = try await client.send("POST", "/v1/agents/\(segment(pair.agent))/assignments/\(segment(pair.ticket))/lease")
+            if global.json { print(reply.text); return }
+            let lease = try reply.decode(LeaseResponse.self)
+            print("lease on \(lease.ticketID) held by \(lease.agentID) until \(ISO8601DateFormatter().string(from: lease.leaseExpiresAt))")
         }
     }
 }

@@ -30,6 +30,18 @@ import Testing
 
             reply = try await api.send("POST", "/v1/agents/ana/offers/\(id)/accept")
             #expect(reply.status == 200 && reply.json["status"] as? String == "assigned")
+            // Why this agent: the offer event carries the routing score.
+            let offered = (reply.json["history"] as? [[String: Any]] ?? []).first { $0["kind"] as? String == "offered" }
+            let why = offered?["details"] as? [String: String] ?? [:]
+            #expect(why["agent_id"] == "ana" && why["score_total"] != nil && why["relaxation_level"] != nil, "\(why)")
+            // The agent's client keeps the lease alive; nobody else can.
+            reply = try await api.send("POST", "/v1/agents/ana/assignments/\(id)/lease")
+            #expect(reply.status == 200 && reply.json["lease_expires_at"] is String, "\(String(decoding: reply.body, as: UTF8.self))")
+            reply = try await api.send("PUT", "/v1/agents/bo", json: ["name": "Bo", "skills": ["refunds": 4]])
+            reply = try await api.send("POST", "/v1/agents/bo/assignments/\(id)/lease")
+            #expect(reply.status == 409 && reply.json["code"] as? String == "conflict", "\(String(decoding: reply.body, as: UTF8.self))")
+            reply = try await api.send("GET", "/v1/admin/routing")
+            #expect(reply.json["relaxation_steps"] as? [Double] == [0, 30, 90, 180])
             let agentActor = ["kind": "agent", "id": "ana"]
             for event: [String: Any] in [
                 ["type": "start_work", "actor": agentActor],
