@@ -77,6 +77,12 @@ struct LoadRun: AsyncParsableCommand {
     @Option(name: .customLong("handle-ms"), help: "Mean handling time of a simulated agent, in milliseconds (exponential).")
     var handleMilliseconds: Double = 200
 
+    @Option(help: ArgumentHelp("Run a scenario file (JSON: arrival phases for ramps and bursts, agents with churn and ratings); its keys override the flags above.", valueName: "file"))
+    var scenario: String?
+
+    @Option(name: .customLong("rating-share"), help: "Share of resolved tickets the simulated customer rates (1-5 from the seed; 2 or less opens a call-back).")
+    var ratingShare: Double = 0
+
     @Flag(help: "No line per second.")
     var quiet = false
 
@@ -88,7 +94,35 @@ struct LoadRun: AsyncParsableCommand {
         guard (0...1000).contains(agents) else { throw ValidationError("--agents must be between 0 and 1000") }
         guard agents == 0 || target == .intake else { throw ValidationError("--agents needs --target intake") }
         guard handleMilliseconds >= 0, handleMilliseconds <= 600_000 else { throw ValidationError("--handle-ms must be between 0 and 600000") }
+        guard (0...1).contains(ratingShare) else { throw ValidationError("--rating-share must be between 0 and 1") }
         _ = try peers()
+    }
+
+    /// Loads `--scenario` and lets its keys override the flags; returns it (nil without a file).
+    mutating func applyScenario() throws -> LoadScenario? {
+        guard let path = scenario else { return nil }
+        let data: Data
+        do { data = try Data(contentsOf: URL(fileURLWithPath: path)) } catch {
+            throw ValidationError("cannot read scenario \(path): \(error.localizedDescription)")
+        }
+        let loaded: LoadScenario
+        do { loaded = try LoadScenario.decode(data) } catch {
+            throw ValidationError("scenario \(path): \(error)")
+        }
+        mode = .open
+        duration = loaded.duration
+        if let value = loaded.target { target = Target(rawValue: value) ?? target }
+        if let value = loaded.arrivals { pattern = value }
+        if let value = loaded.seed { seed = value }
+        if let value = loaded.concurrency { concurrency = value }
+        if let value = loaded.connections { connections = value }
+        if let value = loaded.agents {
+            agents = value.count
+            if let handle = value.handleMs { handleMilliseconds = handle }
+            if let share = value.ratingShare { ratingShare = share }
+        }
+        guard agents == 0 || target == .intake else { throw ValidationError("scenario \(path): agents need target intake") }
+        return loaded
     }
 
     func peers() throws -> [HTTP2Client.Peer] {
@@ -99,6 +133,12 @@ struct LoadRun: AsyncParsableCommand {
     }
 
     func run() async throws {
+        var command = self
+        let loaded = try command.applyScenario()
+        try await command.execute(scenario: loaded)
+    }
+
+    func execute(scenario loaded: LoadScenario?) async throws {
         let peers = try peers()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var clientConfiguration = HTTP2ClientConfiguration.defaults
@@ -138,6 +178,9 @@ struct LoadRun: AsyncParsableCommand {
         }
         let agentIDs = try await prepareAgents(client: clients[0], peer: peers[0])
         let deadline = start + .milliseconds(Int64(duration * 1000))
+        let churn = Task {
+            await runChurn(loaded?.agents?.churn ?? [], agentIDs: agentIDs, client: clients[0], peer: peers[0], start: start)
+        }
         let agentWork = Task {
             await withTaskGroup(of: AgentRecorders.self) { group in
                 for (index, id) in agentIDs.enumerated() {
@@ -156,9 +199,13 @@ struct LoadRun: AsyncParsableCommand {
         case .closed:
             recorder = await runClosed(plan, start: start, progress: progress)
         case .open:
-            recorder = await runOpen(plan, start: start, progress: progress)
+            var schedule = ArrivalSchedule(rate: rate, pattern: pattern, seed: seed)
+            let offsets = loaded?.offsets(pattern: pattern, seed: seed) ?? schedule.offsets(within: duration)
+            recorder = await runOpen(plan, offsets: offsets, start: start, progress: progress)
         }
         let agentRecorders = await agentWork.value
+        churn.cancel()
+        await churn.value
         await retireAgents(agentIDs, client: clients[0], peer: peers[0])
         reporter.cancel()
         let elapsed = ContinuousClock.now - start
@@ -166,7 +213,7 @@ struct LoadRun: AsyncParsableCommand {
         for client in clients { await client.shutdown() }
         try await group.shutdownGracefully()
 
-        let scenario = "\(target.rawValue)-\(mode.rawValue)" + (mode == .open ? "-\(Int(rate))rps" : "-c\(concurrency)")
+        let scenario = loaded?.name ?? "\(target.rawValue)-\(mode.rawValue)" + (mode == .open ? "-\(Int(rate))rps" : "-c\(concurrency)")
         var operations = [operation: recorder.summary(duration: min(seconds, duration))]
         if !agentIDs.isEmpty {
             for (name, agentRecorder) in agentRecorders.all {
@@ -193,12 +240,16 @@ struct LoadRun: AsyncParsableCommand {
         var resolve = OperationRecorder()
         var createToOffer = OperationRecorder()
         var lifecycle = OperationRecorder()
+        /// Customer ratings after a resolve (only with --rating-share).
+        var feedback = OperationRecorder()
 
         var all: [(String, OperationRecorder)] {
             [("accept", accept), ("resolve", resolve), ("create_to_offer", createToOffer), ("lifecycle", lifecycle)]
+                + (feedback.perSecond.isEmpty ? [] : [("feedback", feedback)])
         }
 
         mutating func merge(_ other: AgentRecorders) {
+            feedback.merge(other.feedback)
             accept.merge(other.accept)
             resolve.merge(other.resolve)
             createToOffer.merge(other.createToOffer)
@@ -277,9 +328,51 @@ struct LoadRun: AsyncParsableCommand {
                 if let ticket = try? decoder.decode(Ticket.self, from: Data(resolved.body.readableBytesView)), let resolvedAt = ticket.resolvedAt {
                     recorders.lifecycle.success(latency: resolvedAt.timeIntervalSince(ticket.createdAt), second: second())
                 }
+                // The customer rates some tickets (a low rating opens a call-back ticket).
+                if ratingShare > 0, Double(generator.next() % 10_000) < ratingShare * 10_000 {
+                    let rating = 1 + Int(generator.next() % 5)
+                    let body = (try? JSONEncoder().encode(FeedbackRequest(rating: rating, comment: "rated by the load client"))) ?? Data()
+                    let (rated, rateLatency) = await timed(HTTP2ClientRequest(method: "POST", path: "/v1/tickets/\(offer.id)/feedback",
+                                                                              headers: json, body: ByteBuffer(bytes: body)))
+                    if let rated, rated.status == 200 {
+                        recorders.feedback.success(latency: rateLatency, second: second())
+                    } else {
+                        recorders.feedback.failure(code: rated.map { "http_\($0.status)" } ?? "transport", second: second())
+                    }
+                }
             }
         }
         return recorders
+    }
+
+    /// Agent churn from the scenario: at each step the first `away` available agents go away, or
+    /// `back` of the away ones become available again.
+    func runChurn(_ steps: [LoadScenario.ChurnStep], agentIDs: [String], client: HTTP2Client, peer: HTTP2Client.Peer,
+                  start: ContinuousClock.Instant) async {
+        var away: [String] = []
+        let encoder = JSONEncoder()
+        for step in steps.sorted(by: { $0.at < $1.at }) {
+            try? await Task.sleep(until: start + .milliseconds(Int64(step.at * 1000)), clock: .continuous)
+            if Task.isCancelled { return }
+            let moving: [String]
+            let presence: Presence
+            if let count = step.away {
+                moving = Array(agentIDs.filter { !away.contains($0) }.prefix(count))
+                away += moving
+                presence = .away
+            } else {
+                moving = Array(away.prefix(step.back ?? 0))
+                away.removeFirst(moving.count)
+                presence = .available
+            }
+            guard let body = try? encoder.encode(PresenceRequest(presence: presence)) else { continue }
+            for id in moving {
+                _ = try? await client.execute(HTTP2ClientRequest(method: "PUT", path: "/v1/agents/\(id)/presence",
+                                                                 headers: HTTP2Headers([("content-type", "application/json")]),
+                                                                 body: ByteBuffer(bytes: body)), to: peer)
+            }
+            if !quiet { print("churn t=\(step.at)s: \(moving.count) agents \(presence.rawValue)") }
+        }
     }
 
     /// Counters for the line per second.
@@ -351,15 +444,12 @@ struct LoadRun: AsyncParsableCommand {
         }
     }
 
-    func runOpen(_ plan: LoadPlan, start: ContinuousClock.Instant, progress: NIOLockedValueBox<Progress>) async -> OperationRecorder {
-        var schedule = ArrivalSchedule(rate: rate, pattern: pattern, seed: seed)
+    func runOpen(_ plan: LoadPlan, offsets: [Double], start: ContinuousClock.Instant, progress: NIOLockedValueBox<Progress>) async -> OperationRecorder {
         let limit = concurrency
         let collected = NIOLockedValueBox(OperationRecorder())
         await withTaskGroup(of: Void.self) { group in
             var index = 0
-            while true {
-                let offset = schedule.next()
-                guard offset < duration else { break }
+            for offset in offsets {
                 let intended = start + .nanoseconds(Int64(offset * 1e9))
                 if intended > ContinuousClock.now + .milliseconds(1) {
                     try? await Task.sleep(until: intended, clock: .continuous)

@@ -44,6 +44,22 @@ import Testing
             for (name, figures) in agentOperations { #expect(figures["errors"] as? Int == 0, "\(name) had errors") }
             #expect((agentOperations["resolve"]?["count"] as? Int ?? 0) > 20, "the agents resolved tickets")
 
+            // A scenario file: a ramp, a burst and a tail with exactly 35 + 60 + 20 uniform arrivals;
+            // agents go away and come back mid-run and customers rate every resolved ticket.
+            let scenario = repositoryRoot.appendingPathComponent("scripts/load/ci-short.json").path
+            let scripted = try await runProgram(ringdesk, ["load", "--nodes", target, "--scenario", scenario], timeout: 60)
+            #expect(scripted.status == 0, "\(scripted.stdout.suffix(800)) \(scripted.stderr)")
+            #expect(scripted.stdout.contains("churn t=0.8s: 2 agents away") && scripted.stdout.contains("churn t=1.6s: 2 agents available"))
+            let scriptedReport = try lastJSON(scripted.stdout)
+            #expect(scriptedReport["scenario"] as? String == "ci-short-4agents")
+            let scriptedOperations = try #require(scriptedReport["operations"] as? [String: [String: Any]])
+            #expect(scriptedOperations["create"]?["count"] as? Int == 115)
+            #expect(Set(scriptedOperations.keys) == ["create", "accept", "resolve", "create_to_offer", "lifecycle", "feedback"])
+            for (name, figures) in scriptedOperations { #expect(figures["errors"] as? Int == 0, "\(name) had errors") }
+            #expect((scriptedOperations["feedback"]?["count"] as? Int ?? 0) > 20, "customers rated resolved tickets")
+            let bad = try await runProgram(ringdesk, ["load", "--nodes", target, "--scenario", reportFile.path], timeout: 30)
+            #expect(bad.status != 0 && bad.stderr.contains("scenario"), "\(bad.stderr)")
+
             let compare = try await runProgram(ringdesk, ["load", "compare", reportFile.path, reportFile.path], timeout: 30)
             #expect(compare.status == 0 && compare.stdout.contains("1.000"))
 
