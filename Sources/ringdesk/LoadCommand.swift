@@ -80,6 +80,9 @@ struct LoadRun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run a scenario file (JSON: arrival phases for ramps and bursts, agents with churn and ratings); its keys override the flags above.", valueName: "file"))
     var scenario: String?
 
+    @Option(name: .customLong("agent-pull"), help: "How simulated agents take offers: stream (the NDJSON assignment stream) or poll (long-poll).")
+    var agentPull: AgentPull = .stream
+
     @Option(name: .customLong("rating-share"), help: "Share of resolved tickets the simulated customer rates (1-5 from the seed; 2 or less opens a call-back).")
     var ratingShare: Double = 0
 
@@ -286,63 +289,135 @@ struct LoadRun: AsyncParsableCommand {
         }
     }
 
-    /// One agent until the deadline: long-poll offers, accept each, work a sampled time, resolve.
+    /// One agent until the deadline: takes offers from the assignment stream (or long-polls),
+    /// accepts each, works a sampled time, resolves, and the customer may rate it.
     func simulateAgent(_ id: String, index: Int, client: HTTP2Client, peer: HTTP2Client.Peer,
                        start: ContinuousClock.Instant, deadline: ContinuousClock.Instant) async -> AgentRecorders {
+        var desk = SimulatedDesk(command: self, id: id, client: client, peer: peer, start: start,
+                                 generator: SeededGenerator(seed: seed &+ UInt64(index) &* 7919))
+        switch agentPull {
+        case .poll:
+            while ContinuousClock.now < deadline {
+                guard let polled = try? await client.execute(HTTP2ClientRequest(path: "/v1/agents/\(id)/offers?wait=1"), to: peer, timeout: .seconds(5)),
+                      polled.status == 200,
+                      let offers = try? desk.decoder.decode(AgentOffersResponse.self, from: Data(polled.body.readableBytesView)).offers
+                else { continue }
+                for offer in offers where ContinuousClock.now < deadline { await desk.handle(offer) }
+            }
+        case .stream:
+            // The stream re-sends open offers when it (re)connects: handled ids are skipped.
+            while ContinuousClock.now < deadline {
+                let reader = Task { [desk] in
+                    var desk = desk
+                    guard let response = try? await client.stream(HTTP2ClientRequest(path: "/v1/agents/\(id)/offers/stream"), to: peer, timeout: .seconds(5)),
+                          response.status == 200 else { return desk }
+                    var pending = Data()
+                    do {
+                        for try await chunk in response.body {
+                            pending.append(contentsOf: chunk.readableBytesView)
+                            while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                                let line = pending[pending.startIndex..<newline]
+                                pending = Data(pending[pending.index(after: newline)...])
+                                guard let parsed = try? desk.decoder.decode(StreamLine.self, from: line), parsed.type == "offer",
+                                      let offer = parsed.ticket else { continue }
+                                if Task.isCancelled { return desk }
+                                await desk.handle(offer)
+                            }
+                        }
+                    } catch {}
+                    return desk
+                }
+                // Stop reading at the deadline (dropping the body resets the stream).
+                let stopper = Task {
+                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    reader.cancel()
+                }
+                desk = await reader.value
+                stopper.cancel()
+            }
+        }
+        return desk.recorders
+    }
+
+    enum AgentPull: String, ExpressibleByArgument, CaseIterable {
+        case stream, poll
+    }
+
+    /// One simulated agent's desk: what it handled and measured.
+    struct SimulatedDesk: Sendable {
+        let command: LoadRun
+        let id: String
+        let client: HTTP2Client
+        let peer: HTTP2Client.Peer
+        let start: ContinuousClock.Instant
+        var generator: SeededGenerator
         var recorders = AgentRecorders()
-        var generator = SeededGenerator(seed: seed &+ UInt64(index) &* 7919)
+        var handled: Set<String> = []
         let decoder = WireJSON.decoder()
-        let json = HTTP2Headers([("content-type", "application/json")])
-        let resolveBody = ByteBuffer(bytes: (try? JSONEncoder().encode(TicketEventRequest(type: "resolve", actor: .agent(id), note: "handled by the load client"))) ?? Data())
-        func second() -> Int { Int(seconds(since: start)) }
+
+        init(command: LoadRun, id: String, client: HTTP2Client, peer: HTTP2Client.Peer, start: ContinuousClock.Instant,
+             generator: SeededGenerator) {
+            self.command = command
+            self.id = id
+            self.client = client
+            self.peer = peer
+            self.start = start
+            self.generator = generator
+        }
+
+        func second() -> Int { Int(Self.seconds(since: start)) }
+
+        static func seconds(since start: ContinuousClock.Instant) -> Double {
+            let elapsed = ContinuousClock.now - start
+            return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        }
+
         func timed(_ request: HTTP2ClientRequest) async -> (HTTP2ClientResponse?, Double) {
             let sent = ContinuousClock.now
             let response = try? await client.execute(request, to: peer)
-            return (response, seconds(since: sent))
+            return (response, Self.seconds(since: sent))
         }
-        while ContinuousClock.now < deadline {
-            guard let polled = try? await client.execute(HTTP2ClientRequest(path: "/v1/agents/\(id)/offers?wait=1"), to: peer, timeout: .seconds(5)),
-                  polled.status == 200, let offers = try? decoder.decode(AgentOffersResponse.self, from: Data(polled.body.readableBytesView)).offers else {
-                continue
+
+        /// Accept, work an exponentially sampled time, resolve; the customer may rate it.
+        mutating func handle(_ offer: Ticket) async {
+            guard handled.insert(offer.id).inserted else { return }
+            let json = HTTP2Headers([("content-type", "application/json")])
+            if let offeredAt = offer.offer?.offeredAt {
+                recorders.createToOffer.success(latency: offeredAt.timeIntervalSince(offer.createdAt), second: second())
             }
-            for offer in offers where ContinuousClock.now < deadline {
-                if let offeredAt = offer.offer?.offeredAt {
-                    recorders.createToOffer.success(latency: offeredAt.timeIntervalSince(offer.createdAt), second: second())
-                }
-                let (accepted, acceptLatency) = await timed(HTTP2ClientRequest(method: "POST", path: "/v1/agents/\(id)/offers/\(offer.id)/accept"))
-                guard let accepted, accepted.status == 200 else {
-                    recorders.accept.failure(code: accepted.map { "http_\($0.status)" } ?? "transport", second: second())
-                    continue
-                }
-                recorders.accept.success(latency: acceptLatency, second: second())
-                // Handling time: exponential with the configured mean.
-                let uniform = (Double(generator.next() >> 11) + 1) / Double(1 << 53)
-                let handle = -Foundation.log(uniform) * handleMilliseconds / 1000
-                try? await Task.sleep(for: .milliseconds(Int64(handle * 1000)))
-                let (resolved, resolveLatency) = await timed(HTTP2ClientRequest(method: "POST", path: "/v1/tickets/\(offer.id)/events", headers: json, body: resolveBody))
-                guard let resolved, resolved.status == 200 else {
-                    recorders.resolve.failure(code: resolved.map { "http_\($0.status)" } ?? "transport", second: second())
-                    continue
-                }
-                recorders.resolve.success(latency: resolveLatency, second: second())
-                if let ticket = try? decoder.decode(Ticket.self, from: Data(resolved.body.readableBytesView)), let resolvedAt = ticket.resolvedAt {
-                    recorders.lifecycle.success(latency: resolvedAt.timeIntervalSince(ticket.createdAt), second: second())
-                }
-                // The customer rates some tickets (a low rating opens a call-back ticket).
-                if ratingShare > 0, Double(generator.next() % 10_000) < ratingShare * 10_000 {
-                    let rating = 1 + Int(generator.next() % 5)
-                    let body = (try? JSONEncoder().encode(FeedbackRequest(rating: rating, comment: "rated by the load client"))) ?? Data()
-                    let (rated, rateLatency) = await timed(HTTP2ClientRequest(method: "POST", path: "/v1/tickets/\(offer.id)/feedback",
-                                                                              headers: json, body: ByteBuffer(bytes: body)))
-                    if let rated, rated.status == 200 {
-                        recorders.feedback.success(latency: rateLatency, second: second())
-                    } else {
-                        recorders.feedback.failure(code: rated.map { "http_\($0.status)" } ?? "transport", second: second())
-                    }
+            let (accepted, acceptLatency) = await timed(HTTP2ClientRequest(method: "POST", path: "/v1/agents/\(id)/offers/\(offer.id)/accept"))
+            guard let accepted, accepted.status == 200 else {
+                recorders.accept.failure(code: accepted.map { "http_\($0.status)" } ?? "transport", second: second())
+                return
+            }
+            recorders.accept.success(latency: acceptLatency, second: second())
+            let uniform = (Double(generator.next() >> 11) + 1) / Double(1 << 53)
+            let handle = -Foundation.log(uniform) * command.handleMilliseconds / 1000
+            try? await Task.sleep(for: .milliseconds(Int64(handle * 1000)))
+            let resolveBody = (try? JSONEncoder().encode(TicketEventRequest(type: "resolve", actor: .agent(id), note: "handled by the load client"))) ?? Data()
+            let (resolved, resolveLatency) = await timed(HTTP2ClientRequest(method: "POST", path: "/v1/tickets/\(offer.id)/events", headers: json,
+                                                                            body: ByteBuffer(bytes: resolveBody)))
+            guard let resolved, resolved.status == 200 else {
+                recorders.resolve.failure(code: resolved.map { "http_\($0.status)" } ?? "transport", second: second())
+                return
+            }
+            recorders.resolve.success(latency: resolveLatency, second: second())
+            if let ticket = try? decoder.decode(Ticket.self, from: Data(resolved.body.readableBytesView)), let resolvedAt = ticket.resolvedAt {
+                recorders.lifecycle.success(latency: resolvedAt.timeIntervalSince(ticket.createdAt), second: second())
+            }
+            // The customer rates some tickets (a low rating opens a call-back ticket).
+            if command.ratingShare > 0, Double(generator.next() % 10_000) < command.ratingShare * 10_000 {
+                let rating = 1 + Int(generator.next() % 5)
+                let body = (try? JSONEncoder().encode(FeedbackRequest(rating: rating, comment: "rated by the load client"))) ?? Data()
+                let (rated, rateLatency) = await timed(HTTP2ClientRequest(method: "POST", path: "/v1/tickets/\(offer.id)/feedback",
+                                                                          headers: json, body: ByteBuffer(bytes: body)))
+                if let rated, rated.status == 200 {
+                    recorders.feedback.success(latency: rateLatency, second: second())
+                } else {
+                    recorders.feedback.failure(code: rated.map { "http_\($0.status)" } ?? "transport", second: second())
                 }
             }
         }
-        return recorders
     }
 
     /// Agent churn from the scenario: at each step the first `away` available agents go away, or

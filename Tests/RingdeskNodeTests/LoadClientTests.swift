@@ -35,9 +35,9 @@ import Testing
             #expect(openCreates["errors"] as? Int == 0)
             #expect(abs((openCreates["count"] as? Int ?? 0) - 600) < 150, "about rate × duration requests: \(openCreates["count"] ?? "nil")")
 
-            // With simulated agents: every operation measured, none failed, tickets resolved.
+            // With simulated agents long-polling: every operation measured, none failed, tickets resolved.
             let withAgents = try await runProgram(ringdesk, ["load", "--nodes", target, "--mode", "open", "--rate", "40", "--duration", "2",
-                                                             "--agents", "4", "--handle-ms", "20", "--quiet"], timeout: 60)
+                                                             "--agents", "4", "--handle-ms", "20", "--agent-pull", "poll", "--quiet"], timeout: 60)
             #expect(withAgents.status == 0, "\(withAgents.stdout.suffix(800)) \(withAgents.stderr)")
             let agentOperations = try #require((try lastJSON(withAgents.stdout))["operations"] as? [String: [String: Any]])
             #expect(Set(agentOperations.keys) == ["create", "accept", "resolve", "create_to_offer", "lifecycle"])
@@ -45,7 +45,8 @@ import Testing
             #expect((agentOperations["resolve"]?["count"] as? Int ?? 0) > 20, "the agents resolved tickets")
 
             // A scenario file: a ramp, a burst and a tail with exactly 35 + 60 + 20 uniform arrivals;
-            // agents go away and come back mid-run and customers rate every resolved ticket.
+            // agents (on the assignment stream) go away and come back mid-run and customers rate every
+            // resolved ticket.
             let scenario = repositoryRoot.appendingPathComponent("scripts/load/ci-short.json").path
             let scripted = try await runProgram(ringdesk, ["load", "--nodes", target, "--scenario", scenario], timeout: 60)
             #expect(scripted.status == 0, "\(scripted.stdout.suffix(800)) \(scripted.stderr)")
