@@ -1,71 +1,88 @@
+import CoreMetrics
 import NIOConcurrencyHelpers
+import Prometheus
+import RingdeskDomain
+import RingdeskService
+import RingdeskStorage
 
-/// Request counters and latency histograms by route template (bounded labels), rendered in the
-/// Prometheus text format together with the gauges the node reads at scrape time.
+/// The node's metrics, through swift-metrics into a Prometheus registry that `/metrics` renders:
+/// requests by route template (bounded labels: templates, not raw paths), and the gauges read
+/// at scrape time (tickets by status, queue depth by urgency and region, SLA clocks at risk and
+/// breached, storage figures). The service and storage record their own metrics into the same
+/// registry through the factory they are given.
 final class NodeMetrics: Sendable {
-    /// Upper bounds of the latency buckets, in seconds.
-    static let bounds: [Double] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60]
+    let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
 
     private struct Key: Hashable {
         var route: String
         var method: String
+        var status: Int
     }
 
-    private struct Series {
-        var byStatus: [Int: Int] = [:]
-        var buckets = [Int](repeating: 0, count: NodeMetrics.bounds.count)
-        var count = 0
-        var sum = 0.0
-    }
+    private let counters = NIOLockedValueBox([Key: CoreMetrics.Counter]())
+    private let timers = NIOLockedValueBox([String: CoreMetrics.Timer]())
 
-    private let series = NIOLockedValueBox([Key: Series]())
+    init(registry: PrometheusCollectorRegistry) {
+        self.registry = registry
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .microseconds(2500), .milliseconds(5), .milliseconds(10), .milliseconds(25),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .milliseconds(2500),
+            .seconds(5), .seconds(10), .seconds(30), .seconds(60),
+        ]
+        factory.valueHistogramBuckets["ringdesk_storage_batch_size"] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024]
+        self.factory = factory
+    }
 
     func record(route: String, method: String, status: Int, since start: ContinuousClock.Instant) {
         let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        series.withLockedValue { all in
-            var entry = all[Key(route: route, method: method), default: Series()]
-            entry.byStatus[status, default: 0] += 1
-            if let index = Self.bounds.firstIndex(where: { seconds <= $0 }) { entry.buckets[index] += 1 }
-            entry.count += 1
-            entry.sum += seconds
-            all[Key(route: route, method: method)] = entry
+        let key = Key(route: route, method: method, status: status)
+        let counter = counters.withLockedValue { all in
+            if let counter = all[key] { return counter }
+            let counter = CoreMetrics.Counter(label: "ringdesk_http_requests_total",
+                                  dimensions: [("route", route), ("method", method), ("status", String(status))], factory: factory)
+            all[key] = counter
+            return counter
         }
+        counter.increment()
+        let timerKey = method + " " + route
+        let timer = timers.withLockedValue { all in
+            if let timer = all[timerKey] { return timer }
+            let timer = CoreMetrics.Timer(label: "ringdesk_http_request_duration_seconds",
+                                          dimensions: [("route", route), ("method", method)], factory: factory)
+            all[timerKey] = timer
+            return timer
+        }
+        timer.recordNanoseconds(Int64(elapsed.components.seconds) * 1_000_000_000 + elapsed.components.attoseconds / 1_000_000_000)
     }
 
-    /// The request metrics in Prometheus text format.
-    func renderRequests() -> String {
-        let snapshot = series.withLockedValue { $0 }
-        var out = "# HELP ringdesk_http_requests_total API requests by route template, method and status.\n# TYPE ringdesk_http_requests_total counter\n"
-        let keys = snapshot.keys.sorted { ($0.route, $0.method) < ($1.route, $1.method) }
-        for key in keys {
-            for (status, count) in snapshot[key]!.byStatus.sorted(by: { $0.key < $1.key }) {
-                out += "ringdesk_http_requests_total{route=\"\(key.route)\",method=\"\(key.method)\",status=\"\(status)\"} \(count)\n"
+    /// Sets the scrape-time gauges and renders the registry in the Prometheus text format.
+    func render(service: TicketService, storage: SQLiteStorage) async -> String {
+        let summary = await service.queueSummary()
+        let snapshot = await service.routingSnapshot()
+        let stats = storage.statistics()
+        func gauge(_ name: String, _ dimensions: [(String, String)], _ value: Double) {
+            CoreMetrics.Gauge(label: name, dimensions: dimensions, factory: factory).record(value)
+        }
+        for status in TicketStatus.allCases where status.isOpen {
+            gauge("ringdesk_tickets_open", [("status", status.rawValue)], Double(summary["by_status"]?[status.rawValue] ?? 0))
+        }
+        for urgency in Urgency.allCases {
+            gauge("ringdesk_queue_depth", [("urgency", urgency.rawValue)], Double(summary["queued_by_urgency"]?[urgency.rawValue] ?? 0))
+            for region in snapshot.regions {
+                gauge("ringdesk_queue_depth_by_region", [("urgency", urgency.rawValue), ("region", region)],
+                      Double(snapshot.queued[urgency]?[region] ?? 0))
             }
         }
-        out += "# HELP ringdesk_http_request_duration_seconds API request latency by route template.\n# TYPE ringdesk_http_request_duration_seconds histogram\n"
-        for key in keys {
-            let entry = snapshot[key]!
-            let labels = "route=\"\(key.route)\",method=\"\(key.method)\""
-            var cumulative = 0
-            for (index, bound) in Self.bounds.enumerated() {
-                cumulative += entry.buckets[index]
-                out += "ringdesk_http_request_duration_seconds_bucket{\(labels),le=\"\(bound)\"} \(cumulative)\n"
-            }
-            out += "ringdesk_http_request_duration_seconds_bucket{\(labels),le=\"+Inf\"} \(entry.count)\n"
-            out += "ringdesk_http_request_duration_seconds_sum{\(labels)} \(entry.sum)\n"
-            out += "ringdesk_http_request_duration_seconds_count{\(labels)} \(entry.count)\n"
+        for kind in SLAKind.allCases {
+            gauge("ringdesk_sla_at_risk", [("clock", kind.rawValue)], Double(snapshot.atRisk[kind] ?? 0))
+            gauge("ringdesk_sla_breached_open", [("clock", kind.rawValue)], Double(snapshot.breached[kind] ?? 0))
         }
-        return out
+        gauge("ringdesk_review_queue_depth", [], Double(snapshot.inReview))
+        gauge("ringdesk_storage_writes", [], Double(stats.writes))
+        gauge("ringdesk_storage_batch_size_average", [], stats.averageBatchSize)
+        gauge("ringdesk_storage_queued_writes", [], Double(stats.queuedWrites))
+        return registry.emitToString()
     }
-}
-
-/// One gauge or counter line set in Prometheus text format.
-func prometheus(_ name: String, type: String, help: String, _ samples: [(labels: String, value: Double)]) -> String {
-    var out = "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"
-    for sample in samples {
-        let value = sample.value == sample.value.rounded() && abs(sample.value) < 1e15 ? String(Int64(sample.value)) : String(sample.value)
-        out += sample.labels.isEmpty ? "\(name) \(value)\n" : "\(name){\(sample.labels)} \(value)\n"
-    }
-    return out
 }

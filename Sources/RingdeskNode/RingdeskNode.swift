@@ -3,6 +3,7 @@ import Logging
 import NIOCore
 import NIOConcurrencyHelpers
 import NIOPosix
+import Prometheus
 import RingdeskDomain
 import RingdeskHTTP2
 import RingdeskRouting
@@ -22,7 +23,13 @@ public final class RingdeskNode: Service {
     private let logger: Logger
     private let clock: any NodeClock
 
-    public init(configuration: NodeConfiguration, group: any EventLoopGroup, logger: Logger, clock: any NodeClock = SystemClock()) {
+    /// Every metric of this node (request, routing, storage); `ringdeskd` bootstraps
+    /// swift-metrics with a factory over the same registry.
+    public let registry: PrometheusCollectorRegistry
+
+    public init(configuration: NodeConfiguration, group: any EventLoopGroup, logger: Logger, clock: any NodeClock = SystemClock(),
+                registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
         self.configuration = configuration
         self.group = group
         self.logger = logger
@@ -32,15 +39,17 @@ public final class RingdeskNode: Service {
     public func run() async throws {
         try FileManager.default.createDirectory(atPath: configuration.dataDirectory, withIntermediateDirectories: true)
         let path = (configuration.dataDirectory as NSString).appendingPathComponent("ringdesk.sqlite")
-        let storage = try await SQLiteStorage.open(.defaults(path: path))
+        let metrics = NodeMetrics(registry: registry)
+        let storage = try await SQLiteStorage.open(.defaults(path: path), metrics: metrics.factory)
         var serviceConfiguration = TicketServiceConfiguration.defaults
         serviceConfiguration.policy = configuration.policy
         serviceConfiguration.routing = configuration.routing
-        let service = try TicketService(storage: storage, configuration: serviceConfiguration, clock: clock, logger: logger)
+        let service = try TicketService(storage: storage, configuration: serviceConfiguration, clock: clock, logger: logger,
+                                        metrics: metrics.factory)
         try await service.load()
         running.withLockedValue { $0 = service }
 
-        let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID)
+        let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics)
         let server = try HTTP2Server(
             host: configuration.host, port: configuration.port, router: router,
             configuration: configuration.http, group: group, logger: logger
@@ -79,37 +88,18 @@ public final class RingdeskNode: Service {
     }
 
     /// Every route the node serves (also used by the OpenAPI contract test).
-    public static func router(service: TicketService, storage: SQLiteStorage, nodeID: String) -> HTTP2Router {
-        let metrics = NodeMetrics()
+    public static func router(service: TicketService, storage: SQLiteStorage, nodeID: String,
+                              registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> HTTP2Router {
+        router(service: service, storage: storage, nodeID: nodeID, metrics: NodeMetrics(registry: registry))
+    }
+
+    static func router(service: TicketService, storage: SQLiteStorage, nodeID: String, metrics: NodeMetrics) -> HTTP2Router {
         var router = NodeRoutes.router(nodeID: nodeID, version: Self.version)
         NodeAPI(service: service, metrics: metrics).register(in: &router)
         router.add("GET", "/metrics", .async { _ in
-            let text = await Self.renderMetrics(service: service, storage: storage, metrics: metrics)
+            let text = await metrics.render(service: service, storage: storage)
             return HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/plain; version=0.0.4")]), body: ByteBuffer(string: text))
         })
         return router
-    }
-
-    static func renderMetrics(service: TicketService, storage: SQLiteStorage, metrics: NodeMetrics) async -> String {
-        let summary = await service.queueSummary()
-        let stats = storage.statistics()
-        var out = metrics.renderRequests()
-        out += prometheus("ringdesk_tickets_open", type: "gauge", help: "Open tickets in memory by status.",
-                          (summary["by_status"] ?? [:]).sorted { $0.key < $1.key }.map { ("status=\"\($0.key)\"", Double($0.value)) })
-        out += prometheus("ringdesk_queue_depth", type: "gauge", help: "Queued tickets by urgency.",
-                          ["red", "yellow", "green"].map { ("urgency=\"\($0)\"", Double(summary["queued_by_urgency"]?[$0] ?? 0)) })
-        out += prometheus("ringdesk_storage_transactions_total", type: "counter", help: "SQLite write transactions committed.", [("", Double(stats.transactions))])
-        out += prometheus("ringdesk_storage_writes_total", type: "counter", help: "Writes submitted to the group-commit writer.", [("", Double(stats.writes))])
-        out += prometheus("ringdesk_storage_batch_size_average", type: "gauge", help: "Average writes per transaction.", [("", stats.averageBatchSize)])
-        var cumulative = 0
-        var buckets: [(String, Double)] = []
-        for (index, bound) in StorageStatistics.commitDurationBounds.enumerated() {
-            cumulative += stats.commitDurationBuckets[index]
-            buckets.append(("le=\"\(bound)\"", Double(cumulative)))
-        }
-        buckets.append(("le=\"+Inf\"", Double(stats.transactions)))
-        out += prometheus("ringdesk_storage_commit_seconds_bucket", type: "histogram", help: "COMMIT (fsync) duration.", buckets)
-        out += "ringdesk_storage_commit_seconds_sum \(stats.totalCommitSeconds)\nringdesk_storage_commit_seconds_count \(stats.transactions)\n"
-        return out
     }
 }

@@ -56,7 +56,7 @@ extension RoutingEngine {
     /// The queue head this agent should take now: the highest total score among heads it may
     /// serve at their current relaxation level. Heads are scanned in priority order and the scan
     /// stops once no later head could beat the best found even with every agent bonus.
-    func bestTicket(for agent: Int32, now: Double) -> Int32? {
+    mutating func bestTicket(for agent: Int32, now: Double) -> Int32? {
         let record = agents[Int(agent)]
         let levels = eligibility[Int(agent)]
         let bonuses = bonus[Int(agent)]
@@ -70,7 +70,7 @@ extension RoutingEngine {
             guard let top = queues[Int(head.signature)].peekLive(in: slots) else { continue }
             let ticket = slots[Int(top.slot)]
             guard record.hasRoom(channel: ticket.channelIndex),
-                  UInt8(configuration.level(waited: now - ticket.waitingSince).rawValue) >= minimum,
+                  effectiveLevel(ticket, signature: head.signature, now: now) >= minimum,
                   !ticket.excluded.contains(agent)
             else { continue }
             let score = -head.key + Double(bonuses[Int(head.signature)])
@@ -82,9 +82,9 @@ extension RoutingEngine {
 
     /// The free agent who should take this ticket: highest static fit + idle + stickiness;
     /// ties go to the longest idle, then the smallest id.
-    func bestAgent(for slot: Int32, signature: Int32, now: Double) -> Int32? {
+    mutating func bestAgent(for slot: Int32, signature: Int32, now: Double) -> Int32? {
         let ticket = slots[Int(slot)]
-        let level = UInt8(configuration.level(waited: now - ticket.waitingSince).rawValue)
+        let level = effectiveLevel(ticket, signature: signature, now: now)
         var best: (agent: Int32, score: Double)?
         for agent in signatureAgents[Int(signature)] where isFree[Int(agent)] {
             let record = agents[Int(agent)]
@@ -104,12 +104,35 @@ extension RoutingEngine {
         return best?.agent
     }
 
+    /// The level a waiting ticket may be served at: the one its waiting time reached, or, when
+    /// nobody on duty (available) could take it below some level, that level at once — waiting
+    /// for agents who are not there helps nobody.
+    mutating func effectiveLevel(_ ticket: TicketRecord, signature: Int32, now: Double) -> UInt8 {
+        let byTime = UInt8(configuration.level(waited: now - ticket.waitingSince).rawValue)
+        let floor = onDutyFloor(signature)
+        return floor == Self.never ? byTime : max(byTime, floor)
+    }
+
+    /// The lowest level at which an available agent may take the signature's tickets (`never`
+    /// when none), cached until presence or profiles change.
+    mutating func onDutyFloor(_ signature: Int32) -> UInt8 {
+        let cached = dutyFloors[Int(signature)]
+        if cached.epoch == presenceEpoch { return cached.level }
+        var floor = Self.never
+        for agent in signatureAgents[Int(signature)] where agents[Int(agent)].presence == .available {
+            floor = min(floor, eligibility[Int(agent)][Int(signature)])
+        }
+        dutyFloors[Int(signature)] = (presenceEpoch, floor)
+        return floor
+    }
+
     func idleScore(_ agent: AgentRecord, now: Double) -> Double {
         configuration.idleWeight * min(max(0, now - agent.idleSince), configuration.idleCap)
     }
 
     mutating func offer(slot: Int32, to agent: Int32, now: Double, into actions: inout [RoutingAction]) {
-        let score = breakdown(slot: slot, agent: agent, now: now)
+        let level = effectiveLevel(slots[Int(slot)], signature: slots[Int(slot)].signature, now: now)
+        let score = breakdown(slot: slot, agent: agent, now: now, level: RelaxationLevel(rawValue: Int(level)) ?? .anyQualified)
         let expiresAt = now + configuration.offerTimeout
         setState(slot, .offered(agent: agent, expiresAt: expiresAt))
         slots[Int(slot)].attempts += 1
@@ -123,7 +146,7 @@ extension RoutingEngine {
     }
 
     /// Every score term of giving this ticket to this agent now.
-    func breakdown(slot: Int32, agent: Int32, now: Double) -> ScoreBreakdown {
+    func breakdown(slot: Int32, agent: Int32, now: Double, level: RelaxationLevel) -> ScoreBreakdown {
         let ticket = slots[Int(slot)]
         let signature = signatures[Int(ticket.signature)]
         let record = agents[Int(agent)]
@@ -149,6 +172,6 @@ extension RoutingEngine {
             skillFit: parts.fit, proficiency: parts.proficiency, region: parts.region,
             idle: idleScore(record, now: now),
             stickiness: ticket.preferred == agent ? configuration.preferredAgentBonus : 0,
-            level: configuration.level(waited: now - ticket.waitingSince))
+            level: level)
     }
 }

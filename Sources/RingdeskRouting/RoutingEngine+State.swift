@@ -48,6 +48,7 @@ extension RoutingEngine {
         signatureIDs[signature] = id
         queues.append(SignatureQueue())
         signatureAgents.append([])
+        dutyFloors.append((0, Self.never))
         for agent in agents.indices {
             let (level, score) = staticFit(agent: agents[agent].profile, signature: signature)
             eligibility[agent].append(level)
@@ -128,10 +129,15 @@ extension RoutingEngine {
         }
         eligibility[Int(agent)] = levels
         bonus[Int(agent)] = scores
+        presenceEpoch &+= 1
     }
 
     mutating func refreshFree(_ agent: Int32) {
         dirtyAgents.append(agent)
+        if agents[Int(agent)].presence != lastPresence[Int(agent)] {
+            lastPresence[Int(agent)] = agents[Int(agent)].presence
+            presenceEpoch &+= 1
+        }
         let record = agents[Int(agent)]
         let free = record.presence == .available && record.hasAnyRoom
         if free != isFree[Int(agent)] {

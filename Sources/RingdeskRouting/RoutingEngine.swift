@@ -42,6 +42,11 @@ public struct RoutingEngine: Sendable {
     var signatureAgents: [[Int32]] = []
     var isFree: [Bool] = []
     var freeCount = 0
+    /// Presence as the duty floors last saw it; any change bumps `presenceEpoch`.
+    var lastPresence: [Presence] = []
+    var presenceEpoch: UInt64 = 1
+    /// Per signature: the lowest level an available agent serves, as of `presenceEpoch`.
+    var dutyFloors: [(epoch: UInt64, level: UInt8)] = []
 
     // Timers (entries go stale when the ticket moves on; checked against the generation).
     var offerTimers = TimerHeap()
@@ -129,6 +134,7 @@ public struct RoutingEngine: Sendable {
         eligibility.append([])
         bonus.append([])
         isFree.append(false)
+        lastPresence.append(agent.presence)
         recomputeEligibility(agent: index)
         refreshFree(index)
     }
@@ -268,7 +274,8 @@ public struct RoutingEngine: Sendable {
         case .queued, .free: break
         }
         let nowSeconds = now.timeIntervalSince1970
-        let score = breakdown(slot: slot, agent: agent, now: nowSeconds)
+        let score = breakdown(slot: slot, agent: agent, now: nowSeconds,
+                              level: configuration.level(waited: nowSeconds - slots[Int(slot)].waitingSince))
         let expiresAt = nowSeconds + configuration.leaseDuration
         setState(slot, .leased(agent: agent, expiresAt: expiresAt))
         agents[Int(agent)].load[slots[Int(slot)].channelIndex] += 1

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -65,8 +66,12 @@ public actor TicketService {
     /// The ticket epoch the engine last saw for each routed ticket.
     private var routedEpochs: [String: UInt64] = [:]
 
-    public init(storage: SQLiteStorage, configuration: TicketServiceConfiguration = .defaults, clock: any NodeClock, logger: Logger) throws {
+    private let metrics: ServiceMetrics?
+
+    public init(storage: SQLiteStorage, configuration: TicketServiceConfiguration = .defaults, clock: any NodeClock, logger: Logger,
+                metrics: (any MetricsFactory)? = nil) throws {
         self.routing = try RoutingEngine(configuration: configuration.effectiveRouting)
+        self.metrics = metrics.map(ServiceMetrics.init(factory:))
         self.storage = storage
         self.configuration = configuration
         self.currentPolicy = NIOLockedValueBox(configuration.policy)
@@ -248,6 +253,45 @@ public actor TicketService {
         return ["by_status": byStatus, "queued_by_urgency": queuedByUrgency]
     }
 
+    /// Region label values handed out so far (they stay, so series do not flap).
+    private var metricRegions: [String] = []
+    static let maxRegionLabels = 16
+
+    /// Queue depth by urgency and region, SLA clocks at risk and breached, for metrics.
+    public func routingSnapshot() -> RoutingSnapshot {
+        let policy = configuration.policy
+        var snapshot = RoutingSnapshot()
+        // Bounded labels: the policy's calendar regions plus the first regions seen, at most
+        // `maxRegionLabels` in all; the rest count as "other".
+        for ticket in tickets.values where metricRegions.count < Self.maxRegionLabels && !metricRegions.contains(ticket.customer.region) {
+            metricRegions.append(ticket.customer.region)
+        }
+        let known = Set(policy.sla.calendars.keys).union(metricRegions.prefix(Self.maxRegionLabels))
+        snapshot.regions = known.sorted() + ["other"]
+        let now = clock.now()
+        for ticket in tickets.values where ticket.status.isOpen {
+            if ticket.queue == policy.reviewQueue { snapshot.inReview += 1 }
+            if ticket.status == .queued {
+                let region = known.contains(ticket.customer.region) ? ticket.customer.region : "other"
+                snapshot.queued[ticket.urgency, default: [:]][region, default: 0] += 1
+            }
+            let sla = ticket.sla
+            if ticket.firstResponseAt == nil {
+                if sla.firstResponseBreached || sla.firstResponseDue <= now {
+                    snapshot.breached[.firstResponse, default: 0] += 1
+                } else if sla.firstResponseDue.timeIntervalSince(now) < sla.firstResponseTarget / 5 {
+                    snapshot.atRisk[.firstResponse, default: 0] += 1
+                }
+            }
+            if sla.resolutionBreached || sla.resolutionDue <= now {
+                snapshot.breached[.resolution, default: 0] += 1
+            } else if sla.pausedSince == nil, sla.resolutionDue.timeIntervalSince(now) < sla.resolutionTarget / 5 {
+                snapshot.atRisk[.resolution, default: 0] += 1
+            }
+        }
+        return snapshot
+    }
+
     // MARK: Commands
 
     /// Applies one lifecycle command durably. A low rating also opens the linked call-back ticket
@@ -280,6 +324,7 @@ public actor TicketService {
         }
         keep(ticket)
         for followUp in followUps { install(created: followUp) }
+        metrics?.record(command, before: before, after: ticket, effects: effects, at: now)
         await perform(effects, on: ticket, at: now)
         return ticket
     }

@@ -72,11 +72,17 @@ extension SQLiteStorage {
                     writes: batch.count, operations: operations, refused: refused, failed: failed,
                     commitSeconds: (end - commitStart).seconds, transactionSeconds: (end - start).seconds)
             }
+            if let metrics {
+                metrics.batchSize.record(batch.count)
+                metrics.commitDuration.recordNanoseconds(Int64((end - commitStart).seconds * 1e9))
+                metrics.transactions.increment()
+            }
         } catch {
             if db.isInsideTransaction {
                 try? db.execute(sql: "ROLLBACK TRANSACTION")
             }
             stats.withLock { $0.failedTransactions += 1 }
+            metrics?.failedTransactions.increment()
             let failure = StorageError(error)
             for request in batch {
                 request.continuation.resume(throwing: failure)

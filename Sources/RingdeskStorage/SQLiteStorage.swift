@@ -1,3 +1,4 @@
+import CoreMetrics
 import Dispatch
 import Foundation
 import GRDB
@@ -21,6 +22,7 @@ public final class SQLiteStorage: Sendable {
     let pool: DatabasePool
     let state = Mutex(GroupCommitStateMachine<WriteRequest, CheckedContinuation<Void, Never>>())
     let stats = Mutex(StorageStatistics())
+    let metrics: StorageMetrics?
 
     /// One caller's submission: operations applied atomically, and who to resume after COMMIT.
     struct WriteRequest: Sendable {
@@ -29,8 +31,8 @@ public final class SQLiteStorage: Sendable {
     }
 
     /// Opens (creating if needed) and migrates the database, off the cooperative thread pool.
-    public static func open(_ configuration: StorageConfiguration) async throws -> SQLiteStorage {
-        try await runBlocking { try SQLiteStorage(configuration: configuration) }
+    public static func open(_ configuration: StorageConfiguration, metrics: (any MetricsFactory)? = nil) async throws -> SQLiteStorage {
+        try await runBlocking { try SQLiteStorage(configuration: configuration, metrics: metrics) }
     }
 
     /// Opens (creating if needed) and migrates the database, blocking the calling thread.
@@ -38,7 +40,8 @@ public final class SQLiteStorage: Sendable {
     ///
     /// Throws `StorageError` with code `durability_not_guaranteed` if the writer does not
     /// read back `synchronous=FULL` and `journal_mode=wal`.
-    public init(configuration: StorageConfiguration) throws {
+    public init(configuration: StorageConfiguration, metrics: (any MetricsFactory)? = nil) throws {
+        self.metrics = metrics.map(StorageMetrics.init(factory:))
         guard configuration.maxBatchSize >= 1, configuration.maxReaderCount >= 1 else {
             throw StorageError(code: .invalidArgument, message: "maxBatchSize and maxReaderCount must be at least 1")
         }

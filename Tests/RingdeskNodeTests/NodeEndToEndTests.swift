@@ -340,9 +340,30 @@ import Testing
 
             let metrics = String(decoding: try await api.send("GET", "/metrics").body, as: UTF8.self)
             for name in ["ringdesk_http_requests_total", "ringdesk_http_request_duration_seconds_bucket", "ringdesk_tickets_open",
-                         "ringdesk_queue_depth", "ringdesk_storage_transactions_total", "ringdesk_storage_batch_size_average",
-                         "ringdesk_storage_commit_seconds_bucket"] {
+                         "ringdesk_queue_depth", "ringdesk_queue_depth_by_region", "ringdesk_storage_transactions_total",
+                         "ringdesk_storage_batch_size_average", "ringdesk_storage_batch_size_bucket", "ringdesk_storage_commit_seconds_bucket",
+                         "ringdesk_offers_total", "ringdesk_offer_outcomes_total", "ringdesk_assignment_latency_seconds_bucket",
+                         "ringdesk_lease_lapses_total", "ringdesk_review_moves_total", "ringdesk_sla_at_risk", "ringdesk_sla_breached_open",
+                         "ringdesk_sla_breaches_total"] {
                 #expect(metrics.contains(name), "missing metric \(name)")
+            }
+            #expect(metrics.contains(#"ringdesk_offer_outcomes_total{outcome="accepted"} 1"#))
+            #expect(metrics.contains(#"ringdesk_queue_depth_by_region{urgency="yellow",region="eu-west"}"#) ||
+                    metrics.contains(#"ringdesk_queue_depth_by_region{urgency="green",region="eu-west"}"#))
+            // Bounded labels: every label value comes from a fixed set or a route template.
+            let allowed: [String: (String) -> Bool] = [
+                "route": { $0.hasPrefix("/") && !$0.contains("T-") }, "method": { ["GET", "POST", "PUT"].contains($0) },
+                "status": { Int($0) != nil || ["new", "queued", "offered", "assigned", "in_progress", "waiting_on_customer"].contains($0) }, "urgency": { ["red", "yellow", "green"].contains($0) },
+                "region": { ["eu-west", "other"].contains($0) }, "clock": { ["first_response", "resolution"].contains($0) },
+                "outcome": { ["accepted", "rejected", "expired"].contains($0) }, "le": { _ in true },
+            ]
+            for line in metrics.split(separator: "\n") where !line.hasPrefix("#") {
+                guard let open = line.firstIndex(of: "{"), let close = line.firstIndex(of: "}") else { continue }
+                for pair in line[line.index(after: open)..<close].split(separator: ",") {
+                    let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                    let value = parts.count == 2 ? parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\"")) : ""
+                    #expect(allowed[parts[0]]?(value) == true, "unexpected label \(pair) in \(line)")
+                }
             }
             #expect(metrics.contains(#"ringdesk_http_requests_total{route="/v1/tickets/{id}",method="GET",status="200"} 3"#))
             #expect(metrics.contains(#"route="/v1/tickets/{id}",method="GET",status="404"} 1"#))

@@ -5,8 +5,12 @@ import Testing
 
 @Suite("Routing eligibility")
 struct EligibilityTests {
-    @Test func skillBelowMinimumWaitsForRelaxation() {
+    @Test func skillBelowMinimumWaitsForRelaxation() throws {
         var f = RoutingFixture()
+        f.agent("busy", skills: ["returns": 3])  // on duty at the exact level, but full
+        f.ticket("blocker", minLevel: 2, due: 60)
+        #expect(f.offers() == ["blocker": "busy"])
+        try f.engine.accept(ticketID: "blocker", agentID: "busy", at: f.now)
         f.agent("a", skills: ["returns": 1])
         f.ticket("t", minLevel: 2)
         #expect(f.offers().isEmpty)
@@ -85,6 +89,12 @@ struct EligibilityTests {
 
     @Test func neighbouringRegionsThenAnyRegion() throws {
         var f = RoutingFixture()
+        f.agent("west", regions: ["eu-west"], chat: 2)  // on duty in the region, but full
+        f.ticket("b1", due: 10)
+        f.ticket("b2", due: 11)
+        #expect(f.offers() == ["b1": "west", "b2": "west"])
+        try f.engine.accept(ticketID: "b1", agentID: "west", at: f.now)
+        try f.engine.accept(ticketID: "b2", agentID: "west", at: f.now)
         f.agent("central", regions: ["eu-central"])
         f.agent("us", regions: ["us-east"])
         f.ticket("t", region: "eu-west")
@@ -98,6 +108,22 @@ struct EligibilityTests {
         #expect(f.offers().isEmpty)  // central is full (chat 1), us not yet allowed
         f.move(to: 90 + 180)
         #expect(f.offers() == ["u": "us"])
+    }
+
+    @Test func relaxesAtOnceWhenNobodyCloserIsOnDuty() throws {
+        var f = RoutingFixture()
+        f.agent("west", regions: ["eu-west"], presence: .offline)
+        f.agent("us", regions: ["us-east"])
+        f.ticket("t", region: "eu-west")
+        let decision = try #require(f.decisions().first)
+        #expect(decision.agentID == "us")
+        #expect(decision.score.level == .anyQualified)
+        // Once someone in the region is on duty again, new tickets wait for the region.
+        try f.engine.setPresence(agentID: "west", .available, at: f.now)
+        try f.engine.accept(ticketID: "t", agentID: "us", at: f.now)
+        f.ticket("u", region: "eu-west", due: 7200)
+        f.ticket("v", region: "eu-west", due: 7300)
+        #expect(f.offers() == ["u": "west"])
     }
 
     @Test func agentWithoutRegionsIsAtHomeEverywhere() {

@@ -173,7 +173,10 @@ struct OfferLeaseTests {
     }
 
     @Test func nextDeadlineIncludesRelaxationSteps() {
-        var f = RoutingFixture()
+        var f = RoutingFixture(RoutingConfiguration(offerTimeout: 1000))
+        f.agent("exact", skills: ["returns": 2])
+        f.ticket("blocker", minLevel: 2, due: 10)
+        #expect(f.offers() == ["blocker": "exact"])
         f.agent("low", skills: ["returns": 1])
         f.ticket("t", minLevel: 2)
         #expect(f.advance().isEmpty)
