@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import RingdeskAPI
 import RingdeskDomain
@@ -11,6 +12,7 @@ import RingdeskStorage
 struct NodeAPI: Sendable {
     let service: TicketService
     let metrics: NodeMetrics
+    let logger: Logger
     /// Longest long-poll an agent may ask for, in seconds.
     static let maxWait = 60
 
@@ -47,15 +49,26 @@ struct NodeAPI: Sendable {
 
     private func route(_ router: inout HTTP2Router, _ method: String, _ template: String, _ body: @escaping @Sendable (HTTP2Request) async throws -> HTTP2Response) {
         let metrics = self.metrics
+        let logger = self.logger
         router.add(method, template, .async { request in
             let start = ContinuousClock.now
-            let response: HTTP2Response
+            let requestID = Self.requestID(request)
+            var response: HTTP2Response
             do {
                 response = try await body(request)
             } catch {
                 response = APIErrors.response(for: error)
             }
             metrics.record(route: template, method: method, status: response.status, since: start)
+            response.headers.add("x-request-id", requestID)
+            // Ids only (request, route, ticket or agent from the path): never bodies or customer data.
+            let elapsed = ContinuousClock.now - start
+            var fields: Logger.Metadata = [
+                "request_id": "\(requestID)", "route": "\(template)", "method": "\(method)", "status": "\(response.status)",
+                "ms": "\(Double(elapsed.components.attoseconds / 1_000_000_000_000) / 1000 + Double(elapsed.components.seconds) * 1000)",
+            ]
+            for (name, value) in request.pathParameters { fields[name == "id" && template.hasPrefix("/v1/agents") ? "agent_id" : name == "id" ? "ticket_id" : name] = "\(value)" }
+            logger.log(level: response.status >= 500 ? .warning : .debug, "request", metadata: fields)
             return response
         })
     }
@@ -316,6 +329,16 @@ struct NodeAPI: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The caller's `x-request-id` when it is a short token, else a fresh one.
+    static func requestID(_ request: HTTP2Request) -> String {
+        if let given = request.headers["x-request-id"], (1...64).contains(given.utf8.count),
+           given.utf8.allSatisfy({ $0 == UInt8(ascii: "-") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ".") ||
+                                   (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "z")).contains($0 | 0x20) }) {
+            return given
+        }
+        return String(UUID().uuidString.prefix(18)).lowercased()
+    }
 
     private func parameter(_ request: HTTP2Request, _ name: String) throws -> String {
         guard let value = request.pathParameters[name], !value.isEmpty, value.utf8.count <= 128 else {

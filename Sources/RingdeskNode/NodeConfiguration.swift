@@ -19,6 +19,8 @@ public struct NodeConfiguration: Sendable {
     public var policy: DomainPolicy = .defaults
     /// Routing weights, relaxation timers, neighbouring regions, lease duration.
     public var routing: RoutingConfiguration = .defaults
+    /// How `ringdeskd` writes logs: "text" (one line per record) or "json" (one JSON object per line).
+    public var logFormat: String = "text"
     /// Seconds between service ticks (offer expiry, SLA checks).
     public var tickInterval: Double = 0.25
     /// Transport limits and timeouts.

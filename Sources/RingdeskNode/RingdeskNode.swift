@@ -49,7 +49,7 @@ public final class RingdeskNode: Service {
         try await service.load()
         running.withLockedValue { $0 = service }
 
-        let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics)
+        let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger)
         let server = try HTTP2Server(
             host: configuration.host, port: configuration.port, router: router,
             configuration: configuration.http, group: group, logger: logger
@@ -89,13 +89,14 @@ public final class RingdeskNode: Service {
 
     /// Every route the node serves (also used by the OpenAPI contract test).
     public static func router(service: TicketService, storage: SQLiteStorage, nodeID: String,
-                              registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) -> HTTP2Router {
-        router(service: service, storage: storage, nodeID: nodeID, metrics: NodeMetrics(registry: registry))
+                              registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+                              logger: Logger = Logger(label: "ringdesk.api")) -> HTTP2Router {
+        router(service: service, storage: storage, nodeID: nodeID, metrics: NodeMetrics(registry: registry), logger: logger)
     }
 
-    static func router(service: TicketService, storage: SQLiteStorage, nodeID: String, metrics: NodeMetrics) -> HTTP2Router {
+    static func router(service: TicketService, storage: SQLiteStorage, nodeID: String, metrics: NodeMetrics, logger: Logger) -> HTTP2Router {
         var router = NodeRoutes.router(nodeID: nodeID, version: Self.version)
-        NodeAPI(service: service, metrics: metrics).register(in: &router)
+        NodeAPI(service: service, metrics: metrics, logger: logger).register(in: &router)
         router.add("GET", "/metrics", .async { _ in
             let text = await metrics.render(service: service, storage: storage)
             return HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/plain; version=0.0.4")]), body: ByteBuffer(string: text))

@@ -1,9 +1,11 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Metrics
 import NIOCore
 import NIOPosix
 import NIOSSL
+import Prometheus
 import RingdeskDomain
 import RingdeskNode
 import RingdeskRouting
@@ -50,6 +52,9 @@ struct RingdeskDaemon: AsyncParsableCommand {
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error (env RINGDESK_LOG_LEVEL).")
     var logLevel: String?
 
+    @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line; env RINGDESK_LOG_FORMAT).")
+    var logFormat: String?
+
     @Flag(name: .customLong("print-config"), help: "Print the effective configuration as JSON and exit.")
     var printConfig = false
 
@@ -61,6 +66,7 @@ struct RingdeskDaemon: AsyncParsableCommand {
         var threads: Int?
         var nodeID: String?
         var logLevel: String?
+        var logFormat: String?
         var tickInterval: Double?
         var maxRequestBodyBytes: Int?
         var maxConcurrentStreams: Int?
@@ -74,6 +80,7 @@ struct RingdeskDaemon: AsyncParsableCommand {
             case dataDir = "data_dir"
             case nodeID = "node_id"
             case logLevel = "log_level"
+            case logFormat = "log_format"
             case tickInterval = "tick_interval"
             case maxRequestBodyBytes = "max_request_body_bytes"
             case maxConcurrentStreams = "max_concurrent_streams"
@@ -127,6 +134,7 @@ struct RingdeskDaemon: AsyncParsableCommand {
             if let value = file.threads { config.threads = value }
             if let value = file.nodeID { config.nodeID = value }
             if let value = file.logLevel { levelText = value }
+            if let value = file.logFormat { config.logFormat = value }
             if let value = file.tickInterval { config.tickInterval = value }
             if let value = file.maxRequestBodyBytes { config.http.maxRequestBodySize = value }
             if let value = file.maxConcurrentStreams { config.http.maxConcurrentStreams = UInt32(clamping: value) }
@@ -165,6 +173,10 @@ struct RingdeskDaemon: AsyncParsableCommand {
             config.policy.offerTimeout = value
         }
         if let value = logLevel ?? environment["RINGDESK_LOG_LEVEL"] { levelText = value }
+        if let value = logFormat ?? environment["RINGDESK_LOG_FORMAT"] { config.logFormat = value }
+        guard ["text", "json"].contains(config.logFormat) else {
+            throw ValidationError("log_format must be text or json, got '\(config.logFormat)'")
+        }
         guard (0...65535).contains(config.port) else { throw ValidationError("port must be between 0 and 65535, got \(config.port)") }
         guard (0...256).contains(config.threads) else { throw ValidationError("threads must be between 0 and 256, got \(config.threads)") }
         guard config.policy.offerTimeout > 0, config.policy.offerTimeout <= 3600 else {
@@ -195,7 +207,7 @@ struct RingdeskDaemon: AsyncParsableCommand {
             let routing = try JSONSerialization.jsonObject(with: encoder.encode(config.routing))
             let effective: [String: Any] = [
                 "host": config.host, "port": config.port, "data_dir": config.dataDirectory, "threads": config.threads,
-                "node_id": config.effectiveNodeID, "log_level": level.rawValue, "tick_interval": config.tickInterval,
+                "node_id": config.effectiveNodeID, "log_level": level.rawValue, "log_format": config.logFormat, "tick_interval": config.tickInterval,
                 "max_request_body_bytes": config.http.maxRequestBodySize,
                 "max_concurrent_streams": Int(config.http.maxConcurrentStreams), "policy": policy, "routing": routing,
                 "tls": config.http.tls != nil,
@@ -204,7 +216,13 @@ struct RingdeskDaemon: AsyncParsableCommand {
             print(String(decoding: data, as: UTF8.self))
             return
         }
+        let json = config.logFormat == "json"
         LoggingSystem.bootstrap { label in
+            if json {
+                var handler = JSONLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
@@ -212,7 +230,11 @@ struct RingdeskDaemon: AsyncParsableCommand {
         let logger = Logger(label: "ringdeskd")
         let threadCount = config.threads == 0 ? NIOCore.System.coreCount : config.threads
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threadCount)
-        let node = RingdeskNode(configuration: config, group: group, logger: logger)
+        // One registry for the node's own metrics and anything a library records through the
+        // global swift-metrics system; /metrics renders it.
+        let registry = PrometheusCollectorRegistry()
+        MetricsSystem.bootstrap(PrometheusMetricsFactory(registry: registry))
+        let node = RingdeskNode(configuration: config, group: group, logger: logger, registry: registry)
         let services = ServiceGroup(configuration: .init(
             services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
         ))

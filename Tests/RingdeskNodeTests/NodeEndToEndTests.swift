@@ -379,6 +379,30 @@ import Testing
         }
     }
 
+    @Test func jsonLogsCarryRequestIDs() async throws {
+        let log = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-jsonlog-\(UUID().uuidString).txt")
+        defer { try? FileManager.default.removeItem(at: log) }
+        try await withNode(arguments: ["--log-format", "json"], logFile: log) { node, api in
+            let given = try await api.send("GET", "/v1/tickets/T-nope", headers: [("x-request-id", "req-42")])
+            #expect(given.status == 404 && given.headers["x-request-id"] == "req-42")
+            let generated = try await api.send("GET", "/v1/agents", headers: [("x-request-id", "not a token!")])
+            let fresh = try #require(generated.headers["x-request-id"])
+            #expect(fresh != "not a token!" && !fresh.isEmpty)
+            node.stop()
+            let lines = String(decoding: try Data(contentsOf: log), as: UTF8.self).split(separator: "\n")
+            var records: [[String: Any]] = []
+            for line in lines {
+                let record = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any], "not JSON: \(line)")
+                #expect(record["ts"] is String && record["level"] is String && record["msg"] is String)
+                records.append(record)
+            }
+            let requests = records.filter { $0["msg"] as? String == "request" }
+            #expect(requests.contains { $0["request_id"] as? String == "req-42" && $0["route"] as? String == "/v1/tickets/{id}"
+                && $0["ticket_id"] as? String == "T-nope" && $0["status"] as? String == "404" })
+            #expect(requests.contains { $0["request_id"] as? String == fresh && $0["route"] as? String == "/v1/agents" })
+        }
+    }
+
     static func smallBodyConfig() throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-config-\(UUID().uuidString).json")
         try Data(#"{"max_request_body_bytes": 4096}"#.utf8).write(to: path)
