@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Installs what Ringdesk needs on a fresh Debian 12 machine with Swift at /opt/swift:
 # the C libraries it links (libnghttp2, libsqlite3), the independent HTTP/2 peers used by the
-# interop tests and benchmarks (nghttp, h2load, nghttpd, curl), and the Python clients (h2, httpx).
+# interop tests and benchmarks (nghttp, h2load, nghttpd, curl), headless Chromium for the dashboard
+# test, and the Python packages (h2, httpx for the clients; websocket-client to drive Chromium).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
 need_apt=()
-for pkg in libnghttp2-dev libsqlite3-dev sqlite3 nghttp2-client nghttp2-server curl; do
+for pkg in libnghttp2-dev libsqlite3-dev sqlite3 nghttp2-client nghttp2-server curl chromium; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need_apt+=("$pkg")
 done
 if [ ${#need_apt[@]} -gt 0 ]; then
@@ -17,9 +18,9 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
-if ! python3 -c 'import h2, httpx' 2>/dev/null; then
-  echo "setup: installing Python packages h2, httpx[http2]" >&2
-  python3 -m pip install -q 'h2>=4' 'httpx[http2]>=0.27'
+if ! python3 -c 'import h2, httpx, websocket' 2>/dev/null; then
+  echo "setup: installing Python packages h2, httpx[http2], websocket-client" >&2
+  python3 -m pip install -q 'h2>=4' 'httpx[http2]>=0.27' 'websocket-client>=1.6'
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

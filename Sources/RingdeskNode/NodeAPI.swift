@@ -13,6 +13,7 @@ struct NodeAPI: Sendable {
     let service: TicketService
     let metrics: NodeMetrics
     let logger: Logger
+    let nodeID: String
     /// Longest long-poll an agent may ask for, in seconds.
     static let maxWait = 60
 
@@ -36,6 +37,19 @@ struct NodeAPI: Sendable {
         route(&router, "POST", "/v1/admin/backups", backup)
         route(&router, "GET", "/v1/admin/policy", policy)
         route(&router, "GET", "/v1/admin/routing", routing)
+        router.add("GET", "/dashboard", .inline { _ in
+            HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/html; charset=utf-8"), ("cache-control", "no-cache")]),
+                          body: ByteBuffer(string: DashboardPage.html))
+        })
+        router.add("GET", "/v1/dashboard/stream", .streaming { request, writer in
+            let start = ContinuousClock.now
+            do {
+                try await streamDashboard(request, writer)
+            } catch {
+                metrics.record(route: request.routeTemplate, method: request.method, status: 499, since: start)
+                throw error
+            }
+        })
         router.add("GET", "/v1/agents/{id}/offers/stream", .streaming { request, writer in
             let start = ContinuousClock.now
             do {
@@ -266,6 +280,30 @@ struct NodeAPI: Sendable {
             }
             try await group.next()
             group.cancelAll()
+        }
+    }
+
+    /// The live dashboard's feed: one snapshot line (NDJSON) now and every `interval` seconds
+    /// (0.2 to 60, default 1) until the client goes away.
+    func streamDashboard(_ request: HTTP2Request, _ writer: HTTP2ResponseWriter) async throws {
+        var interval = 1.0
+        if let text = request.queryItems["interval"] {
+            guard let value = Double(text), value >= 0.2, value <= 60 else {
+                let response = APIErrors.response(for: APIError(status: 400, code: "invalid_parameter", message: "interval must be between 0.2 and 60 seconds"))
+                try await writer.writeHead(status: response.status, headers: response.headers)
+                try await writer.write(response.body)
+                return
+            }
+            interval = value
+        }
+        try await writer.writeHead(status: 200, headers: HTTP2Headers([("content-type", "application/x-ndjson"), ("cache-control", "no-cache")]))
+        let encoder = APIJSON.encoder()
+        while !Task.isCancelled {
+            var line = ByteBuffer(string: "{\"type\":\"snapshot\",\"snapshot\":")
+            line.writeBytes(try encoder.encode(await service.dashboardSnapshot(node: nodeID)))
+            line.writeString("}\n")
+            try await writer.write(line)
+            try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
         }
     }
 

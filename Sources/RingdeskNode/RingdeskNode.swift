@@ -96,7 +96,7 @@ public final class RingdeskNode: Service {
 
     static func router(service: TicketService, storage: SQLiteStorage, nodeID: String, metrics: NodeMetrics, logger: Logger) -> HTTP2Router {
         var router = NodeRoutes.router(nodeID: nodeID, version: Self.version)
-        NodeAPI(service: service, metrics: metrics, logger: logger).register(in: &router)
+        NodeAPI(service: service, metrics: metrics, logger: logger, nodeID: nodeID).register(in: &router)
         router.add("GET", "/metrics", .async { _ in
             let text = await metrics.render(service: service, storage: storage)
             return HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/plain; version=0.0.4")]), body: ByteBuffer(string: text))

@@ -238,6 +238,11 @@ public actor TicketService {
         return ticket
     }
 
+    /// Open tickets in memory (all of them: open tickets are never evicted).
+    func allOpenTickets() -> [Ticket] {
+        tickets.values.filter { $0.status.isOpen }
+    }
+
     public func kpis() -> KPIReport {
         KPIReport(tickets: Array(tickets.values), agents: Array(agents.values), now: clock.now())
     }

@@ -3,6 +3,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RingdeskAPI
 import RingdeskDomain
 import RingdeskHTTP2
@@ -80,6 +81,9 @@ struct LoadRun: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Run a scenario file (JSON: arrival phases for ramps and bursts, agents with churn and ratings); its keys override the flags above.", valueName: "file"))
     var scenario: String?
 
+    @Option(name: .customLong("tls-ca"), help: ArgumentHelp("Nodes serve TLS: trust this PEM CA or certificate (default: $RINGDESK_TLS_CA; none = cleartext h2c).", valueName: "file"))
+    var tlsCA: String?
+
     @Option(name: .customLong("agent-pull"), help: "How simulated agents take offers: stream (the NDJSON assignment stream) or poll (long-poll).")
     var agentPull: AgentPull = .stream
 
@@ -146,6 +150,13 @@ struct LoadRun: AsyncParsableCommand {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var clientConfiguration = HTTP2ClientConfiguration.defaults
         clientConfiguration.defaultRequestTimeout = .seconds(10)
+        if let path = tlsCA ?? ProcessInfo.processInfo.environment["RINGDESK_TLS_CA"], !path.isEmpty {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            do { tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(path)) } catch {
+                throw ValidationError("--tls-ca: cannot read a PEM certificate from \(path): \(error)")
+            }
+            clientConfiguration.tls = tls
+        }
         // One client per connection slot: each keeps one connection to each node.
         let clients = try (0..<connections).map { _ in try HTTP2Client(group: group, configuration: clientConfiguration) }
         let bodies: [ByteBuffer]
