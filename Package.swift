@@ -81,6 +81,8 @@ let package = Package(
             name: "RingdeskNode",
             dependencies: [
                 "RingdeskHTTP2", "RingdeskService", "RingdeskDomain", "RingdeskStorage", "RingdeskAPI", "RingdeskRouting",
+                "RingdeskMembership",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),

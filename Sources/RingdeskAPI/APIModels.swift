@@ -136,3 +136,53 @@ public struct LeaseResponse: Sendable, Codable, Hashable {
         case leaseExpiresAt = "lease_expires_at"
     }
 }
+
+/// One member of the cluster as a node sees it (`GET /v1/cluster/members`).
+public struct ClusterMember: Sendable, Codable, Hashable {
+    public var name: String
+    /// The SWIM id (hex), a stable hash of the name.
+    public var id: String
+    /// alive, suspect, dead or left.
+    public var status: String
+    public var incarnation: UInt64
+    public var region: String
+    public var zone: String
+    public var address: String?
+    public var load: UInt32
+    public var version: String
+    /// The node that answered.
+    public var isSelf: Bool
+
+    public init(name: String, id: String, status: String, incarnation: UInt64, region: String, zone: String,
+                address: String?, load: UInt32, version: String, isSelf: Bool) {
+        self.name = name
+        self.id = id
+        self.status = status
+        self.incarnation = incarnation
+        self.region = region
+        self.zone = zone
+        self.address = address
+        self.load = load
+        self.version = version
+        self.isSelf = isSelf
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, id, status, incarnation, region, zone, address, load, version
+        case isSelf = "self"
+    }
+}
+
+/// `GET /v1/cluster/members`: the answering node's view, itself first.
+public struct ClusterMembersResponse: Sendable, Codable {
+    public var node: String
+    /// False when the node runs without a `cluster` configuration.
+    public var clustered: Bool
+    public var members: [ClusterMember]
+
+    public init(node: String, clustered: Bool, members: [ClusterMember]) {
+        self.node = node
+        self.clustered = clustered
+        self.members = members
+    }
+}

@@ -28,8 +28,8 @@ public struct JSONLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    public func log(level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String,
-                    file: String, function: String, line: UInt) {
+    public func log(event: LogEvent) {
+        let (level, message, explicit) = (event.level, event.message, event.metadata)
         var merged = metadata
         if let provided = metadataProvider?.get() { merged.merge(provided) { $1 } }
         if let explicit { merged.merge(explicit) { $1 } }
@@ -37,6 +37,7 @@ public struct JSONLogHandler: LogHandler {
             "ts": Self.timestamp(), "level": level.rawValue, "logger": label, "msg": message.description,
         ]
         for (key, value) in merged where object[key] == nil { object[key] = Self.json(value) }
+        if let error = event.error, object["error"] == nil { object["error"] = "\(error)" }
         guard let data = try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) else { return }
         output(String(decoding: data, as: UTF8.self))
     }

@@ -14,6 +14,7 @@ struct NodeAPI: Sendable {
     let metrics: NodeMetrics
     let logger: Logger
     let nodeID: String
+    let membership: MembershipService?
     /// Longest long-poll an agent may ask for, in seconds.
     static let maxWait = 60
 
@@ -37,6 +38,8 @@ struct NodeAPI: Sendable {
         route(&router, "POST", "/v1/admin/backups", backup)
         route(&router, "GET", "/v1/admin/policy", policy)
         route(&router, "GET", "/v1/admin/routing", routing)
+        route(&router, "GET", "/v1/cluster/members", clusterMembers)
+        route(&router, "POST", "/internal/swim", swimMessage)
         router.add("GET", "/dashboard", .inline { _ in
             HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/html; charset=utf-8"), ("cache-control", "no-cache")]),
                           body: ByteBuffer(string: DashboardPage.html))
@@ -300,7 +303,11 @@ struct NodeAPI: Sendable {
         let encoder = APIJSON.encoder()
         while !Task.isCancelled {
             var line = ByteBuffer(string: "{\"type\":\"snapshot\",\"snapshot\":")
-            line.writeBytes(try encoder.encode(await service.dashboardSnapshot(node: nodeID)))
+            var snapshot = await service.dashboardSnapshot(node: membership?.name ?? nodeID)
+            if let membership {
+                snapshot.cluster = membership.members().map { .init(node: $0.name, status: $0.status, region: $0.region.isEmpty ? nil : $0.region) }
+            }
+            line.writeBytes(try encoder.encode(snapshot))
             line.writeString("}\n")
             try await writer.write(line)
             try await Task.sleep(for: .milliseconds(Int64(interval * 1000)))
@@ -359,6 +366,27 @@ struct NodeAPI: Sendable {
     /// operator can check what a configuration reload applied.
     @Sendable func policy(_ request: HTTP2Request) async throws -> HTTP2Response {
         try APIJSON.response(await service.policy)
+    }
+
+    /// The membership as this node sees it (itself first).
+    @Sendable func clusterMembers(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let members = membership?.members() ?? [ClusterMember(
+            name: nodeID, id: "", status: "alive", incarnation: 0, region: "", zone: "", address: nodeID, load: 0,
+            version: RingdeskNode.version, isSelf: true)]
+        return try APIJSON.response(ClusterMembersResponse(node: membership?.name ?? nodeID, clustered: membership != nil, members: members))
+    }
+
+    /// A SWIM protocol message from a peer (binary `SWIMCodec` body); answered at once with 204.
+    @Sendable func swimMessage(_ request: HTTP2Request) async throws -> HTTP2Response {
+        guard let membership else {
+            throw APIError(status: 404, code: "not_clustered", message: "this node runs without a cluster section in its configuration")
+        }
+        do {
+            try membership.receive(Array(request.body.readableBytesView))
+        } catch {
+            throw APIError(status: 400, code: "invalid_swim_message", message: "\(error)")
+        }
+        return HTTP2Response(status: 204)
     }
 
     /// The routing engine's effective configuration (weights, relaxation timers, lease).

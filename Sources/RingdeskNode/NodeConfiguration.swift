@@ -17,6 +17,8 @@ public struct NodeConfiguration: Sendable {
     public var nodeID: String?
     /// Triage rules, SLA policy and calendars, offer timeout, delivery limits.
     public var policy: DomainPolicy = .defaults
+    /// Cluster membership (SWIM); nil runs the node alone.
+    public var cluster: ClusterConfiguration?
     /// Routing weights, relaxation timers, neighbouring regions, lease duration.
     public var routing: RoutingConfiguration = .defaults
     /// How `ringdeskd` writes logs: "text" (one line per record) or "json" (one JSON object per line).

@@ -49,7 +49,14 @@ public final class RingdeskNode: Service {
         try await service.load()
         running.withLockedValue { $0 = service }
 
-        let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger)
+        var membership: MembershipService?
+        if let cluster = configuration.cluster {
+            membership = try MembershipService(configuration: cluster, nodeName: configuration.effectiveNodeID,
+                                               advertise: "\(configuration.host):\(configuration.port)", version: Self.version,
+                                               dataDirectory: configuration.dataDirectory, group: group, logger: self.logger)
+        }
+        let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger,
+                                 membership: membership)
         let server = try HTTP2Server(
             host: configuration.host, port: configuration.port, router: router,
             configuration: configuration.http, group: group, logger: logger
@@ -66,6 +73,13 @@ public final class RingdeskNode: Service {
             }
             tasks.addTask {
                 try await server.run()
+            }
+            if let membership {
+                tasks.addTask {
+                    try await membership.run()
+                    // Membership only ends with the node; keep the group waiting for the server.
+                    try await Task.sleep(for: .seconds(1_000_000_000))
+                }
             }
             try await tasks.next()
             tasks.cancelAll()
@@ -91,12 +105,13 @@ public final class RingdeskNode: Service {
     public static func router(service: TicketService, storage: SQLiteStorage, nodeID: String,
                               registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                               logger: Logger = Logger(label: "ringdesk.api")) -> HTTP2Router {
-        router(service: service, storage: storage, nodeID: nodeID, metrics: NodeMetrics(registry: registry), logger: logger)
+        router(service: service, storage: storage, nodeID: nodeID, metrics: NodeMetrics(registry: registry), logger: logger, membership: nil)
     }
 
-    static func router(service: TicketService, storage: SQLiteStorage, nodeID: String, metrics: NodeMetrics, logger: Logger) -> HTTP2Router {
+    static func router(service: TicketService, storage: SQLiteStorage, nodeID: String, metrics: NodeMetrics, logger: Logger,
+                       membership: MembershipService?) -> HTTP2Router {
         var router = NodeRoutes.router(nodeID: nodeID, version: Self.version)
-        NodeAPI(service: service, metrics: metrics, logger: logger, nodeID: nodeID).register(in: &router)
+        NodeAPI(service: service, metrics: metrics, logger: logger, nodeID: nodeID, membership: membership).register(in: &router)
         router.add("GET", "/metrics", .async { _ in
             let text = await metrics.render(service: service, storage: storage)
             return HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/plain; version=0.0.4")]), body: ByteBuffer(string: text))

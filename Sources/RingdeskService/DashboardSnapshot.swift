@@ -47,6 +47,12 @@ public struct DashboardSnapshot: Sendable, Codable {
         public var node: String
         public var status: String
         public var region: String?
+
+        public init(node: String, status: String, region: String?) {
+            self.node = node
+            self.status = status
+            self.region = region
+        }
     }
 
     public var node: String

@@ -74,9 +74,10 @@ struct RingdeskDaemon: AsyncParsableCommand {
         var tlsKey: String?
         var policy: DomainPolicy?
         var routing: RoutingConfiguration?
+        var cluster: ClusterConfiguration?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case host, port, threads, policy, routing
+            case host, port, threads, policy, routing, cluster
             case dataDir = "data_dir"
             case nodeID = "node_id"
             case logLevel = "log_level"
@@ -144,6 +145,10 @@ struct RingdeskDaemon: AsyncParsableCommand {
                     throw ValidationError("config file \(path): \(error.message)")
                 }
             }
+            if let value = file.cluster {
+                do { _ = try value.swimConfiguration() } catch { throw ValidationError("config file \(path): \(error)") }
+                config.cluster = value
+            }
             tlsCertPath = file.tlsCert
             tlsKeyPath = file.tlsKey
         }
@@ -205,11 +210,12 @@ struct RingdeskDaemon: AsyncParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             let policy = try JSONSerialization.jsonObject(with: encoder.encode(config.policy))
             let routing = try JSONSerialization.jsonObject(with: encoder.encode(config.routing))
+            let cluster = try config.cluster.map { try JSONSerialization.jsonObject(with: encoder.encode($0)) } ?? NSNull()
             let effective: [String: Any] = [
                 "host": config.host, "port": config.port, "data_dir": config.dataDirectory, "threads": config.threads,
                 "node_id": config.effectiveNodeID, "log_level": level.rawValue, "log_format": config.logFormat, "tick_interval": config.tickInterval,
                 "max_request_body_bytes": config.http.maxRequestBodySize,
-                "max_concurrent_streams": Int(config.http.maxConcurrentStreams), "policy": policy, "routing": routing,
+                "max_concurrent_streams": Int(config.http.maxConcurrentStreams), "policy": policy, "routing": routing, "cluster": cluster,
                 "tls": config.http.tls != nil,
             ]
             let data = try JSONSerialization.data(withJSONObject: effective, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
