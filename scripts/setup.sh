@@ -23,6 +23,12 @@ if ! python3 -c 'import h2, httpx, websocket' 2>/dev/null; then
   python3 -m pip install -q 'h2>=4' 'httpx[http2]>=0.27' 'websocket-client>=1.6'
 fi
 
+# The routing simulator's offline optimum (scripts/sim/optimum.py) solves LPs with HiGHS via scipy.
+if ! python3 -c 'import scipy.optimize' 2>/dev/null; then
+  echo "setup: installing Python package scipy" >&2
+  python3 -m pip install -q 'scipy>=1.11'
+fi
+
 if ! command -v swift >/dev/null 2>&1; then
   if [ -x /opt/swift/usr/bin/swift ]; then
     echo "setup: swift is at /opt/swift/usr/bin; add it to PATH" >&2

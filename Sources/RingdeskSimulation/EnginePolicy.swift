@@ -1,0 +1,154 @@
+import Foundation
+import RingdeskDomain
+import RingdeskRouting
+
+/// Ringdesk's policy: drives the real `RoutingEngine` (no re-implementation). Arrivals are
+/// enqueued with the first-response due date as the deadline; shift starts and ends are presence
+/// changes; `advance(to:)` runs at every event and at the engine's `nextDeadline`; offers are
+/// accepted (after `acceptDelay`, or rejected with `rejectProbability`, seeded); finished work is
+/// `complete`d. The trace's per-agent capacity is given to the engine on a single channel (chat)
+/// and every ticket is routed on that channel, so the engine's per-channel load equals the
+/// agent's total load.
+public struct EnginePolicy: RoutingPolicy {
+    public struct Options: Sendable, Hashable {
+        /// Seconds between an offer and its acceptance (the agent is reserved meanwhile).
+        public var acceptDelay: Double
+        /// Chance that an agent rejects an offer (the engine re-offers to someone else).
+        public var rejectProbability: Double
+        public var seed: UInt64
+
+        public init(acceptDelay: Double = 0, rejectProbability: Double = 0, seed: UInt64 = 1) {
+            self.acceptDelay = acceptDelay
+            self.rejectProbability = rejectProbability
+            self.seed = seed
+        }
+    }
+
+    public let name: String
+    let trace: Trace
+    let options: Options
+    public private(set) var engine: RoutingEngine
+    var random: SimulationRandom
+    let ticketIndex: [String: Int]
+    let agentIndex: [String: Int]
+    var known: [Bool]
+    var onShift: [Bool]
+    /// Accepted offers waiting for their acceptance instant (only with an accept delay).
+    var pending: [(ticket: Int, agent: Int, at: Double)] = []
+    /// Assignments per relaxation level the ticket had reached (why this agent).
+    public private(set) var levelCounts: [RelaxationLevel: Int] = [:]
+    /// Offers rejected by the simulated agents, and tickets the engine moved to review.
+    public private(set) var rejections = 0
+    public private(set) var reviewed = 0
+
+    /// The configuration the simulator uses by default: the engine's defaults, the trace's
+    /// neighbouring regions, and a lease long enough that a perfect client never lets it lapse
+    /// (the simulator does not model lease renewals).
+    public static func simulationConfiguration(for trace: Trace, base: RoutingConfiguration = .defaults) -> RoutingConfiguration {
+        var configuration = base
+        if configuration.neighbourRegions.isEmpty { configuration.neighbourRegions = trace.neighbourRegions }
+        configuration.leaseDuration = max(configuration.leaseDuration, 30 * 86400)
+        return configuration
+    }
+
+    public init(trace: Trace, configuration: RoutingConfiguration? = nil, options: Options = Options(), name: String = "engine") throws {
+        self.trace = trace
+        self.options = options
+        self.name = name
+        engine = try RoutingEngine(configuration: configuration ?? Self.simulationConfiguration(for: trace))
+        random = SimulationRandom(seed: options.seed)
+        ticketIndex = Dictionary(uniqueKeysWithValues: trace.tickets.enumerated().map { ($1.id, $0) })
+        agentIndex = Dictionary(uniqueKeysWithValues: trace.agents.enumerated().map { ($1.id, $0) })
+        known = Array(repeating: false, count: trace.agents.count)
+        onShift = Array(repeating: false, count: trace.agents.count)
+    }
+
+    static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
+
+    public var nextWakeUp: Double? {
+        let deadline = engine.nextDeadline?.timeIntervalSince1970 ?? .infinity
+        let accept = pending.map(\.at).min() ?? .infinity
+        let next = min(deadline, accept)
+        return next.isFinite ? next : nil
+    }
+
+    public mutating func ticketArrived(_ index: Int, at now: Double) throws {
+        let ticket = trace.tickets[index]
+        let actions = try engine.enqueue(RoutingTicket(
+            id: ticket.id, requirements: ticket.requiredSkills, language: ticket.language, region: ticket.region,
+            channel: .chat, urgency: ticket.urgency, supportTier: ticket.tier, waitingSince: Self.date(ticket.arrival),
+            dueAt: Self.date(ticket.firstResponseDue), preferredAgentID: ticket.preferredAgent))
+        note(actions)
+    }
+
+    public mutating func agentOnShift(_ index: Int, at now: Double) throws {
+        onShift[index] = true
+        if known[index] {
+            try engine.setPresence(agentID: trace.agents[index].id, .available, at: Self.date(now))
+            return
+        }
+        known[index] = true
+        let agent = trace.agents[index]
+        try engine.upsertAgent(RoutingAgent(
+            id: agent.id, skills: agent.skills, languages: agent.languages, regions: agent.regions,
+            supportTier: agent.tier, capacity: [.chat: agent.capacity], presence: .available, idleSince: Self.date(now)))
+    }
+
+    public mutating func agentOffShift(_ index: Int, at now: Double) throws {
+        onShift[index] = false
+        try engine.setPresence(agentID: trace.agents[index].id, .offline, at: Self.date(now))
+    }
+
+    public mutating func workFinished(ticket: Int, agent: Int, at now: Double) throws {
+        try engine.complete(ticketID: trace.tickets[ticket].id, agentID: trace.agents[agent].id, at: Self.date(now))
+    }
+
+    public mutating func assignments(_ view: SimulationView) throws -> [Assignment] {
+        let now = view.now
+        var result: [Assignment] = []
+        // Acceptances now due (an agent who left meanwhile rejects).
+        let due = pending.filter { $0.at <= now }
+        pending.removeAll { $0.at <= now }
+        for offer in due {
+            try settle(offer.ticket, offer.agent, accept: onShift[offer.agent], now: now, into: &result)
+        }
+        // New decisions; a rejection frees the agent, so advance again until nothing changes.
+        var rounds = 0
+        while true {
+            rounds += 1
+            var rejected = false
+            for action in engine.advance(to: Self.date(now)) {
+                guard case .decide(let decision) = action else { note([action]); continue }
+                guard let t = ticketIndex[decision.ticketID], let a = agentIndex[decision.agentID] else {
+                    throw SimulationError(.policyViolation, "engine offered unknown \(decision.ticketID) → \(decision.agentID)")
+                }
+                levelCounts[decision.score.level, default: 0] += 1
+                let rejects = options.rejectProbability > 0 && random.chance(options.rejectProbability)
+                if rejects || options.acceptDelay <= 0 {
+                    try settle(t, a, accept: !rejects, now: now, into: &result)
+                    rejected = rejected || rejects
+                } else {
+                    pending.append((t, a, now + options.acceptDelay))
+                }
+            }
+            if !rejected || rounds > 64 { return result }
+        }
+    }
+
+    mutating func settle(_ ticket: Int, _ agent: Int, accept: Bool, now: Double, into result: inout [Assignment]) throws {
+        let (ticketID, agentID) = (trace.tickets[ticket].id, trace.agents[agent].id)
+        if accept {
+            // An acceptance after the offer timed out is refused by the engine: the ticket was
+            // already re-queued, so the agent simply does not get it.
+            guard (try? engine.accept(ticketID: ticketID, agentID: agentID, at: Self.date(now))) != nil else { return }
+            result.append(Assignment(ticket: ticket, agent: agent))
+        } else {
+            rejections += 1
+            note(try engine.reject(ticketID: ticketID, agentID: agentID, at: Self.date(now)))
+        }
+    }
+
+    mutating func note(_ actions: [RoutingAction]) {
+        for action in actions { if case .movedToReview = action { reviewed += 1 } }
+    }
+}

@@ -1,2 +1,0 @@
-// placeholder until the simulator lands
-enum RingdeskSimulationModule {}

@@ -1,0 +1,161 @@
+/// What happened to each ticket and agent in one run.
+public struct SimulationOutcome: Sendable {
+    public var policy: String
+    /// Per ticket: when work started (the first response), nil if never.
+    public var start: [Double?]
+    /// Per ticket: who worked it, nil if nobody.
+    public var agent: [Int?]
+    /// Per agent: capacity-seconds of work (handling time of every ticket it took).
+    public var busySeconds: [Double]
+    /// The day's end: waits of never-started tickets count up to here.
+    public var horizon: Double
+    /// Most tickets an agent held at once, per agent (for invariant checks).
+    public var peakLoad: [Int]
+    /// Events processed (arrivals, shift changes, completions, wake-ups).
+    public var events: Int
+}
+
+/// Discrete-event replay of a trace through a policy in virtual time. Events come off a binary
+/// heap ordered by (time, kind, sequence); at one instant completions go first, then shift ends,
+/// shift starts, arrivals and wake-ups, and only then is the policy asked for assignments, so
+/// every policy sees the same world. An agent whose shift ends finishes the work in hand and
+/// takes nothing new. The run ends when no event is left: tickets never started are first-
+/// response and resolution misses for every policy alike (nobody works after the last shift).
+public struct Simulator: Sendable {
+    public let trace: Trace
+
+    public init(trace: Trace) throws {
+        try trace.validate()
+        self.trace = trace
+    }
+
+    enum Kind: Int, Comparable {
+        case completion = 0, shiftEnd, shiftStart, arrival, wake
+        static func < (a: Kind, b: Kind) -> Bool { a.rawValue < b.rawValue }
+    }
+
+    struct Event {
+        var time: Double
+        var kind: Kind
+        var seq: Int
+        var subject: Int
+        var other: Int
+
+        func precedes(_ e: Event) -> Bool {
+            time != e.time ? time < e.time : kind != e.kind ? kind < e.kind : seq < e.seq
+        }
+    }
+
+    /// Runs the whole day. Throws `policy_violation` when the policy assigns a ticket that is
+    /// not waiting, or an agent who is off shift or full.
+    public func run<P: RoutingPolicy>(_ policy: inout P, maxEvents: Int = 50_000_000) throws -> SimulationOutcome {
+        var heap = EventHeap()
+        var seq = 0
+        func push(_ time: Double, _ kind: Kind, _ subject: Int, _ other: Int = -1) {
+            seq += 1
+            heap.push(Event(time: time, kind: kind, seq: seq, subject: subject, other: other))
+        }
+        for (i, ticket) in trace.tickets.enumerated() { push(ticket.arrival, .arrival, i) }
+        for (a, agent) in trace.agents.enumerated() {
+            for shift in agent.shifts {
+                push(shift.start, .shiftStart, a)
+                push(shift.end, .shiftEnd, a)
+            }
+        }
+        var onShift = [Bool](repeating: false, count: trace.agents.count)
+        var load = [Int](repeating: 0, count: trace.agents.count)
+        var arrived = [Bool](repeating: false, count: trace.tickets.count)
+        var outcome = SimulationOutcome(
+            policy: policy.name, start: Array(repeating: nil, count: trace.tickets.count),
+            agent: Array(repeating: nil, count: trace.tickets.count),
+            busySeconds: Array(repeating: 0, count: trace.agents.count), horizon: trace.horizon,
+            peakLoad: Array(repeating: 0, count: trace.agents.count), events: 0)
+        var scheduledWake = Double.infinity
+
+        while let first = heap.peek {
+            let now = first.time
+            while let event = heap.peek, event.time == now {
+                heap.pop()
+                outcome.events += 1
+                guard outcome.events <= maxEvents else {
+                    throw SimulationError(.policyViolation, "\(policy.name): more than \(maxEvents) events (a wake-up loop?)")
+                }
+                switch event.kind {
+                case .completion:
+                    load[event.other] -= 1
+                    try policy.workFinished(ticket: event.subject, agent: event.other, at: now)
+                case .shiftEnd:
+                    onShift[event.subject] = false
+                    try policy.agentOffShift(event.subject, at: now)
+                case .shiftStart:
+                    onShift[event.subject] = true
+                    try policy.agentOnShift(event.subject, at: now)
+                case .arrival:
+                    arrived[event.subject] = true
+                    try policy.ticketArrived(event.subject, at: now)
+                case .wake:
+                    if event.time == scheduledWake { scheduledWake = .infinity }
+                }
+            }
+            let view = SimulationView(trace: trace, now: now, onShift: onShift, load: load)
+            for assignment in try policy.assignments(view) {
+                let (t, a) = (assignment.ticket, assignment.agent)
+                guard trace.tickets.indices.contains(t), trace.agents.indices.contains(a) else {
+                    throw SimulationError(.policyViolation, "\(policy.name): assignment out of range (ticket \(t), agent \(a))")
+                }
+                guard arrived[t], outcome.start[t] == nil else {
+                    throw SimulationError(.policyViolation, "\(policy.name): ticket \(trace.tickets[t].id) is not waiting")
+                }
+                guard onShift[a], load[a] < trace.agents[a].capacity else {
+                    throw SimulationError(.policyViolation, "\(policy.name): agent \(trace.agents[a].id) is off shift or full at \(now)")
+                }
+                load[a] += 1
+                outcome.peakLoad[a] = max(outcome.peakLoad[a], load[a])
+                outcome.start[t] = now
+                outcome.agent[t] = a
+                outcome.busySeconds[a] += trace.tickets[t].handling
+                push(now + trace.tickets[t].handling, .completion, t, a)
+            }
+            if let wake = policy.nextWakeUp, wake > now, wake < scheduledWake {
+                scheduledWake = wake
+                push(wake, .wake, -1)
+            }
+        }
+        return outcome
+    }
+}
+
+/// Binary min-heap of events.
+struct EventHeap {
+    private var items: [Simulator.Event] = []
+
+    var peek: Simulator.Event? { items.first }
+
+    mutating func push(_ event: Simulator.Event) {
+        items.append(event)
+        var child = items.count - 1
+        while child > 0 {
+            let parent = (child - 1) / 2
+            guard items[child].precedes(items[parent]) else { break }
+            items.swapAt(child, parent)
+            child = parent
+        }
+    }
+
+    mutating func pop() {
+        let last = items.removeLast()
+        guard !items.isEmpty else { return }
+        items[0] = last
+        var parent = 0
+        while true {
+            let left = 2 * parent + 1
+            let right = left + 1
+            var smallest = parent
+            if left < items.count, items[left].precedes(items[smallest]) { smallest = left }
+            if right < items.count, items[right].precedes(items[smallest]) { smallest = right }
+            if smallest == parent { return }
+            items.swapAt(parent, smallest)
+            parent = smallest
+        }
+    }
+}

@@ -1,0 +1,223 @@
+import ArgumentParser
+import Foundation
+import RingdeskRouting
+import RingdeskSimulation
+
+/// `ringdesk simulate`: replays a trace (a file, or a reference scenario from a seed) through the
+/// routing policies in virtual time and compares their quality with the offline optimum.
+struct Simulate: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "simulate",
+        abstract: "Replay a day of tickets through routing policies and compare wait, SLA, skill fit and fairness.",
+        discussion: """
+        Policies: fifo (FIFO, round-robin agents, strict skills), longest-idle (FIFO, longest-idle agent, strict skills), \
+        engine (Ringdesk's RoutingEngine), optimum (offline optimum from scripts/sim/optimum.py: a proven upper bound \
+        on first-response SLA attainment, exact when the script says so; needs python3 with scipy). \
+        Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")). The trace format is in docs/routing.md.
+        """
+    )
+
+    @Option(help: "Reference scenario to generate (ignored with --trace).")
+    var scenario: String = "normal"
+
+    @Option(help: "Seed of the generated scenario.")
+    var seed: UInt64 = 1
+
+    @Option(help: "Scale of the generated scenario: multiplies agents and arrival rate (e.g. 0.5 for a quick run).")
+    var scale: Double = 1
+
+    @Option(help: ArgumentHelp("Replay this trace file (JSON) instead of generating one.", valueName: "file"))
+    var trace: String?
+
+    @Option(name: .customLong("export-trace"), help: ArgumentHelp("Write the trace replayed to this file.", valueName: "file"))
+    var exportTrace: String?
+
+    @Option(help: "Policies, comma-separated: fifo, longest-idle, engine, optimum.")
+    var policies: String = "fifo,longest-idle,engine,optimum"
+
+    @Option(name: .customLong("routing-config"), help: ArgumentHelp("Engine configuration (JSON, routing keys in snake_case; omitted keys keep defaults).", valueName: "file"))
+    var routingConfig: String?
+
+    @Option(name: .customLong("accept-delay"), help: "Engine policy: seconds agents take to accept an offer.")
+    var acceptDelay: Double = 0
+
+    @Option(name: .customLong("reject-probability"), help: "Engine policy: chance an agent rejects an offer (seeded).")
+    var rejectProbability: Double = 0
+
+    @Option(name: .customLong("optimum-script"), help: ArgumentHelp("The optimum script.", valueName: "path"))
+    var optimumScript: String = "scripts/sim/optimum.py"
+
+    @Option(name: .customLong("optimum-time-limit"), help: "Seconds for the optimum script's MILP (0: LP relaxation bound only, the fast default).")
+    var optimumTimeLimit: Double = 0
+
+    @Flag(help: "Print one JSON object instead of the table.")
+    var json = false
+
+    func run() throws {
+        let trace = try loadTrace()
+        if let exportTrace {
+            do { try trace.encoded().write(to: URL(fileURLWithPath: exportTrace)) } catch {
+                throw CLIError.input("cannot write \(exportTrace): \(error.localizedDescription)")
+            }
+        }
+        var kinds: [PolicyKind] = []
+        var wantsOptimum = false
+        for word in policies.split(separator: ",").map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            if word == "optimum" { wantsOptimum = true; continue }
+            do { kinds += try PolicyKind.list(word) } catch let error as SimulationError { throw CLIError.input(error.message) }
+        }
+        guard (0...1).contains(rejectProbability), acceptDelay >= 0, acceptDelay.isFinite else {
+            throw CLIError.input("--reject-probability must be 0...1 and --accept-delay >= 0")
+        }
+        let configuration = try loadConfiguration()
+        let comparison = PolicyComparison(trace: trace, configuration: configuration, engineOptions: .init(
+            acceptDelay: acceptDelay, rejectProbability: rejectProbability, seed: seed))
+        var results: [QualityMetrics] = []
+        for kind in kinds {
+            do { results.append(try comparison.run(kind).metrics) } catch let error as SimulationError {
+                throw CLIError.failed("\(kind.rawValue): \(error)")
+            }
+        }
+        let relaxation = (configuration ?? .defaults).proficiencyRelaxation
+        let optimum = wantsOptimum ? try OptimumScript(path: optimumScript, timeLimit: optimumTimeLimit)
+            .bound(trace: trace, proficiencyRelaxation: relaxation) : nil
+        let report = SimulationReport(trace: trace, policies: results, optimum: optimum)
+        if json {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(report), as: UTF8.self))
+        } else {
+            print(report.table())
+        }
+    }
+
+    func loadTrace() throws -> Trace {
+        if let path = trace {
+            guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("cannot read trace \(path)") }
+            do { return try Trace.decode(data) } catch let error as SimulationError { throw CLIError.input("\(path): \(error)") }
+        }
+        guard let scenario = Scenario(rawValue: scenario) else {
+            throw CLIError.input("unknown scenario \(scenario) (known: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")))")
+        }
+        guard scale > 0, scale <= 20 else { throw CLIError.input("--scale must be in (0, 20]") }
+        return scenario.trace(seed: seed, scale: scale)
+    }
+
+    func loadConfiguration() throws -> RoutingConfiguration? {
+        guard let path = routingConfig else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else { throw CLIError.input("cannot read \(path)") }
+        do {
+            return try JSONDecoder().decode(RoutingConfiguration.self, from: data).validated()
+        } catch let error as RoutingError {
+            throw CLIError.input("\(path): \(error)")
+        } catch {
+            throw CLIError.input("\(path): not a routing configuration: \(error)")
+        }
+    }
+}
+
+/// What `scripts/sim/optimum.py` reports (its last stdout line).
+struct OptimumBound: Codable {
+    var method: String
+    /// True when `met` is the optimum itself, false when it is an upper bound.
+    var exact: Bool
+    var met: Double
+    var tickets: Int
+    var attainment: Double
+    var seconds: Double
+}
+
+/// Runs the optimum script with python3 on the trace.
+struct OptimumScript {
+    var path: String
+    var timeLimit: Double
+
+    func bound(trace: Trace, proficiencyRelaxation: Int) throws -> OptimumBound {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw CLIError.input("optimum script not found at \(path) (run from the repository root or pass --optimum-script, or leave optimum out of --policies)")
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-trace-\(getpid()).json")
+        defer { try? FileManager.default.removeItem(at: file) }
+        try trace.encoded().write(to: file)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["python3", path, file.path, "--proficiency-relaxation", "\(proficiencyRelaxation)",
+                             "--time-limit", "\(timeLimit)"]
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        do { try process.run() } catch { throw CLIError.failed("cannot run python3: \(error.localizedDescription)") }
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            let hint = errorText.contains("No module named") ? " (install scipy: python3 -m pip install scipy, or run scripts/setup.sh)" : ""
+            throw CLIError.failed("optimum script exited with \(process.terminationStatus)\(hint): \(errorText.split(separator: "\n").last ?? "")")
+        }
+        let last = String(decoding: data, as: UTF8.self).split(separator: "\n").last.map(String.init) ?? ""
+        do { return try JSONDecoder().decode(OptimumBound.self, from: Data(last.utf8)) } catch {
+            throw CLIError.failed("optimum script printed no result line: \(last)")
+        }
+    }
+}
+
+/// The comparison as a table or one JSON object.
+struct SimulationReport: Encodable {
+    var trace: String
+    var tickets: Int
+    var agents: Int
+    var policies: [QualityMetrics]
+    var optimum: OptimumBound?
+    /// Percentage points of first-response attainment between the engine and the optimum.
+    var engineGapPP: Double?
+
+    init(trace: Trace, policies: [QualityMetrics], optimum: OptimumBound?) {
+        self.trace = trace.name
+        tickets = trace.tickets.count
+        agents = trace.agents.count
+        self.policies = policies
+        self.optimum = optimum
+        if let optimum, let engine = policies.first(where: { $0.policy == "engine" }) {
+            engineGapPP = ((optimum.attainment - engine.firstResponseAttainment) * 1000).rounded() / 10
+        }
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case trace, tickets, agents, policies, optimum
+        case engineGapPP = "engine_gap_pp"
+    }
+
+    func table() -> String {
+        var header = ["metric"] + policies.map(\.policy)
+        if let optimum { header.append(optimum.exact ? "optimum (exact)" : "optimum (bound)") }
+        var table = TextTable(header, rightAligned: Set(1..<header.count))
+        func pct(_ v: Double) -> String { String(format: "%.1f%%", v * 100) }
+        func secs(_ v: Double) -> String { v < 600 ? String(format: "%.0fs", v) : String(format: "%.1fmin", v / 60) }
+        func row(_ name: String, _ value: (QualityMetrics) -> String, optimum: String = "") {
+            table.add([name] + policies.map(value) + (self.optimum == nil ? [] : [optimum]))
+        }
+        row("first-response SLA", { pct($0.firstResponseAttainment) }, optimum: optimum.map { pct($0.attainment) } ?? "")
+        for urgency in ["red", "yellow", "green"] {
+            row("  \(urgency)", { $0.firstResponseByUrgency[urgency].map(pct) ?? "-" })
+        }
+        row("resolution SLA", { pct($0.resolutionAttainment) })
+        row("mean wait", { secs($0.meanWait) })
+        row("p90 wait", { secs($0.p90Wait) })
+        row("red p90 wait", { secs($0.redP90Wait) })
+        row("skill fit", { pct($0.skillFit) })
+        row("level excess", { String(format: "%.2f", $0.meanLevelExcess) })
+        row("cross-region", { pct($0.crossRegionShare) })
+        row("utilisation mean", { pct($0.meanUtilisation) })
+        row("utilisation max", { pct($0.maxUtilisation) })
+        row("utilisation spread", { pct($0.utilisationSpread) })
+        row("never started", { "\($0.tickets - $0.started)" })
+        var lines = ["\(trace): \(tickets) tickets, \(agents) agents", "", table.render()]
+        if let optimum {
+            lines.append("")
+            lines.append("optimum: \(optimum.method), \(String(format: "%.1f", optimum.met)) of \(optimum.tickets) met, \(String(format: "%.1f", optimum.seconds))s"
+                + (engineGapPP.map { "; engine gap \(String(format: "%.1f", $0)) pp" } ?? ""))
+        }
+        return lines.joined(separator: "\n")
+    }
+}

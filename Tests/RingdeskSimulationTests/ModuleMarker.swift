@@ -1,1 +1,0 @@
-// Keeps the test target buildable in a fresh clone until its tests land.
