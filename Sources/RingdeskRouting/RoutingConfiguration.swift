@@ -43,6 +43,10 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
     public var underQualifiedPenalty: TimeInterval
     /// Bonus for the customer's previous agent (soft stickiness).
     public var preferredAgentBonus: TimeInterval
+    /// Scarcity: a free agent prefers tickets few agents can serve; the bonus is this divided by
+    /// the number of agents eligible for the ticket's signature (keeps scarce skills for the
+    /// tickets that need them).
+    public var scarcityBonus: TimeInterval
     /// Bonus per second an agent has been idle, capped at `idleCap` (longest-idle fairness).
     public var idleWeight: Double
     public var idleCap: TimeInterval
@@ -69,9 +73,10 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         proficiencyBonus: TimeInterval = 20,
         underQualifiedPenalty: TimeInterval = 60,
         preferredAgentBonus: TimeInterval = 90,
+        scarcityBonus: TimeInterval = 600,
         idleWeight: Double = 0.05,
         idleCap: TimeInterval = 1800,
-        relaxationSteps: [TimeInterval] = [0, 30, 90, 180],
+        relaxationSteps: [TimeInterval] = [0, 10, 20, 40],
         proficiencyRelaxation: Int = 1,
         neighbourRegions: [String: [String]] = [:],
         offerTimeout: TimeInterval = 30,
@@ -86,6 +91,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         self.proficiencyBonus = proficiencyBonus
         self.underQualifiedPenalty = underQualifiedPenalty
         self.preferredAgentBonus = preferredAgentBonus
+        self.scarcityBonus = scarcityBonus
         self.idleWeight = idleWeight
         self.idleCap = idleCap
         self.relaxationSteps = relaxationSteps
@@ -110,6 +116,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         proficiencyBonus = try c.decodeIfPresent(TimeInterval.self, forKey: .proficiencyBonus) ?? d.proficiencyBonus
         underQualifiedPenalty = try c.decodeIfPresent(TimeInterval.self, forKey: .underQualifiedPenalty) ?? d.underQualifiedPenalty
         preferredAgentBonus = try c.decodeIfPresent(TimeInterval.self, forKey: .preferredAgentBonus) ?? d.preferredAgentBonus
+        scarcityBonus = try c.decodeIfPresent(TimeInterval.self, forKey: .scarcityBonus) ?? d.scarcityBonus
         idleWeight = try c.decodeIfPresent(Double.self, forKey: .idleWeight) ?? d.idleWeight
         idleCap = try c.decodeIfPresent(TimeInterval.self, forKey: .idleCap) ?? d.idleCap
         relaxationSteps = try c.decodeIfPresent([TimeInterval].self, forKey: .relaxationSteps) ?? d.relaxationSteps
@@ -129,6 +136,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         case proficiencyBonus = "proficiency_bonus"
         case underQualifiedPenalty = "under_qualified_penalty"
         case preferredAgentBonus = "preferred_agent_bonus"
+        case scarcityBonus = "scarcity_bonus"
         case idleWeight = "idle_weight"
         case idleCap = "idle_cap"
         case relaxationSteps = "relaxation_steps"
@@ -148,7 +156,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         for (key, value) in [("urgency_lead", urgencyLead), ("wait_weight", waitWeight), ("region_bonus", regionBonus),
                              ("skill_fit_bonus", skillFitBonus), ("proficiency_bonus", proficiencyBonus),
                              ("under_qualified_penalty", underQualifiedPenalty),
-                             ("preferred_agent_bonus", preferredAgentBonus), ("idle_weight", idleWeight),
+                             ("preferred_agent_bonus", preferredAgentBonus), ("scarcity_bonus", scarcityBonus), ("idle_weight", idleWeight),
                              ("idle_cap", idleCap)] {
             try check(value.isFinite && value >= 0, key, "must be a finite number ≥ 0")
         }

@@ -61,7 +61,7 @@ extension RoutingEngine {
         let levels = eligibility[Int(agent)]
         let bonuses = bonus[Int(agent)]
         let maxBonus = configuration.regionBonus + configuration.skillFitBonus + configuration.proficiencyBonus
-            + configuration.preferredAgentBonus
+            + configuration.preferredAgentBonus + maxScarcity
         var best: (slot: Int32, score: Double)?
         for head in heads.entries {
             if let best, -head.key + maxBonus < best.score { break }
@@ -73,7 +73,7 @@ extension RoutingEngine {
                   effectiveLevel(ticket, signature: head.signature, now: now) >= minimum,
                   !ticket.excluded.contains(agent)
             else { continue }
-            let score = -head.key + Double(bonuses[Int(head.signature)])
+            let score = -head.key + Double(bonuses[Int(head.signature)]) + scarcity(head.signature)
                 + (ticket.preferred == agent ? configuration.preferredAgentBonus : 0)
             if best == nil || score > best!.score { best = (top.slot, score) }
         }
@@ -126,6 +126,11 @@ extension RoutingEngine {
         return floor
     }
 
+    /// `scarcityBonus` / the number of agents eligible for the signature at any level.
+    func scarcity(_ signature: Int32) -> Double {
+        configuration.scarcityBonus / Double(max(1, signatureAgents[Int(signature)].count))
+    }
+
     func idleScore(_ agent: AgentRecord, now: Double) -> Double {
         configuration.idleWeight * min(max(0, now - agent.idleSince), configuration.idleCap)
     }
@@ -172,6 +177,7 @@ extension RoutingEngine {
             skillFit: parts.fit, proficiency: parts.proficiency, region: parts.region,
             idle: idleScore(record, now: now),
             stickiness: ticket.preferred == agent ? configuration.preferredAgentBonus : 0,
+            scarcity: scarcity(ticket.signature),
             level: level)
     }
 }

@@ -55,6 +55,7 @@ extension RoutingEngine {
             bonus[agent].append(score)
             if level != Self.never { signatureAgents[Int(id)].append(Int32(agent)) }
         }
+        refreshMaxScarcity()
         return id
     }
 
@@ -130,6 +131,13 @@ extension RoutingEngine {
         eligibility[Int(agent)] = levels
         bonus[Int(agent)] = scores
         presenceEpoch &+= 1
+        refreshMaxScarcity()
+    }
+
+    /// The largest scarcity term any signature can score (for the scan's early stop).
+    mutating func refreshMaxScarcity() {
+        let fewest = signatureAgents.lazy.map(\.count).filter { $0 > 0 }.min() ?? 1
+        maxScarcity = configuration.scarcityBonus / Double(fewest)
     }
 
     mutating func refreshFree(_ agent: Int32) {

@@ -42,6 +42,8 @@ public struct RoutingEngine: Sendable {
     var signatureAgents: [[Int32]] = []
     var isFree: [Bool] = []
     var freeCount = 0
+    /// `scarcityBonus` / the fewest agents any signature has (bounds the scarcity term).
+    var maxScarcity: Double = 0
     /// Presence as the duty floors last saw it; any change bumps `presenceEpoch`.
     var lastPresence: [Presence] = []
     var presenceEpoch: UInt64 = 1
@@ -75,6 +77,7 @@ public struct RoutingEngine: Sendable {
             dirtyAgents.append(Int32(agent))
         }
         dirtySignatures.formUnion(heads.entries.map(\.signature))
+        refreshMaxScarcity()
     }
 
     // MARK: Queries
@@ -181,6 +184,7 @@ public struct RoutingEngine: Sendable {
         let expiresAt = now.timeIntervalSince1970 + configuration.leaseDuration
         setState(slot, .leased(agent: agent, expiresAt: expiresAt))
         leaseTimers.push(at: expiresAt, slot: slot, generation: slots[Int(slot)].generation)
+        offerTimers.cleanTop(in: slots)  // so nextDeadline does not wake for the answered offer
         return Date(timeIntervalSince1970: expiresAt)
     }
 
@@ -211,6 +215,7 @@ public struct RoutingEngine: Sendable {
         releaseLoad(slot: slot, agent: agent)
         agents[Int(agent)].idleSince = now.timeIntervalSince1970
         freeSlot(slot)
+        leaseTimers.cleanTop(in: slots)
     }
 
     /// The ticket leaves routing wherever it is (cancelled, closed elsewhere). Unknown: no-op.

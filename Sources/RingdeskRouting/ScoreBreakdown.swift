@@ -19,12 +19,15 @@ public struct ScoreBreakdown: Sendable, Codable, Hashable {
     public var idle: Double
     /// `preferredAgentBonus` when the agent handled this customer last.
     public var stickiness: Double
+    /// `scarcityBonus` / agents eligible for the ticket's signature: scarce skills go first to
+    /// the tickets that need them.
+    public var scarcity: Double
     /// The relaxation level the ticket had reached.
     public var level: RelaxationLevel
     public var total: Double
 
     public init(slack: Double, urgency: Double, waited: Double, skillFit: Double, proficiency: Double,
-                region: Double, idle: Double, stickiness: Double, level: RelaxationLevel) {
+                region: Double, idle: Double, stickiness: Double, scarcity: Double = 0, level: RelaxationLevel) {
         self.slack = slack
         self.urgency = urgency
         self.waited = waited
@@ -33,14 +36,15 @@ public struct ScoreBreakdown: Sendable, Codable, Hashable {
         self.region = region
         self.idle = idle
         self.stickiness = stickiness
+        self.scarcity = scarcity
         self.level = level
-        self.total = slack + urgency + waited + skillFit + proficiency + region + idle + stickiness
+        self.total = slack + urgency + waited + skillFit + proficiency + region + idle + stickiness + scarcity
     }
 
     enum CodingKeys: String, CodingKey {
         case slack, urgency, waited
         case skillFit = "skill_fit"
-        case proficiency, region, idle, stickiness, level, total
+        case proficiency, region, idle, stickiness, scarcity, level, total
     }
 
     /// Flat string form for event details ("why this agent" on the ticket's history).
@@ -49,7 +53,7 @@ public struct ScoreBreakdown: Sendable, Codable, Hashable {
         return [
             "score_total": f(total), "score_slack": f(slack), "score_urgency": f(urgency),
             "score_waited": f(waited), "score_skill_fit": f(skillFit), "score_proficiency": f(proficiency),
-            "score_region": f(region), "score_idle": f(idle), "score_stickiness": f(stickiness),
+            "score_region": f(region), "score_idle": f(idle), "score_stickiness": f(stickiness), "score_scarcity": f(scarcity),
             "relaxation_level": level.name,
         ]
     }

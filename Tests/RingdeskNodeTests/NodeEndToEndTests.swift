@@ -41,7 +41,7 @@ import Testing
             reply = try await api.send("POST", "/v1/agents/bo/assignments/\(id)/lease")
             #expect(reply.status == 409 && reply.json["code"] as? String == "conflict", "\(String(decoding: reply.body, as: UTF8.self))")
             reply = try await api.send("GET", "/v1/admin/routing")
-            #expect(reply.json["relaxation_steps"] as? [Double] == [0, 30, 90, 180])
+            #expect(reply.json["relaxation_steps"] as? [Double] == [0, 10, 20, 40])
             let agentActor = ["kind": "agent", "id": "ana"]
             for event: [String: Any] in [
                 ["type": "start_work", "actor": agentActor],

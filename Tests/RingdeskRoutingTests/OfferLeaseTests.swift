@@ -180,7 +180,7 @@ struct OfferLeaseTests {
         f.agent("low", skills: ["returns": 1])
         f.ticket("t", minLevel: 2)
         #expect(f.advance().isEmpty)
-        #expect(f.engine.nextDeadline == RoutingFixture.at(30))
+        #expect(f.engine.nextDeadline == RoutingFixture.at(10))  // the default lower_proficiency timer
     }
 
     @Test func configurationValidationNamesTheKey() throws {

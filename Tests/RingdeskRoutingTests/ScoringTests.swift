@@ -103,7 +103,7 @@ struct ScoringTests {
         #expect(s.region == 60)
         #expect(s.level == .lowerProficiency)
         let ticketTerms: Double = s.slack + s.urgency + s.waited
-        let agentTerms: Double = s.skillFit + s.proficiency + s.region + s.idle + s.stickiness
+        let agentTerms: Double = s.skillFit + s.proficiency + s.region + s.idle + s.stickiness + s.scarcity
         #expect(abs(s.total - ticketTerms - agentTerms) < 1e-9)
         #expect(s.details["relaxation_level"] == "lower_proficiency")
         #expect(decision.epoch == 7)
