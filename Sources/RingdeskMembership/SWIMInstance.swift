@@ -85,6 +85,8 @@ public struct SWIMInstance: Sendable {
         public var pushPullsSent = 0
         public var rejoinAttempts = 0
         public var gossipMessagesSent = 0
+
+        public init() {}
     }
 
     /// Creates the local member at incarnation `incarnation` (0 for a fresh start). `seed` feeds

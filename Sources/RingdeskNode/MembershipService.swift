@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -23,8 +24,15 @@ public final class MembershipService: Service, Sendable {
     private let logger: Logger
     private let subscribers = NIOLockedValueBox<[UUID: AsyncStream<SWIMMembershipChange>.Continuation]>([:])
 
+    /// Membership changes seen, by the member's new status.
+    private let changeCounters: [SWIMStatus: CoreMetrics.Counter]
+
     public init(configuration: ClusterConfiguration, nodeName: String, advertise: String, version: String,
-                dataDirectory: String, group: any EventLoopGroup, logger: Logger) throws {
+                dataDirectory: String, group: any EventLoopGroup, logger: Logger, metrics: (any MetricsFactory)? = nil) throws {
+        let factory = metrics ?? NOOPMetricsHandler.instance
+        changeCounters = Dictionary(uniqueKeysWithValues: [SWIMStatus.alive, .suspect, .dead, .left].map {
+            ($0, CoreMetrics.Counter(label: "ringdesk_cluster_changes_total", dimensions: [("status", "\($0)")], factory: factory))
+        })
         let swim = try configuration.swimConfiguration()
         name = configuration.name ?? nodeName
         self.logger = logger
@@ -120,6 +128,7 @@ public final class MembershipService: Service, Sendable {
                 })
             case .membershipChanged(let change):
                 let member = change.member
+                changeCounters[member.status]?.increment()
                 logger.notice("member \(member.status)", metadata: [
                     "member": "\(member.metadata.name)", "incarnation": "\(member.incarnation)",
                     "previous": "\(change.previousStatus.map { "\($0)" } ?? "unknown")",
@@ -143,6 +152,11 @@ public final class MembershipService: Service, Sendable {
                        isSelf: isSelf)
         }
         return [view(myself, isSelf: true)] + others.map { view($0, isSelf: false) }.sorted { $0.name < $1.name }
+    }
+
+    /// Lifeguard's local health multiplier and the protocol counters, for metrics.
+    public func health() -> (localHealthMultiplier: Int, statistics: SWIMInstance.Statistics) {
+        state.withLockedValue { ($0.localHealthMultiplier, $0.statistics) }
     }
 
     /// Membership changes from now on; ends when the consumer stops iterating.

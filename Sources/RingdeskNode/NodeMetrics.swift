@@ -2,6 +2,7 @@ import CoreMetrics
 import NIOConcurrencyHelpers
 import Prometheus
 import RingdeskDomain
+import RingdeskMembership
 import RingdeskService
 import RingdeskStorage
 
@@ -21,6 +22,8 @@ final class NodeMetrics: Sendable {
     }
 
     private let counters = NIOLockedValueBox([Key: CoreMetrics.Counter]())
+    /// SWIM counters as last scraped, so each scrape adds the difference.
+    private let lastSWIM = NIOLockedValueBox(SWIMInstance.Statistics())
     private let timers = NIOLockedValueBox([String: CoreMetrics.Timer]())
 
     init(registry: PrometheusCollectorRegistry) {
@@ -58,7 +61,7 @@ final class NodeMetrics: Sendable {
     }
 
     /// Sets the scrape-time gauges and renders the registry in the Prometheus text format.
-    func render(service: TicketService, storage: SQLiteStorage) async -> String {
+    func render(service: TicketService, storage: SQLiteStorage, membership: MembershipService? = nil) async -> String {
         let summary = await service.queueSummary()
         let snapshot = await service.routingSnapshot()
         let stats = storage.statistics()
@@ -83,6 +86,26 @@ final class NodeMetrics: Sendable {
         gauge("ringdesk_storage_writes", [], Double(stats.writes))
         gauge("ringdesk_storage_batch_size_average", [], stats.averageBatchSize)
         gauge("ringdesk_storage_queued_writes", [], Double(stats.queuedWrites))
+        if let membership {
+            let members = membership.members()
+            for status in ["alive", "suspect", "dead", "left"] {
+                gauge("ringdesk_cluster_members", [("status", status)], Double(members.filter { $0.status == status }.count))
+            }
+            let (health, statistics) = membership.health()
+            gauge("ringdesk_swim_local_health", [], Double(health))
+            let previous = lastSWIM.withLockedValue { last in
+                defer { last = statistics }
+                return last
+            }
+            for (name, now, before) in [("probes", statistics.probesSent, previous.probesSent),
+                                        ("indirect_probes", statistics.indirectProbesSent, previous.indirectProbesSent),
+                                        ("failed_probes", statistics.probesFailed, previous.probesFailed),
+                                        ("refutations", statistics.refutations, previous.refutations),
+                                        ("push_pulls", statistics.pushPullsSent, previous.pushPullsSent)] where now > before {
+                CoreMetrics.Counter(label: "ringdesk_swim_events_total", dimensions: [("event", name)], factory: factory)
+                    .increment(by: now - before)
+            }
+        }
         return registry.emitToString()
     }
 }

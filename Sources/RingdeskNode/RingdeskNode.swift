@@ -53,7 +53,8 @@ public final class RingdeskNode: Service {
         if let cluster = configuration.cluster {
             membership = try MembershipService(configuration: cluster, nodeName: configuration.effectiveNodeID,
                                                advertise: "\(configuration.host):\(configuration.port)", version: Self.version,
-                                               dataDirectory: configuration.dataDirectory, group: group, logger: self.logger)
+                                               dataDirectory: configuration.dataDirectory, group: group, logger: self.logger,
+                                               metrics: metrics.factory)
         }
         let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger,
                                  membership: membership)
@@ -113,7 +114,7 @@ public final class RingdeskNode: Service {
         var router = NodeRoutes.router(nodeID: nodeID, version: Self.version)
         NodeAPI(service: service, metrics: metrics, logger: logger, nodeID: nodeID, membership: membership).register(in: &router)
         router.add("GET", "/metrics", .async { _ in
-            let text = await metrics.render(service: service, storage: storage)
+            let text = await metrics.render(service: service, storage: storage, membership: membership)
             return HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/plain; version=0.0.4")]), body: ByteBuffer(string: text))
         })
         return router

@@ -74,6 +74,13 @@ import Testing
         #expect(detection < Self.detectionBound, "detected in \(detection)")
         print("cluster test: n5 declared dead by all four others \(detection) after kill -9")
 
+        // Gossip health in the metrics.
+        let metrics = String(decoding: try await apis[0].send("GET", "/metrics").body, as: UTF8.self)
+        for name in [#"ringdesk_cluster_members{status="dead"} 1"#, #"ringdesk_cluster_changes_total{status="dead"}"#,
+                     "ringdesk_swim_local_health", #"ringdesk_swim_events_total{event="probes"}"#] {
+            #expect(metrics.contains(name), "missing \(name)")
+        }
+
         // Restart on the same data directory: it comes back above the incarnation it died at.
         let before = try await members(apis[0])["n5"]?.incarnation ?? -1
         try await nodes[4].start(client: client)
