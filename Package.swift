@@ -18,6 +18,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-collections.git", from: "1.6.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
@@ -49,9 +50,9 @@ let package = Package(
             dependencies: ["RingdeskDomain", .product(name: "Histogram", package: "hdrhistogram-swift")]
         ),
         // Pure skill-based routing engine: eligibility, scoring, relaxation, offers, leases. No I/O.
-        .target(name: "RingdeskRouting", dependencies: ["RingdeskDomain"]),
+        .target(name: "RingdeskRouting", dependencies: ["RingdeskDomain", .product(name: "HeapModule", package: "swift-collections")]),
         // Pure trace simulator: trace format, reference scenarios, baseline policies, quality metrics.
-        .target(name: "RingdeskSimulation", dependencies: ["RingdeskRouting", "RingdeskDomain"]),
+        .target(name: "RingdeskSimulation", dependencies: ["RingdeskRouting", "RingdeskDomain", .product(name: "HeapModule", package: "swift-collections")]),
         // Wire types of the /v1 API shared by the node and the CLI.
         .target(name: "RingdeskAPI", dependencies: ["RingdeskDomain"]),
         // SQLite storage through GRDB: frozen migrations, one writer with group commit, readers.
@@ -128,7 +129,7 @@ let package = Package(
         // Manual clock, simulated network, N-node harnesses shared by tests and simulations.
         .target(
             name: "RingdeskTestSupport",
-            dependencies: ["RingdeskMembership", "RingdeskRaft"]
+            dependencies: ["RingdeskMembership", "RingdeskRaft", .product(name: "HeapModule", package: "swift-collections")]
         ),
         .testTarget(
             name: "RingdeskHTTP2Tests",

@@ -1,4 +1,5 @@
 import Foundation
+import RingdeskDomain
 
 /// When an open-loop load run means to send each request, as offsets from the start. Requests are
 /// timed from these intended moments, not from when they actually left, so a stalled server shows

@@ -1,4 +1,5 @@
 import Foundation
+import RingdeskDomain
 
 /// A load scenario file (JSON): arrival phases (steady, ramp, burst), simulated agents with
 /// churn, and the client's shape. `ringdesk load --scenario FILE` runs it; flags not in the file

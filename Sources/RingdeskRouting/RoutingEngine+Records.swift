@@ -1,4 +1,5 @@
 import Foundation
+import HeapModule
 import RingdeskDomain
 
 extension Channel {
@@ -121,65 +122,41 @@ struct AgentRecord: Sendable {
 }
 
 /// A queue entry: `key` already includes the head-of-queue lift.
-struct QueueEntry: Sendable {
+struct QueueEntry: Sendable, Comparable {
     var key: Double
     var seq: UInt64
     var slot: Int32
     var generation: UInt32
 
-    func precedes(_ other: QueueEntry) -> Bool { key != other.key ? key < other.key : seq < other.seq }
+    static func < (a: QueueEntry, b: QueueEntry) -> Bool { a.key != b.key ? a.key < b.key : a.seq < b.seq }
+    static func == (a: QueueEntry, b: QueueEntry) -> Bool { a.key == b.key && a.seq == b.seq }
 }
 
-/// One signature's waiting tickets: a binary min-heap by (key, seq) with lazy deletion.
+/// One signature's waiting tickets: a min-heap by (key, seq) with lazy deletion (entries whose
+/// ticket moved on are dropped when they reach the top).
 struct SignatureQueue: Sendable {
-    var heap: [QueueEntry] = []
+    var heap = Heap<QueueEntry>()
 
-    mutating func push(_ entry: QueueEntry) {
-        heap.append(entry)
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].precedes(heap[parent]) else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
-    }
+    mutating func push(_ entry: QueueEntry) { heap.insert(entry) }
 
     /// Drops stale entries at the top and returns the live head.
     mutating func cleanTop(in slots: [TicketRecord]) -> QueueEntry? {
-        while let top = heap.first {
-            if isLive(top, slots) { return top }
-            popTop()
+        while let top = heap.min {
+            if Self.isLive(top, slots) { return top }
+            heap.removeMin()
         }
         return nil
     }
 
     func peekLive(in slots: [TicketRecord]) -> QueueEntry? {
-        guard let top = heap.first, isLive(top, slots) else { return nil }
+        guard let top = heap.min, Self.isLive(top, slots) else { return nil }
         return top
     }
 
-    private func isLive(_ entry: QueueEntry, _ slots: [TicketRecord]) -> Bool {
+    private static func isLive(_ entry: QueueEntry, _ slots: [TicketRecord]) -> Bool {
         let record = slots[Int(entry.slot)]
         guard record.generation == entry.generation, case .queued = record.state else { return false }
         return true
-    }
-
-    mutating func popTop() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < heap.count, heap[left].precedes(heap[smallest]) { smallest = left }
-            if right < heap.count, heap[right].precedes(heap[smallest]) { smallest = right }
-            if smallest == parent { return }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
     }
 }
 
@@ -225,63 +202,35 @@ struct HeadIndex: Sendable {
     }
 }
 
-/// Offer expiries or lease lapses: a min-heap by time with lazy deletion by generation.
+/// Offer expiries, lease lapses or relaxation steps: a min-heap by time with lazy deletion by
+/// generation.
 struct TimerHeap: Sendable {
-    struct Entry: Sendable {
+    struct Entry: Sendable, Comparable {
         var at: Double
         var slot: Int32
         var generation: UInt32
+
+        static func < (a: Entry, b: Entry) -> Bool { (a.at, a.slot, a.generation) < (b.at, b.slot, b.generation) }
     }
 
-    private var heap: [Entry] = []
+    private var heap = Heap<Entry>()
 
     mutating func push(at: Double, slot: Int32, generation: UInt32) {
-        heap.append(Entry(at: at, slot: slot, generation: generation))
-        var child = heap.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard heap[child].at < heap[parent].at else { break }
-            heap.swapAt(child, parent)
-            child = parent
-        }
+        heap.insert(Entry(at: at, slot: slot, generation: generation))
     }
 
     /// The top entry, possibly stale (a spurious early deadline is harmless).
-    func peekLive(in slots: [TicketRecord]) -> Entry? { heap.first }
+    func peekLive(in slots: [TicketRecord]) -> Entry? { heap.min }
 
     /// Drops stale entries from the top.
     mutating func cleanTop(in slots: [TicketRecord]) {
-        while let top = heap.first, slots[Int(top.slot)].generation != top.generation { pop() }
+        while let top = heap.min, slots[Int(top.slot)].generation != top.generation { heap.removeMin() }
     }
 
     /// Pops the next live entry due at or before `now`.
     mutating func popDue(at now: Double, in slots: [TicketRecord]) -> Entry? {
-        while let top = heap.first {
-            if slots[Int(top.slot)].generation != top.generation {
-                pop()
-                continue
-            }
-            guard top.at <= now else { return nil }
-            pop()
-            return top
-        }
-        return nil
-    }
-
-    private mutating func pop() {
-        let last = heap.removeLast()
-        guard !heap.isEmpty else { return }
-        heap[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < heap.count, heap[left].at < heap[smallest].at { smallest = left }
-            if right < heap.count, heap[right].at < heap[smallest].at { smallest = right }
-            if smallest == parent { return }
-            heap.swapAt(parent, smallest)
-            parent = smallest
-        }
+        cleanTop(in: slots)
+        guard let top = heap.min, top.at <= now else { return nil }
+        return heap.removeMin()
     }
 }

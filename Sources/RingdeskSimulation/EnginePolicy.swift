@@ -28,7 +28,7 @@ public struct EnginePolicy: RoutingPolicy {
     let trace: Trace
     let options: Options
     public private(set) var engine: RoutingEngine
-    var random: SimulationRandom
+    var random: SeededGenerator
     let ticketIndex: [String: Int]
     let agentIndex: [String: Int]
     var known: [Bool]
@@ -56,7 +56,7 @@ public struct EnginePolicy: RoutingPolicy {
         self.options = options
         self.name = name
         engine = try RoutingEngine(configuration: configuration ?? Self.simulationConfiguration(for: trace))
-        random = SimulationRandom(seed: options.seed)
+        random = SeededGenerator(seed: options.seed)
         ticketIndex = Dictionary(uniqueKeysWithValues: trace.tickets.enumerated().map { ($1.id, $0) })
         agentIndex = Dictionary(uniqueKeysWithValues: trace.agents.enumerated().map { ($1.id, $0) })
         known = Array(repeating: false, count: trace.agents.count)

@@ -23,7 +23,7 @@ public enum Scenario: String, Sendable, CaseIterable {
 
     /// A trace; `scale` multiplies the number of agents and the arrival rate (0.5 for quick runs).
     public func trace(seed: UInt64, scale: Double = 1) -> Trace {
-        var random = SimulationRandom(seed: seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(Scenario.allCases.firstIndex(of: self)!))
+        var random = SeededGenerator(seed: seed &* 0x2545_F491_4F6C_DD1D &+ UInt64(Scenario.allCases.firstIndex(of: self)!))
         let agents = makeAgents(scale: scale)
         let tickets = makeTickets(agents: agents, scale: scale, random: &random)
         return Trace(name: "\(rawValue) seed \(seed)\(scale == 1 ? "" : " scale \(scale)")", agents: agents,
@@ -121,7 +121,7 @@ public enum Scenario: String, Sendable, CaseIterable {
         return [(.return, 0.28), (.refund, 0.18), (.logistics, 0.18), (.inquiry, 0.12), (.repair, 0.12), (.complaint, 0.12)]
     }
 
-    func makeTickets(agents: [TraceAgent], scale: Double, random: inout SimulationRandom) -> [TraceTicket] {
+    func makeTickets(agents: [TraceAgent], scale: Double, random: inout SeededGenerator) -> [TraceTicket] {
         var tickets: [TraceTicket] = []
         var time = 0.0
         let rate = baseRate * scale

@@ -1,3 +1,4 @@
+import HeapModule
 /// What happened to each ticket and agent in one run.
 public struct SimulationOutcome: Sendable {
     public var policy: String
@@ -34,26 +35,28 @@ public struct Simulator: Sendable {
         static func < (a: Kind, b: Kind) -> Bool { a.rawValue < b.rawValue }
     }
 
-    struct Event {
+    struct Event: Comparable {
         var time: Double
         var kind: Kind
         var seq: Int
         var subject: Int
         var other: Int
 
-        func precedes(_ e: Event) -> Bool {
-            time != e.time ? time < e.time : kind != e.kind ? kind < e.kind : seq < e.seq
+        static func < (a: Event, b: Event) -> Bool {
+            a.time != b.time ? a.time < b.time : a.kind != b.kind ? a.kind < b.kind : a.seq < b.seq
         }
+
+        static func == (a: Event, b: Event) -> Bool { a.seq == b.seq }
     }
 
     /// Runs the whole day. Throws `policy_violation` when the policy assigns a ticket that is
     /// not waiting, or an agent who is off shift or full.
     public func run<P: RoutingPolicy>(_ policy: inout P, maxEvents: Int = 50_000_000) throws -> SimulationOutcome {
-        var heap = EventHeap()
+        var heap = Heap<Event>()
         var seq = 0
         func push(_ time: Double, _ kind: Kind, _ subject: Int, _ other: Int = -1) {
             seq += 1
-            heap.push(Event(time: time, kind: kind, seq: seq, subject: subject, other: other))
+            heap.insert(Event(time: time, kind: kind, seq: seq, subject: subject, other: other))
         }
         for (i, ticket) in trace.tickets.enumerated() { push(ticket.arrival, .arrival, i) }
         for (a, agent) in trace.agents.enumerated() {
@@ -72,10 +75,10 @@ public struct Simulator: Sendable {
             peakLoad: Array(repeating: 0, count: trace.agents.count), events: 0)
         var scheduledWake = Double.infinity
 
-        while let first = heap.peek {
+        while let first = heap.min {
             let now = first.time
-            while let event = heap.peek, event.time == now {
-                heap.pop()
+            while let event = heap.min, event.time == now {
+                heap.removeMin()
                 outcome.events += 1
                 guard outcome.events <= maxEvents else {
                     throw SimulationError(.policyViolation, "\(policy.name): more than \(maxEvents) events (a wake-up loop?)")
@@ -122,40 +125,5 @@ public struct Simulator: Sendable {
             }
         }
         return outcome
-    }
-}
-
-/// Binary min-heap of events.
-struct EventHeap {
-    private var items: [Simulator.Event] = []
-
-    var peek: Simulator.Event? { items.first }
-
-    mutating func push(_ event: Simulator.Event) {
-        items.append(event)
-        var child = items.count - 1
-        while child > 0 {
-            let parent = (child - 1) / 2
-            guard items[child].precedes(items[parent]) else { break }
-            items.swapAt(child, parent)
-            child = parent
-        }
-    }
-
-    mutating func pop() {
-        let last = items.removeLast()
-        guard !items.isEmpty else { return }
-        items[0] = last
-        var parent = 0
-        while true {
-            let left = 2 * parent + 1
-            let right = left + 1
-            var smallest = parent
-            if left < items.count, items[left].precedes(items[smallest]) { smallest = left }
-            if right < items.count, items[right].precedes(items[smallest]) { smallest = right }
-            if smallest == parent { return }
-            items.swapAt(parent, smallest)
-            parent = smallest
-        }
     }
 }

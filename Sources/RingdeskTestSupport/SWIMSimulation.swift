@@ -1,3 +1,4 @@
+import HeapModule
 import RingdeskMembership
 
 /// Many `SWIMInstance`s in one process over virtual time: an event queue ordered by (time,
@@ -58,7 +59,7 @@ public final class SWIMSimulation {
 
     private var nodes: [Node]
     private var pendingBoots: Int
-    private var queue = BinaryHeap<Event>()
+    private var queue = Heap<Event>()
     private var mailbox: [SWIMMessage?] = []
     private var freeSlots: [Int32] = []
     private var actions: [(SWIMSimulation) -> Void] = []
@@ -150,7 +151,7 @@ public final class SWIMSimulation {
     /// Processes events up to and including `time`; `now` is `time` afterwards.
     public func run(until time: SWIMTime) {
         while let next = queue.min, next.time <= time.nanoseconds {
-            _ = queue.pop()
+            _ = queue.popMin()
             now = SWIMTime(nanoseconds: next.time)
             eventsProcessed += 1
             process(next)
@@ -246,7 +247,7 @@ public final class SWIMSimulation {
         var event = event
         nextSequence += 1
         event.sequence = nextSequence
-        queue.push(event)
+        queue.insert(event)
     }
 
     private func boot(_ node: Int) {

@@ -38,15 +38,8 @@ func parse() -> Options {
     return options
 }
 
-struct SplitMix {
-    var state: UInt64
-    mutating func next(_ bound: Int) -> Int {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return Int((z ^ (z >> 31)) % UInt64(bound))
-    }
+extension SeededGenerator {
+    mutating func next(_ bound: Int) -> Int { Int(next() % UInt64(bound)) }
 }
 
 /// Resident set size from /proc/self/statm (pages × page size).
@@ -57,7 +50,7 @@ func heapBytes() -> Int {
 }
 
 let options = parse()
-var rng = SplitMix(state: options.seed)
+var rng = SeededGenerator(seed: options.seed)
 let skills = ["returns", "refunds", "logistics", "general", "repairs", "complaints", "billing"]
 let regions = [("eu-west", "en"), ("eu-central", "de"), ("eu-south", "fr"), ("us-east", "en")]
 let channels: [Channel] = [.email, .chat, .app, .phone, .social, .sms]

@@ -23,10 +23,7 @@ import Testing
     @Test func dashboardShowsLiveFiguresThatMatchTheAPI() async throws {
         let material = try await makeSelfSignedCertificate()
         defer { try? FileManager.default.removeItem(at: material.directory) }
-        var configuration = HTTP2ClientConfiguration.defaults
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(material.certificate))
-        configuration.tls = tls
+        let configuration = try tlsClientConfiguration(trusting: material.certificate)
         try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
         try await withNode(arguments: ["--tls-cert", material.certificate, "--tls-key", material.key], client: configuration) { node, api in
             // A few tickets nobody can take, so the queue panel has something to count down.

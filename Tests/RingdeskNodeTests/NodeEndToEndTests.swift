@@ -234,10 +234,7 @@ import Testing
     @Test func nodeServesTheAPIOverTLS() async throws {
         let material = try await makeSelfSignedCertificate()
         defer { try? FileManager.default.removeItem(at: material.directory) }
-        var configuration = HTTP2ClientConfiguration.defaults
-        var tls = TLSConfiguration.makeClientConfiguration()
-        tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(material.certificate))
-        configuration.tls = tls
+        let configuration = try tlsClientConfiguration(trusting: material.certificate)
         try await withNode(arguments: ["--tls-cert", material.certificate, "--tls-key", material.key], client: configuration) { _, api in
             let created = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-tls"))
             #expect(created.status == 201)

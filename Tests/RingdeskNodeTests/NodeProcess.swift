@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import RingdeskHTTP2
 import Testing
 
@@ -166,4 +167,13 @@ func draftJSON(customer: String = "C-1", category: String = "refund", channel: S
         "customer": ["id": customer, "tier": tier, "language": "en", "region": "eu-west", "order_id": "O-1", "order_value": 89.9],
         "required_skills": skills,
     ]
+}
+
+/// Client settings that trust one PEM certificate (the throwaway CA of a TLS test node).
+func tlsClientConfiguration(trusting certificate: String) throws -> HTTP2ClientConfiguration {
+    var configuration = HTTP2ClientConfiguration.defaults
+    var tls = TLSConfiguration.makeClientConfiguration()
+    tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(certificate))
+    configuration.tls = tls
+    return configuration
 }

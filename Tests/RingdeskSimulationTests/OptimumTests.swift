@@ -5,7 +5,7 @@ import Testing
 
 /// Random tiny traces: 2–3 agents with mixed skills and shifts, 8 tickets with tight targets.
 func tinyTrace(seed: UInt64) -> Trace {
-    var random = SimulationRandom(seed: seed)
+    var random = SeededGenerator(seed: seed)
     let agents = (0..<(2 + Int(random.next() % 2))).map { i in
         Tiny.agent("a\(i)", skills: ["returns": 2 + Int(random.next() % 3), "repairs": 1 + Int(random.next() % 4)],
                    languages: random.chance(0.7) ? ["en"] : ["en", "de"], region: random.chance(0.5) ? "eu-west" : "us-east",

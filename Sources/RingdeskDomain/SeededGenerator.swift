@@ -1,8 +1,9 @@
 import Foundation
 
-/// SplitMix64: small and seedable, so a scenario generated from a seed replays exactly on every
-/// platform (the standard library's generator is not seedable).
-public struct SimulationRandom: RandomNumberGenerator, Sendable {
+/// SplitMix64: small, fast and seedable, so a load run's mix and arrivals, a simulated scenario or
+/// a randomised test replays exactly from its seed on every platform (the standard library's
+/// generator is not seedable).
+public struct SeededGenerator: RandomNumberGenerator, Sendable {
     private var state: UInt64
 
     public init(seed: UInt64) {
