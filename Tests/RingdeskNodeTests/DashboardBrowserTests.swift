@@ -1,4 +1,5 @@
 import Foundation
+import NIOPosix
 import NIOSSL
 import RingdeskHTTP2
 import RingdeskTestSupport
@@ -7,7 +8,8 @@ import Testing
 /// The dashboard in a real browser: headless Chromium (Debian `chromium`, installed by
 /// scripts/setup.sh, driven by scripts/dashboard/watch.py over the DevTools protocol) follows the
 /// page of a TLS node while `ringdesk load` runs a small load; once the load is over, the figures
-/// on the page are the API's. Screenshots go to .build/test-artifacts/.
+/// on the page are the API's; with three nodes in one membership (TLS between them), a node
+/// killed with SIGKILL shows as dead on the page. Screenshots go to .build/test-artifacts/.
 @Suite(.serialized) struct DashboardBrowserTests {
     static let artifacts = repositoryRoot.appendingPathComponent(".build/test-artifacts")
 
@@ -71,5 +73,55 @@ import Testing
             let history = ticketPage["ticket_history"] as? String ?? ""
             #expect(history.contains("why load-agent-") && history.contains("(level "), "the offer shows its score breakdown: \(history)")
         }
+    }
+
+    @Test func dashboardShowsAKilledMemberAsDown() async throws {
+        let material = try await makeSelfSignedCertificate()
+        defer { try? FileManager.default.removeItem(at: material.directory) }
+        let configuration = try tlsClientConfiguration(trusting: material.certificate)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = try HTTP2Client(group: group, configuration: configuration)
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-dash-cluster-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
+        let configs = (1...3).map { directory.appendingPathComponent("n\($0).json").path }
+        let nodes = try configs.map { try NodeProcess(arguments: ["--config", $0]) }
+        defer {
+            for node in nodes { node.stop(); node.removeData() }
+            try? FileManager.default.removeItem(at: directory)
+        }
+        for index in nodes.indices {
+            let cluster: [String: Any] = ["name": "n\(index + 1)", "region": "eu-west", "seeds": ["127.0.0.1:\(nodes[0].port)"],
+                                          "probe_interval": 0.2, "probe_timeout": 0.1, "rejoin_interval": 1, "tls_ca": material.certificate]
+            let file: [String: Any] = ["cluster": cluster, "tls_cert": material.certificate, "tls_key": material.key]
+            try JSONSerialization.data(withJSONObject: file).write(to: URL(fileURLWithPath: configs[index]))
+        }
+        for node in nodes { try await node.start(client: client) }
+        let api = APIClient(client: client, peer: nodes[0].peer)
+        // Bounded wait until node 1 sees three alive members.
+        let formed = ContinuousClock.now + .seconds(20)
+        while ContinuousClock.now < formed {
+            let members = try await api.send("GET", "/v1/cluster/members").json["members"] as? [[String: Any]] ?? []
+            if members.count == 3, members.allSatisfy({ $0["status"] as? String == "alive" }) { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        let url = "https://127.0.0.1:\(nodes[0].port)/dashboard?interval=0.2"
+        let before = try await watch(url, seconds: 1, screenshot: "dashboard-cluster.png")
+        let statuses = { (page: [String: Any]) in
+            Dictionary(uniqueKeysWithValues: (page["cluster"] as? [[String: Any]] ?? []).map { ($0["node"] as? String ?? "?", $0["status"] as? String ?? "?") })
+        }
+        #expect(statuses(before) == ["n1": "alive", "n2": "alive", "n3": "alive"], "\(before)")
+
+        // kill -9 n3 while the page is open: it shows as down.
+        nodes[2].kill9()
+        let deadline = ContinuousClock.now + .seconds(20)
+        var after: [String: Any] = [:]
+        repeat {
+            after = try await watch(url, seconds: 1, screenshot: "dashboard-cluster-member-down.png")
+        } while statuses(after)["n3"] != "dead" && ContinuousClock.now < deadline
+        #expect(statuses(after)["n3"] == "dead", "\(after)")
+        #expect(statuses(after)["n1"] == "alive" && statuses(after)["n2"] == "alive")
+        await client.shutdown()
+        try await group.shutdownGracefully()
     }
 }
