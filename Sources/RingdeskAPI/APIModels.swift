@@ -152,9 +152,11 @@ public struct ClusterMember: Sendable, Codable, Hashable {
     public var version: String
     /// The node that answered.
     public var isSelf: Bool
+    /// Fingerprint of the policy and routing configuration the member runs (from its gossip).
+    public var policy: String?
 
     public init(name: String, id: String, status: String, incarnation: UInt64, region: String, zone: String,
-                address: String?, load: UInt32, version: String, isSelf: Bool) {
+                address: String?, load: UInt32, version: String, isSelf: Bool, policy: String? = nil) {
         self.name = name
         self.id = id
         self.status = status
@@ -165,10 +167,11 @@ public struct ClusterMember: Sendable, Codable, Hashable {
         self.load = load
         self.version = version
         self.isSelf = isSelf
+        self.policy = policy
     }
 
     enum CodingKeys: String, CodingKey {
-        case name, id, status, incarnation, region, zone, address, load, version
+        case name, id, status, incarnation, region, zone, address, load, version, policy
         case isSelf = "self"
     }
 }

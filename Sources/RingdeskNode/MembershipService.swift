@@ -149,7 +149,7 @@ public final class MembershipService: Service, Sendable {
             ClusterMember(name: member.metadata.name, id: String(member.id.rawValue, radix: 16), status: "\(member.status)",
                        incarnation: member.incarnation, region: member.metadata.region, zone: member.metadata.zone,
                        address: member.metadata.addresses.first, load: member.metadata.load, version: member.metadata.version,
-                       isSelf: isSelf)
+                       isSelf: isSelf, policy: member.payload.isEmpty ? nil : String(decoding: member.payload, as: UTF8.self))
         }
         return [view(myself, isSelf: true)] + others.map { view($0, isSelf: false) }.sorted { $0.name < $1.name }
     }
@@ -166,6 +166,15 @@ public final class MembershipService: Service, Sendable {
         subscribers.withLockedValue { $0[id] = continuation }
         continuation.onTermination = { [weak self] _ in _ = self?.subscribers.withLockedValue { $0.removeValue(forKey: id) } }
         return stream
+    }
+
+    /// Publishes the fingerprint of the policy this node runs (the member's payload).
+    public func updatePolicyFingerprint(_ fingerprint: String) {
+        state.withLockedValue { instance in
+            let payload = Array(fingerprint.utf8)
+            guard instance.payload != payload else { return }
+            try? instance.update(metadata: instance.metadata, payload: payload)
+        }
     }
 
     /// Publishes new load figures to the cluster (rides on the next gossip).

@@ -91,6 +91,9 @@ final class NodeMetrics: Sendable {
             for status in ["alive", "suspect", "dead", "left"] {
                 gauge("ringdesk_cluster_members", [("status", status)], Double(members.filter { $0.status == status }.count))
             }
+            let mine = members.first(where: \.isSelf)?.policy
+            gauge("ringdesk_cluster_policy_mismatches", [],
+                  Double(members.filter { ($0.status == "alive" || $0.status == "suspect") && $0.policy != mine }.count))
             let (health, statistics) = membership.health()
             gauge("ringdesk_swim_local_health", [], Double(health))
             let previous = lastSWIM.withLockedValue { last in

@@ -20,6 +20,7 @@ public final class RingdeskNode: Service {
     private let group: any EventLoopGroup
     /// The running ticket service, for configuration reloads; nil until `run()` has loaded it.
     private let running = NIOLockedValueBox<TicketService?>(nil)
+    private let runningMembership = NIOLockedValueBox<MembershipService?>(nil)
     private let logger: Logger
     private let clock: any NodeClock
 
@@ -56,6 +57,8 @@ public final class RingdeskNode: Service {
                                                dataDirectory: configuration.dataDirectory, group: group, logger: self.logger,
                                                metrics: metrics.factory)
         }
+        membership?.updatePolicyFingerprint(Self.policyFingerprint(configuration.policy, configuration.routing))
+        runningMembership.withLockedValue { $0 = membership }
         let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger,
                                  membership: membership)
         let server = try HTTP2Server(
@@ -86,6 +89,7 @@ public final class RingdeskNode: Service {
             tasks.cancelAll()
         }
         running.withLockedValue { $0 = nil }
+        runningMembership.withLockedValue { $0 = nil }
         try await storage.close()
         logger.info("node stopped")
     }
@@ -97,9 +101,27 @@ public final class RingdeskNode: Service {
         guard let service = running.withLockedValue({ $0 }) else { return false }
         try await service.setRouting(routing)
         try await service.setPolicy(policy)
+        // Tell the cluster which policy this node now runs, so a node that missed a reload shows.
+        runningMembership.withLockedValue { $0 }?.updatePolicyFingerprint(Self.policyFingerprint(policy, routing))
         logger.notice("policy reloaded", metadata: ["offer_timeout": "\(policy.offerTimeout)", "triage_rules": "\(policy.triage.rules.count)",
                                                      "relaxation_steps": "\(routing.relaxationSteps)"])
         return true
+    }
+
+    /// A short fingerprint of the policy and routing configuration (FNV-1a over their canonical
+    /// JSON), gossiped to the cluster so every node can see whether all run the same rules.
+    static func policyFingerprint(_ policy: DomainPolicy, _ routing: RoutingConfiguration) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        for part in [try? encoder.encode(policy), try? encoder.encode(routing)] {
+            for byte in part ?? Data() {
+                hash ^= UInt64(byte)
+                hash &*= 0x0000_0100_0000_01B3
+            }
+        }
+        let text = String(hash, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
     }
 
     /// Every route the node serves (also used by the OpenAPI contract test).

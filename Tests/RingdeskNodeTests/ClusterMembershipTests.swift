@@ -64,6 +64,28 @@ import Testing
             Set(view.keys) == names && view.values.allSatisfy { $0.status == "alive" }
         }
 
+        // Every node gossips the fingerprint of its policy; a reload that reaches one node only shows.
+        func policies(_ api: APIClient) async throws -> [String: String] {
+            let members = try await api.send("GET", "/v1/cluster/members").json["members"] as? [[String: Any]] ?? []
+            return Dictionary(uniqueKeysWithValues: members.map { ($0["name"] as? String ?? "?", $0["policy"] as? String ?? "-") })
+        }
+        let fingerprints = try await policies(apis[0])
+        #expect(Set(fingerprints.values).count == 1 && fingerprints["n1"] != "-", "\(fingerprints)")
+        var changed = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: configs[1]))) as? [String: Any] ?? [:]
+        changed["policy"] = ["offer_timeout": 45]
+        try JSONSerialization.data(withJSONObject: changed).write(to: URL(fileURLWithPath: configs[1]))
+        kill(nodes[1].pid, SIGHUP)
+        let reloaded = ContinuousClock.now + .seconds(15)
+        while try await policies(apis[0])["n2"] == fingerprints["n1"], ContinuousClock.now < reloaded {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(try await policies(apis[0])["n2"] != fingerprints["n1"], "n1 sees n2's new policy")
+        let ringdeskCLI = try NodeProcess.executable("ringdesk").path
+        let mismatch = try await runProgram(ringdeskCLI, ["cluster", "status", "--node", "127.0.0.1:\(nodes[0].port)"], timeout: 30)
+        #expect(mismatch.stdout.contains("policy differs on: n2"), "\(mismatch.stdout)")
+        let mismatchMetrics = String(decoding: try await apis[0].send("GET", "/metrics").body, as: UTF8.self)
+        #expect(mismatchMetrics.contains("ringdesk_cluster_policy_mismatches 1"))
+
         // kill -9 n5: the other four declare it dead.
         let killed = ContinuousClock.now
         nodes[4].kill9()
