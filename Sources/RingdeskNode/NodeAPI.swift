@@ -44,19 +44,18 @@ struct NodeAPI: Sendable {
             HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/html; charset=utf-8"), ("cache-control", "no-cache")]),
                           body: ByteBuffer(string: DashboardPage.html))
         })
-        router.add("GET", "/v1/dashboard/stream", .streaming { request, writer in
+        streamingRoute(&router, "/v1/dashboard/stream", streamDashboard)
+        streamingRoute(&router, "/v1/agents/{id}/offers/stream", streamOffers)
+    }
+
+    /// A long-lived NDJSON stream; one that ends because the client left counts as status 499.
+    private func streamingRoute(_ router: inout HTTP2Router, _ template: String,
+                                _ body: @escaping @Sendable (HTTP2Request, HTTP2ResponseWriter) async throws -> Void) {
+        let metrics = self.metrics
+        router.add("GET", template, .streaming { request, writer in
             let start = ContinuousClock.now
             do {
-                try await streamDashboard(request, writer)
-            } catch {
-                metrics.record(route: request.routeTemplate, method: request.method, status: 499, since: start)
-                throw error
-            }
-        })
-        router.add("GET", "/v1/agents/{id}/offers/stream", .streaming { request, writer in
-            let start = ContinuousClock.now
-            do {
-                try await streamOffers(request, writer)
+                try await body(request, writer)
             } catch {
                 metrics.record(route: request.routeTemplate, method: request.method, status: 499, since: start)
                 throw error
