@@ -248,10 +248,13 @@ extension RoutingEngine {
         slots[Int(slot)].excluded = excluded
     }
 
-    /// Back to the queue, or to review once the delivery attempts are used.
+    /// Back to the queue, or to review once the delivery attempts are used or every agent who
+    /// could take the ticket has declined or let it lapse (nobody is left to deliver it to).
     mutating func requeueOrReview(slot: Int32, atHead: Bool) -> [RoutingAction] {
         let record = slots[Int(slot)]
-        guard Int(record.attempts) >= configuration.maxDeliveryAttempts else {
+        let eligible = signatureAgents[Int(record.signature)]
+        let nobodyLeft = !record.excluded.isEmpty && !eligible.isEmpty && eligible.allSatisfy { record.excluded.contains($0) }
+        guard Int(record.attempts) >= configuration.maxDeliveryAttempts || nobodyLeft else {
             push(slot: slot, atHead: atHead)
             return []
         }

@@ -65,6 +65,9 @@ public actor TicketService {
     private var routing: RoutingEngine
     /// The ticket epoch the engine last saw for each routed ticket.
     private var routedEpochs: [String: UInt64] = [:]
+    /// Actions the engine returned outside an assignment pass (a re-queued ticket nobody is
+    /// left to offer to), performed by the next pass.
+    private var pendingRoutingActions: [RoutingAction] = []
 
     private let metrics: ServiceMetrics?
 
@@ -466,7 +469,8 @@ public actor TicketService {
     /// lifecycle commands: offers with their score breakdown, offer expiries, lease lapses.
     /// A command the ticket refuses (it moved on meanwhile) re-syncs the engine from the ticket.
     private func assignmentPass() async {
-        let actions = routing.advance(to: clock.now())
+        let actions = pendingRoutingActions + routing.advance(to: clock.now())
+        pendingRoutingActions = []
         for action in actions {
             let ticketID: String
             let command: TicketCommand
@@ -484,8 +488,12 @@ public actor TicketService {
                 }
                 ticketID = id
                 command = .leaseExpired(epoch: ticket.epoch)
-            case .movedToReview:
-                continue  // the lifecycle moves it itself: same delivery limit
+            case .movedToReview(let id, _):
+                // The delivery limit moves it in the lifecycle too; when routing ran out of agents
+                // first (all declined or let it lapse), move it to the supervisors' queue here.
+                guard let ticket = tickets[id], ticket.status == .queued, ticket.queue != configuration.policy.reviewQueue else { continue }
+                ticketID = id
+                command = .transfer(queue: configuration.policy.reviewQueue, requiredSkills: nil)
             }
             do { try await apply(command, to: ticketID, by: .system) } catch {
                 logger.debug("routing action not applied", metadata: ["ticket": "\(ticketID)", "command": "\(command.name)", "error": "\(error)"])
@@ -516,7 +524,8 @@ public actor TicketService {
             case .queued where routable:
                 if case .queued = state, routedEpochs[ticket.id] == ticket.epoch { return }
                 routing.withdraw(ticketID: ticket.id)
-                try routing.enqueue(RoutingTicket(ticket: ticket), atHead: ticket.queuedAtHead)
+                // A ticket nobody is left to offer to comes back as .movedToReview.
+                pendingRoutingActions += try routing.enqueue(RoutingTicket(ticket: ticket), atHead: ticket.queuedAtHead)
             case .offered where routable:
                 guard let offer = ticket.offer else { return }
                 if case .offered(let agentID, _)? = state, agentID == offer.agentID { break }

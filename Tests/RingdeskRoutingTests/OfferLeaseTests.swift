@@ -34,15 +34,31 @@ struct OfferLeaseTests {
         #expect(throws: RoutingError.self) { try f.engine.accept(ticketID: "t", agentID: "a", at: f.now) }
     }
 
-    @Test func excludedAgentIsNotOfferedAgainEvenWhenAlone() throws {
+    @Test func excludedAgentIsNotOfferedAgain() throws {
         var f = RoutingFixture()
         f.agent("a")
+        f.agent("b", presence: .away)
         f.ticket("t")
         #expect(f.offers() == ["t": "a"])
         _ = try f.engine.reject(ticketID: "t", agentID: "a", at: f.now)
         f.move(to: 1000)
-        #expect(f.offers().isEmpty)
+        #expect(f.offers().isEmpty)  // a declined; b could take it once back
         #expect(f.engine.state(of: "t", at: f.now) == .queued(level: .anyQualified, deliveryAttempts: 1))
+    }
+
+    @Test func reviewWhenEveryEligibleAgentDeclined() throws {
+        var f = RoutingFixture()
+        f.agent("a", idleSince: 0)
+        f.agent("b", idleSince: 1)
+        f.agent("other-skill", skills: ["repairs": 5])
+        f.ticket("t")
+        f.move(to: 5)
+        #expect(f.offers() == ["t": "a"])
+        #expect(try f.engine.reject(ticketID: "t", agentID: "a", at: f.now).isEmpty)
+        #expect(f.offers() == ["t": "b"])
+        f.move(to: 35)  // b lets it lapse: nobody who could take it is left
+        #expect(f.advance() == [.offerExpired(ticketID: "t", agentID: "b"), .movedToReview(ticketID: "t", attempts: 2)])
+        #expect(f.engine.state(of: "t", at: f.now) == .review)
     }
 
     @Test func leaseLapsesBackToTheHeadUnlessRenewed() throws {

@@ -90,4 +90,20 @@ import Testing
         #expect(try await service.ticket(offeredID).status == .queued)
         try await second.close()
     }
+
+    @Test func ticketEveryoneDeclinedGoesToReview() async throws {
+        let harness = try await Harness.make()
+        let service = harness.service
+        _ = try await service.upsertAgent(TicketServiceTests.agent("ana"))
+        _ = try await service.setPresence(.available, agentID: "ana")
+        let id = try await service.create(TicketServiceTests.draft(customer: "C-1"), idempotencyKey: nil, by: .intake("test")).ticket.id
+        #expect(try await eventually { try await service.offers(for: "ana").map(\.id) == [id] })
+        _ = try await service.apply(.rejectOffer(agentID: "ana"), to: id, by: .agent("ana"))
+        // Ana was the only agent who could take it: a supervisor must look at it.
+        let policy = await service.policy
+        #expect(try await eventually { try await service.ticket(id).queue == policy.reviewQueue })
+        let ticket = try await service.ticket(id)
+        #expect(ticket.status == .queued && ticket.history.last?.kind == .transferred)
+        try await harness.close()
+    }
 }
