@@ -62,17 +62,16 @@ final class NodeMetrics: Sendable {
 
     /// Sets the scrape-time gauges and renders the registry in the Prometheus text format.
     func render(service: TicketService, storage: SQLiteStorage, membership: MembershipService? = nil) async -> String {
-        let summary = await service.queueSummary()
         let snapshot = await service.routingSnapshot()
         let stats = storage.statistics()
         func gauge(_ name: String, _ dimensions: [(String, String)], _ value: Double) {
             CoreMetrics.Gauge(label: name, dimensions: dimensions, factory: factory).record(value)
         }
         for status in TicketStatus.allCases where status.isOpen {
-            gauge("ringdesk_tickets_open", [("status", status.rawValue)], Double(summary["by_status"]?[status.rawValue] ?? 0))
+            gauge("ringdesk_tickets_open", [("status", status.rawValue)], Double(snapshot.byStatus[status] ?? 0))
         }
         for urgency in Urgency.allCases {
-            gauge("ringdesk_queue_depth", [("urgency", urgency.rawValue)], Double(summary["queued_by_urgency"]?[urgency.rawValue] ?? 0))
+            gauge("ringdesk_queue_depth", [("urgency", urgency.rawValue)], Double(snapshot.queued[urgency]?.values.reduce(0, +) ?? 0))
             for region in snapshot.regions {
                 gauge("ringdesk_queue_depth_by_region", [("urgency", urgency.rawValue), ("region", region)],
                       Double(snapshot.queued[urgency]?[region] ?? 0))

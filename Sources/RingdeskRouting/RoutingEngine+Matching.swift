@@ -155,26 +155,12 @@ extension RoutingEngine {
         let ticket = slots[Int(slot)]
         let signature = signatures[Int(ticket.signature)]
         let record = agents[Int(agent)]
-        var excess = 0
-        var deficit = 0
-        var levels = 0
-        for requirement in signature.requirements {
-            let level = record.profile.skills[skillName(requirement.skill)] ?? 0
-            if level < Int(requirement.minLevel) { deficit += Int(requirement.minLevel) - level } else { excess += level - Int(requirement.minLevel) }
-            levels += level
-        }
-        let regionName = regionName(signature.region)
-        let inRegion = record.profile.regions.isEmpty || record.profile.regions.contains(regionName)
-        let neighbour = !inRegion && record.profile.regions.contains { name in
-            regionIDs[name].map { neighbours[Int(signature.region)].contains($0) } ?? false
-        }
-        let parts = scoreParts(requirementCount: signature.requirements.count, excess: excess, deficit: deficit,
-                               levels: levels, inRegion: inRegion, neighbour: neighbour)
+        let parts = fit(of: record.profile, to: signature)
         return ScoreBreakdown(
             slack: now - ticket.dueAt,
             urgency: configuration.urgencyLead * Double(ticket.urgency.rank),
             waited: configuration.waitWeight * (now - ticket.waitingSince),
-            skillFit: parts.fit, proficiency: parts.proficiency, region: parts.region,
+            skillFit: parts.skillFit, proficiency: parts.proficiency, region: parts.region,
             idle: idleScore(record, now: now),
             stickiness: ticket.preferred == agent ? configuration.preferredAgentBonus : 0,
             scarcity: scarcity(ticket.signature),

@@ -68,15 +68,36 @@ extension RoutingEngine {
               (agent.capacity[signature.channel] ?? 0) > 0,
               agent.languages.isEmpty || agent.languages.contains(where: { Self.primaryLanguage($0) == signature.language })
         else { return (Self.never, 0) }
+        let fit = fit(of: agent, to: signature)
+        guard fit.qualified else { return (Self.never, 0) }
+        let level: RelaxationLevel =
+            if fit.exact && fit.inRegion { .exactSkillsInRegion }
+            else if fit.inRegion { .lowerProficiency }
+            else if fit.neighbour { .neighbouringRegions }
+            else { .anyQualified }
+        return (UInt8(level.rawValue), Float(fit.skillFit + fit.proficiency + fit.region))
+    }
+
+    /// How an agent's skills and regions fit a signature, and the score terms that follow.
+    struct Fit {
+        /// Every skill at least at its relaxed minimum (`min_level - proficiency_relaxation`, ≥ 1).
+        var qualified = true
+        /// Every skill at least at its minimum.
         var exact = true
-        var excess = 0
-        var deficit = 0
-        var levels = 0
+        var inRegion: Bool
+        var neighbour: Bool
+        var skillFit: Double
+        var proficiency: Double
+        var region: Double
+    }
+
+    func fit(of agent: RoutingAgent, to signature: Signature) -> Fit {
+        var qualified = true, exact = true
+        var excess = 0, deficit = 0, levels = 0
         for requirement in signature.requirements {
-            let name = skillName(requirement.skill)
-            let level = agent.skills[name] ?? 0
+            let level = agent.skills[skillName(requirement.skill)] ?? 0
             let minimum = Int(requirement.minLevel)
-            if level < max(1, minimum - configuration.proficiencyRelaxation) { return (Self.never, 0) }
+            if level < max(1, minimum - configuration.proficiencyRelaxation) { qualified = false }
             if level < minimum {
                 exact = false
                 deficit += minimum - level
@@ -90,24 +111,12 @@ extension RoutingEngine {
         let neighbour = !inRegion && agent.regions.contains { name in
             regionIDs[name].map { neighbours[Int(signature.region)].contains($0) } ?? false
         }
-        let level: RelaxationLevel =
-            if exact && inRegion { .exactSkillsInRegion }
-            else if inRegion { .lowerProficiency }
-            else if neighbour { .neighbouringRegions }
-            else { .anyQualified }
-        let parts = scoreParts(requirementCount: signature.requirements.count, excess: excess, deficit: deficit,
-                               levels: levels, inRegion: inRegion, neighbour: neighbour)
-        return (UInt8(level.rawValue), Float(parts.fit + parts.proficiency + parts.region))
-    }
-
-    func scoreParts(requirementCount: Int, excess: Int, deficit: Int, levels: Int, inRegion: Bool,
-                    neighbour: Bool) -> (fit: Double, proficiency: Double, region: Double) {
-        let count = Double(max(1, requirementCount))
-        let fit = configuration.skillFitBonus * (1 - Double(excess) / count / 4)
-            - configuration.underQualifiedPenalty * Double(deficit)
-        let proficiency = requirementCount == 0 ? 0 : configuration.proficiencyBonus * Double(levels) / count / 5
-        let region = inRegion ? configuration.regionBonus : neighbour ? configuration.regionBonus / 2 : 0
-        return (fit, proficiency, region)
+        let count = Double(max(1, signature.requirements.count))
+        return Fit(
+            qualified: qualified, exact: exact, inRegion: inRegion, neighbour: neighbour,
+            skillFit: configuration.skillFitBonus * (1 - Double(excess) / count / 4) - configuration.underQualifiedPenalty * Double(deficit),
+            proficiency: signature.requirements.isEmpty ? 0 : configuration.proficiencyBonus * Double(levels) / count / 5,
+            region: inRegion ? configuration.regionBonus : neighbour ? configuration.regionBonus / 2 : 0)
     }
 
     func skillName(_ id: Int32) -> String { skillNames[Int(id)] }

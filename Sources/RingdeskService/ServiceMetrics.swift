@@ -58,6 +58,8 @@ struct ServiceMetrics: Sendable {
 
 /// Queue and SLA figures read at scrape time (`TicketService.routingSnapshot`).
 public struct RoutingSnapshot: Sendable {
+    /// Open tickets by status.
+    public var byStatus: [TicketStatus: Int] = [:]
     /// Queued tickets by urgency and region label (regions outside `regions` count as "other").
     public var queued: [Urgency: [String: Int]] = [:]
     /// Open tickets whose clock runs and has less than a fifth of its target left.

@@ -250,17 +250,6 @@ public actor TicketService {
         KPIReport(tickets: Array(tickets.values), agents: Array(agents.values), now: clock.now())
     }
 
-    /// Counts for metrics and readiness: open tickets by status and urgency.
-    public func queueSummary() -> [String: [String: Int]] {
-        var byStatus: [String: Int] = [:]
-        var queuedByUrgency: [String: Int] = [:]
-        for ticket in tickets.values where ticket.status.isOpen {
-            byStatus[ticket.status.rawValue, default: 0] += 1
-            if ticket.status == .queued { queuedByUrgency[ticket.urgency.rawValue, default: 0] += 1 }
-        }
-        return ["by_status": byStatus, "queued_by_urgency": queuedByUrgency]
-    }
-
     /// Region label values handed out so far (they stay, so series do not flap).
     private var metricRegions: [String] = []
     static let maxRegionLabels = 16
@@ -278,6 +267,7 @@ public actor TicketService {
         snapshot.regions = known.sorted() + ["other"]
         let now = clock.now()
         for ticket in tickets.values where ticket.status.isOpen {
+            snapshot.byStatus[ticket.status, default: 0] += 1
             if ticket.queue == policy.reviewQueue { snapshot.inReview += 1 }
             if ticket.status == .queued {
                 let region = known.contains(ticket.customer.region) ? ticket.customer.region : "other"
