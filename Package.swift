@@ -77,6 +77,23 @@ let package = Package(
         .target(name: "RingdeskMembership"),
         // Pure Raft core in the ready/advance style. No I/O.
         .target(name: "RingdeskRaft"),
+        // Pure shard state machine replicated by Raft: tickets with idempotency keys, fenced claims, leases.
+        .target(name: "RingdeskShard"),
+        // Raft groups hosted by a node: SQLite logs (GRDB), group commit across groups, coalesced
+        // messages per node pair over HTTP/2, the shard state machine applied in the same transaction.
+        .target(
+            name: "RingdeskReplication",
+            dependencies: [
+                "RingdeskRaft", "RingdeskShard", "RingdeskHTTP2",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         // The node: routes, configuration, services wired together.
         .target(
             name: "RingdeskNode",
@@ -123,13 +140,13 @@ let package = Package(
         .executableTarget(name: "ringdesk-fuzz-h2", dependencies: ["RingdeskHTTP2"]),
         // Long simulations for scripts/bench/gossip-sim and scripts/chaos/raft-sim.
         .executableTarget(name: "ringdesk-gossip-sim", dependencies: ["RingdeskMembership", "RingdeskTestSupport"]),
-        .executableTarget(name: "ringdesk-raft-sim", dependencies: ["RingdeskRaft", "RingdeskTestSupport"]),
+        .executableTarget(name: "ringdesk-raft-sim", dependencies: ["RingdeskRaft", "RingdeskShard", "RingdeskTestSupport"]),
         // Matcher throughput and memory per queued ticket for scripts/bench/matcher.
         .executableTarget(name: "ringdesk-matcher-bench", dependencies: ["RingdeskRouting", "RingdeskDomain"]),
         // Manual clock, simulated network, N-node harnesses shared by tests and simulations.
         .target(
             name: "RingdeskTestSupport",
-            dependencies: ["RingdeskMembership", "RingdeskRaft", .product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["RingdeskMembership", "RingdeskRaft", "RingdeskShard", .product(name: "HeapModule", package: "swift-collections")]
         ),
         .testTarget(
             name: "RingdeskHTTP2Tests",
@@ -145,6 +162,11 @@ let package = Package(
         .testTarget(name: "RingdeskRoutingTests", dependencies: ["RingdeskRouting", "RingdeskDomain"]),
         .testTarget(name: "RingdeskSimulationTests", dependencies: ["RingdeskSimulation", "RingdeskRouting", "RingdeskDomain"]),
         .testTarget(name: "RingdeskMembershipTests", dependencies: ["RingdeskMembership", "RingdeskTestSupport"]),
+        .testTarget(name: "RingdeskRaftTests", dependencies: ["RingdeskRaft", "RingdeskShard", "RingdeskTestSupport"]),
+        .testTarget(
+            name: "RingdeskReplicationTests",
+            dependencies: ["RingdeskReplication", "RingdeskRaft", "RingdeskShard", "RingdeskTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "RingdeskLoadTests", dependencies: ["RingdeskLoad", "RingdeskDomain"]),
         .testTarget(name: "RingdeskStorageTests", dependencies: ["RingdeskStorage"]),
         .testTarget(

@@ -1,0 +1,266 @@
+/// One replica of one Raft group, as a pure value: events in (`tick`, `step`, `propose`, …), work
+/// out (`ready()`), acknowledged with `advance(_:)`. It never sends, sleeps or touches a disk.
+///
+/// Follows the Raft paper with the extensions etcd's library made standard: pre-vote, check-quorum
+/// with follower leases, pipelined and batched appends with a fast conflict search, read-index,
+/// snapshots, learners with one membership change at a time, and leadership transfer.
+public struct RaftNode: Sendable {
+    let configuration: RaftConfiguration
+    var log: RaftLog
+    public internal(set) var term: UInt64
+    var vote: RaftNodeID
+    public internal(set) var leader: RaftNodeID = 0
+    public internal(set) var role: RaftRole = .follower
+    public internal(set) var conf: RaftConfState
+    /// Set after corruption: the replica neither votes nor campaigns until a leader has brought it
+    /// back to at least the leader's log (or a snapshot), because it may have lost entries it acknowledged.
+    public internal(set) var recovering: Bool
+
+    /// Votes received in the current (pre-)campaign.
+    var votes: [RaftNodeID: Bool] = [:]
+    /// Present exactly when `role == .leader`.
+    var leadership: Leadership?
+
+    var electionElapsed = 0
+    var randomizedElectionTimeout = 0
+    var random: RaftRandom
+
+    /// The latest snapshot's data, kept to send to followers that fell behind the log's start.
+    var snapshotData: [UInt8]?
+    var snapshotConf: RaftConfState?
+    /// A snapshot received from the leader, not yet handed to the application.
+    var pendingSnapshot: RaftSnapshot?
+
+    var messages: [RaftMessage] = []
+    var readStates: [RaftReadState] = []
+    var lastHardState: RaftHardState
+    var lastSoftState: RaftSoftState
+
+    public var id: RaftNodeID { configuration.id }
+    public var commitIndex: UInt64 { log.committed }
+    public var lastIndex: UInt64 { log.lastIndex }
+    public var appliedIndex: UInt64 { log.applied }
+    public var firstIndex: UInt64 { log.firstIndex }
+
+    /// - Parameters:
+    ///   - persisted: what earlier `RaftReady`s asked to persist (empty for a new replica).
+    ///   - applied: the index the application's durable state machine has applied.
+    ///   - snapshotData: the data of `persisted.snapshot`, if any (needed to catch up followers).
+    ///   - recovering: the storage found corruption and dropped data; see `recovering`.
+    public init(configuration: RaftConfiguration, persisted: RaftPersistentState, applied: UInt64,
+                snapshotData: [UInt8]? = nil, recovering: Bool = false) {
+        precondition(configuration.id != 0, "a replica id must not be 0")
+        self.configuration = configuration
+        self.random = RaftRandom(seed: configuration.randomSeed)
+        self.recovering = recovering
+        var hardState = persisted.hardState
+        var entries = persisted.entries
+        let snapshotIndex = persisted.snapshot?.index ?? 0
+        let snapshotTerm = persisted.snapshot?.term ?? 0
+        var conf = persisted.snapshot?.conf ?? RaftConfState(voters: [])
+        let isNew = persisted.snapshot == nil && entries.isEmpty && hardState == RaftHardState()
+        var bootstrap = false
+        if isNew, !persisted.initialConf.voters.isEmpty, !recovering {
+            // A brand-new group: its membership becomes the first committed entries.
+            entries = persisted.initialConf.voters.enumerated().map { offset, voter in
+                RaftEntry(term: 1, index: UInt64(offset + 1), kind: .configChange, data: RaftConfChange(.addVoter, node: voter).encoded)
+            }
+            hardState = RaftHardState(term: 1, vote: 0, commit: UInt64(entries.count))
+            bootstrap = true
+        }
+        self.log = RaftLog(snapshotIndex: snapshotIndex, snapshotTerm: snapshotTerm, entries: entries,
+                           committed: hardState.commit, applied: applied)
+        // Membership changes the state machine already applied are not replayed to us; fold them in.
+        for index in stride(from: snapshotIndex + 1, through: log.applied, by: 1) {
+            if let entry = log.entry(at: index), entry.kind == .configChange,
+               let change = RaftConfChange(encoded: entry.data), let next = change.applied(to: conf) {
+                conf = next
+            }
+        }
+        if bootstrap {
+            conf = persisted.initialConf
+            log.stabled = 0
+        }
+        self.conf = conf
+        self.term = hardState.term
+        self.vote = hardState.vote
+        self.snapshotData = persisted.snapshot == nil ? nil : snapshotData
+        self.snapshotConf = persisted.snapshot?.conf
+        self.lastHardState = bootstrap ? RaftHardState() : hardState
+        self.lastSoftState = RaftSoftState(leader: 0, role: .follower)
+        resetRandomizedElectionTimeout()
+    }
+
+    // MARK: Requests
+
+    /// Appends `data` to the log if this replica leads; returns the index it will commit at.
+    @discardableResult
+    public mutating func propose(_ data: [UInt8]) throws(RaftError) -> UInt64 {
+        try appendProposal(kind: .normal, data: data)
+    }
+
+    /// Proposes one membership change; refused while an earlier one is not yet applied.
+    @discardableResult
+    public mutating func proposeConfChange(_ change: RaftConfChange) throws(RaftError) -> UInt64 {
+        guard let leadership else { throw .notLeader(leader) }
+        guard leadership.pendingConfIndex <= log.applied else { throw .confChangePending }
+        guard change.kind != .addVoter, change.applied(to: conf) != nil else { throw .invalidConfChange }
+        let index = try appendProposal(kind: .configChange, data: change.encoded)
+        self.leadership?.pendingConfIndex = index
+        return index
+    }
+
+    /// Applies a committed membership change; the application calls this when it applies the entry.
+    public mutating func applyConfChange(_ change: RaftConfChange) {
+        guard let next = change.applied(to: conf) else { return }
+        conf = next
+        guard leadership != nil else { return }
+        if !conf.contains(id) || !conf.voters.contains(id) {
+            // A leader removed (or demoted) steps down; the remaining voters elect a new one.
+            becomeFollower(term: term, leader: 0)
+            return
+        }
+        for peer in conf.voters + conf.learners where peer != id && leadership?.progress[peer] == nil {
+            leadership?.progress[peer] = RaftProgress(next: log.lastIndex + 1)
+        }
+        for peer in Array(leadership?.progress.keys ?? [:].keys) where !conf.contains(peer) {
+            leadership?.progress[peer] = nil
+        }
+        if let transferee = leadership?.transferee, !conf.voters.contains(transferee) {
+            leadership?.transferee = 0
+        }
+        if maybeCommit() { broadcastAppend() }
+    }
+
+    /// Asks for a linearizable read point; the answer comes in `RaftReady.readStates`.
+    public mutating func readIndex(requestID: UInt64) throws(RaftError) {
+        guard leadership != nil else { throw .notLeader(leader) }
+        if log.term(at: log.committed) != term {
+            // The commit index of a new leader is only known once an entry of its term committed.
+            leadership?.readsBeforeFirstCommit.append(requestID)
+            return
+        }
+        registerRead(requestID)
+    }
+
+    /// Hands leadership to `target` (a voter): catch it up, then tell it to campaign at once.
+    public mutating func transferLeadership(to target: RaftNodeID) throws(RaftError) {
+        guard let leadership else { throw .notLeader(leader) }
+        guard target != id else { return }
+        guard conf.voters.contains(target), let progress = leadership.progress[target] else { throw .notMember }
+        self.leadership?.transferee = target
+        electionElapsed = 0
+        if progress.match == log.lastIndex {
+            send(RaftMessage(kind: .timeoutNow, from: id, to: target, term: term))
+        } else {
+            sendAppend(to: target)
+        }
+    }
+
+    /// Starts an election now (tests, or an operator forcing one).
+    public mutating func campaign() {
+        startElection(transfer: false)
+    }
+
+    /// The application took a snapshot of its state machine at `appliedIndex`: older entries go.
+    public mutating func compact(appliedIndex: UInt64, snapshotData data: [UInt8]) {
+        guard appliedIndex == log.applied, appliedIndex > log.snapshotIndex else { return }
+        log.compact(upTo: appliedIndex)
+        snapshotData = data
+        snapshotConf = conf
+    }
+
+    // MARK: Ready / advance
+
+    public var hasReady: Bool {
+        !messages.isEmpty || !readStates.isEmpty || pendingSnapshot != nil || log.stabled < log.lastIndex
+            || currentHardState != lastHardState || currentSoftState != lastSoftState
+            || log.committed > log.applied
+    }
+
+    public mutating func ready() -> RaftReady {
+        var ready = RaftReady()
+        let soft = currentSoftState
+        if soft != lastSoftState { ready.softState = soft }
+        let hard = currentHardState
+        if hard != lastHardState { ready.hardState = hard }
+        ready.snapshot = pendingSnapshot
+        ready.entries = log.unstableEntries
+        ready.committedEntries = log.nextCommittedEntries
+        ready.messages = messages
+        ready.readStates = readStates
+        messages.removeAll(keepingCapacity: true)
+        readStates.removeAll(keepingCapacity: true)
+        return ready
+    }
+
+    /// The application has done everything `ready` asked.
+    public mutating func advance(_ ready: RaftReady) {
+        if let soft = ready.softState { lastSoftState = soft }
+        if let hard = ready.hardState { lastHardState = hard }
+        if let snapshot = ready.snapshot {
+            if pendingSnapshot?.metadata == snapshot.metadata { pendingSnapshot = nil }
+            log.stabled = max(log.stabled, snapshot.metadata.index)
+        }
+        if let last = ready.entries.last, log.matchTerm(last.index, last.term), last.index > log.stabled {
+            log.stabled = last.index
+        }
+        if let last = ready.committedEntries.last, last.index > log.applied {
+            log.applied = last.index
+        }
+        // The leader's own copy counts towards a quorum once it is on disk.
+        if let progress = leadership?.progress[id], log.stabled > progress.match {
+            let stabled = log.stabled, me = id
+            _ = leadership?.progress[me]?.acknowledge(stabled)
+            if maybeCommit() { broadcastAppend(allowEmpty: true) }
+        }
+    }
+
+    var currentHardState: RaftHardState { RaftHardState(term: term, vote: vote, commit: log.committed) }
+    var currentSoftState: RaftSoftState { RaftSoftState(leader: leader, role: role) }
+
+    mutating func send(_ message: RaftMessage) {
+        messages.append(message)
+    }
+
+    var quorum: Int { conf.voters.count / 2 + 1 }
+    var isPromotable: Bool { conf.voters.contains(id) && !recovering }
+}
+
+/// What only a leader keeps.
+struct Leadership: Sendable {
+    var progress: [RaftNodeID: RaftProgress]
+    var heartbeatElapsed = 0
+    /// Index of the latest membership change proposed; another waits until it is applied.
+    var pendingConfIndex: UInt64
+    /// Non-zero while handing leadership over; proposals are refused meanwhile.
+    var transferee: RaftNodeID = 0
+    /// Payload bytes appended but not yet committed (back-pressure).
+    var uncommittedBytes = 0
+    /// Read-index rounds waiting for a quorum's heartbeat responses, oldest first.
+    var pendingReads: [(round: UInt64, requestID: UInt64, index: UInt64)] = []
+    var readRound: UInt64 = 0
+    var readsBeforeFirstCommit: [UInt64] = []
+}
+
+/// SplitMix64 seeded from the configuration: the core's only randomness (election timeouts), so
+/// a simulation replays exactly.
+struct RaftRandom: Sendable {
+    private var state: UInt64
+
+    init(seed: UInt64) {
+        state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 0x632B_E59B_D9B4_E019
+    }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func below(_ bound: Int) -> Int {
+        Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
+    }
+}

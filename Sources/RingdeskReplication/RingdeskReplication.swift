@@ -1,0 +1,2 @@
+/// Placeholder until the replication host lands.
+enum RingdeskReplicationModule {}

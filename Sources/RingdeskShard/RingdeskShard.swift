@@ -1,0 +1,2 @@
+/// Placeholder until the shard state machine lands.
+enum RingdeskShardModule {}
