@@ -99,7 +99,7 @@ let package = Package(
             name: "RingdeskNode",
             dependencies: [
                 "RingdeskHTTP2", "RingdeskService", "RingdeskDomain", "RingdeskStorage", "RingdeskAPI", "RingdeskRouting",
-                "RingdeskMembership",
+                "RingdeskMembership", "RingdeskReplication", "RingdeskShard", "RingdeskRaft",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -112,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "ringdeskd",
             dependencies: [
-                "RingdeskNode", "RingdeskDomain", "RingdeskRouting",
+                "RingdeskNode", "RingdeskDomain", "RingdeskRouting", "RingdeskReplication",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

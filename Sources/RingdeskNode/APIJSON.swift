@@ -154,6 +154,8 @@ struct KeySchema: Sendable {
     static let feedback = KeySchema(allowed: ["": ["rating", "comment"]])
     static let presence = KeySchema(allowed: ["": ["presence"]])
     static let offerAnswer = KeySchema(allowed: ["": ["reason"]])
+    static let shardCommand = KeySchema(allowed: ["": ["op", "ticket_id", "idempotency_key", "payload", "at", "agent", "epoch",
+                                                      "lease_until", "now", "kind"]])
 }
 
 /// Any key: for reading the keys an object actually has.

@@ -1,5 +1,6 @@
 import RingdeskDomain
 import RingdeskHTTP2
+import RingdeskReplication
 import RingdeskRouting
 
 /// What a node needs to start. Only executables fill it from flags, a config file and the
@@ -19,6 +20,8 @@ public struct NodeConfiguration: Sendable {
     public var policy: DomainPolicy = .defaults
     /// Cluster membership (SWIM); nil runs the node alone.
     public var cluster: ClusterConfiguration?
+    /// Raft-replicated shards hosted with the other nodes of `peers`; nil hosts none.
+    public var replication: ReplicationConfiguration?
     /// Routing weights, relaxation timers, neighbouring regions, lease duration.
     public var routing: RoutingConfiguration = .defaults
     /// How `ringdeskd` writes logs: "text" (one line per record) or "json" (one JSON object per line).

@@ -3,9 +3,11 @@ import Logging
 import NIOCore
 import NIOConcurrencyHelpers
 import NIOPosix
+import NIOSSL
 import Prometheus
 import RingdeskDomain
 import RingdeskHTTP2
+import RingdeskReplication
 import RingdeskRouting
 import RingdeskService
 import RingdeskStorage
@@ -59,8 +61,20 @@ public final class RingdeskNode: Service {
         }
         membership?.updatePolicyFingerprint(Self.policyFingerprint(configuration.policy, configuration.routing))
         runningMembership.withLockedValue { $0 = membership }
-        let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger,
+        var replication: (host: ReplicationHost, client: HTTP2Client)?
+        if let settings = configuration.replication {
+            let client = try HTTP2Client(group: group, configuration: Self.peerClientConfiguration(tlsCA: configuration.cluster?.tlsCA))
+            let path = (configuration.dataDirectory as NSString).appendingPathComponent("raft.sqlite")
+            let host = try ReplicationHost(configuration: settings, databasePath: path, client: client,
+                                           logger: Logger(label: "ringdesk.raft"))
+            host.start()
+            replication = (host, client)
+        }
+        var router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger,
                                  membership: membership)
+        if let replication {
+            ReplicationAPI(host: replication.host, forwarder: replication.client, metrics: metrics, logger: logger).register(in: &router)
+        }
         let server = try HTTP2Server(
             host: configuration.host, port: configuration.port, router: router,
             configuration: configuration.http, group: group, logger: logger
@@ -90,8 +104,25 @@ public final class RingdeskNode: Service {
         }
         running.withLockedValue { $0 = nil }
         runningMembership.withLockedValue { $0 = nil }
+        if let replication {
+            replication.host.stop()
+            await replication.client.shutdown()
+        }
         try await storage.close()
         logger.info("node stopped")
+    }
+
+    /// Client settings for node-to-node traffic: TLS trusting `tlsCA` when the nodes serve TLS.
+    static func peerClientConfiguration(tlsCA: String?) throws -> HTTP2ClientConfiguration {
+        var configuration = HTTP2ClientConfiguration.defaults
+        configuration.connectTimeout = .milliseconds(500)
+        configuration.defaultRequestTimeout = .seconds(2)
+        if let path = tlsCA {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(path))
+            configuration.tls = tls
+        }
+        return configuration
     }
 
     /// Applies a reloaded policy (triage, SLA, offers) and routing configuration to commands

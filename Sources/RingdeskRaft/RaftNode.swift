@@ -41,6 +41,8 @@ public struct RaftNode: Sendable {
     public var lastIndex: UInt64 { log.lastIndex }
     public var appliedIndex: UInt64 { log.applied }
     public var firstIndex: UInt64 { log.firstIndex }
+    /// The term of the last applied entry (for the metadata of a snapshot taken there).
+    public var termOfApplied: UInt64 { log.term(at: log.applied) ?? 0 }
 
     /// - Parameters:
     ///   - persisted: what earlier `RaftReady`s asked to persist (empty for a new replica).

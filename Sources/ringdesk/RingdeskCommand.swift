@@ -7,7 +7,7 @@ struct Ringdesk: AsyncParsableCommand {
         commandName: "ringdesk",
         abstract: "Command-line client of a Ringdesk node (HTTP/2 cleartext JSON API).",
         discussion: "Every command takes --node HOST:PORT (default $RINGDESK_NODE or 127.0.0.1:7600), --json and --timeout SECONDS.",
-        subcommands: [Health.self, Tickets.self, AgentGroup.self, KPIs.self, Backup.self, Cluster.self, Demo.self, Load.self, Simulate.self]
+        subcommands: [Health.self, Tickets.self, AgentGroup.self, KPIs.self, Backup.self, Cluster.self, Demo.self, Load.self, Simulate.self, Replication.self]
     )
 }
 

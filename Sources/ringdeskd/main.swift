@@ -8,6 +8,7 @@ import NIOSSL
 import Prometheus
 import RingdeskDomain
 import RingdeskNode
+import RingdeskReplication
 import RingdeskRouting
 import ServiceLifecycle
 import UnixSignals
@@ -75,9 +76,10 @@ struct RingdeskDaemon: AsyncParsableCommand {
         var policy: DomainPolicy?
         var routing: RoutingConfiguration?
         var cluster: ClusterConfiguration?
+        var replication: ReplicationConfiguration?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case host, port, threads, policy, routing, cluster
+            case host, port, threads, policy, routing, cluster, replication
             case dataDir = "data_dir"
             case nodeID = "node_id"
             case logLevel = "log_level"
@@ -149,6 +151,11 @@ struct RingdeskDaemon: AsyncParsableCommand {
                 do { _ = try value.swimConfiguration() } catch { throw ValidationError("config file \(path): \(error)") }
                 config.cluster = value
             }
+            if let value = file.replication {
+                let problems = value.validationErrors()
+                guard problems.isEmpty else { throw ValidationError("config file \(path): \(problems.joined(separator: "; "))") }
+                config.replication = value
+            }
             tlsCertPath = file.tlsCert
             tlsKeyPath = file.tlsKey
         }
@@ -211,11 +218,12 @@ struct RingdeskDaemon: AsyncParsableCommand {
             let policy = try JSONSerialization.jsonObject(with: encoder.encode(config.policy))
             let routing = try JSONSerialization.jsonObject(with: encoder.encode(config.routing))
             let cluster = try config.cluster.map { try JSONSerialization.jsonObject(with: encoder.encode($0)) } ?? NSNull()
+            let replication = try config.replication.map { try JSONSerialization.jsonObject(with: encoder.encode($0)) } ?? NSNull()
             let effective: [String: Any] = [
                 "host": config.host, "port": config.port, "data_dir": config.dataDirectory, "threads": config.threads,
                 "node_id": config.effectiveNodeID, "log_level": level.rawValue, "log_format": config.logFormat, "tick_interval": config.tickInterval,
                 "max_request_body_bytes": config.http.maxRequestBodySize,
-                "max_concurrent_streams": Int(config.http.maxConcurrentStreams), "policy": policy, "routing": routing, "cluster": cluster,
+                "max_concurrent_streams": Int(config.http.maxConcurrentStreams), "policy": policy, "routing": routing, "cluster": cluster, "replication": replication,
                 "tls": config.http.tls != nil,
             ]
             let data = try JSONSerialization.data(withJSONObject: effective, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])

@@ -15,9 +15,9 @@ final class NodeProcess {
     /// Where the node's standard error goes (its log), when the test wants to read it.
     let logFile: URL?
 
-    init(dataDirectory: URL? = nil, arguments: [String] = [], logFile: URL? = nil) throws {
+    init(port: Int? = nil, dataDirectory: URL? = nil, arguments: [String] = [], logFile: URL? = nil) throws {
         self.logFile = logFile
-        self.port = try Self.freePort()
+        self.port = try port ?? Self.freePort()
         self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-node-\(UUID().uuidString)")
         self.extraArguments = arguments
     }

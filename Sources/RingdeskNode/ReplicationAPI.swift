@@ -1,0 +1,142 @@
+import Foundation
+import Logging
+import NIOCore
+import RingdeskHTTP2
+import RingdeskReplication
+import RingdeskShard
+
+/// Routes of the replicated shards: peer traffic (`/internal/raft`), commands and linearizable
+/// reads of one group, and the groups' status. Any node accepts a command and forwards it (once)
+/// to the group's leader, so a client never needs to know who leads.
+struct ReplicationAPI: Sendable {
+    let host: ReplicationHost
+    let forwarder: HTTP2Client
+    let metrics: NodeMetrics
+    let logger: Logger
+
+    static let forwardedHeader = "x-ringdesk-forwarded"
+
+    func register(in router: inout HTTP2Router) {
+        let host = self.host
+        router.add("POST", "/internal/raft", .inline { request in
+            do {
+                try host.receive(Array(request.body.readableBytesView))
+                return HTTP2Response(status: 204)
+            } catch {
+                return APIErrors.response(for: APIError(status: 400, code: "raft_malformed", message: "\(error)"))
+            }
+        })
+        route(&router, "POST", "/v1/replication/groups/{group}/commands", command)
+        route(&router, "GET", "/v1/replication/groups/{group}/tickets/{id}", readTicket)
+        route(&router, "GET", "/v1/replication/status", status)
+    }
+
+    private func route(_ router: inout HTTP2Router, _ method: String, _ template: String,
+                       _ body: @escaping @Sendable (HTTP2Request) async throws -> HTTP2Response) {
+        let metrics = self.metrics
+        router.add(method, template, .async { request in
+            let start = ContinuousClock.now
+            var response: HTTP2Response
+            do {
+                response = try await body(request)
+            } catch {
+                response = APIErrors.response(for: error)
+            }
+            metrics.record(route: template, method: method, status: response.status, since: start)
+            return response
+        })
+    }
+
+    private func group(_ request: HTTP2Request) throws -> UInt32 {
+        guard let text = request.pathParameters["group"], let group = UInt32(text), group < host.configuration.groups else {
+            throw APIError(status: 404, code: "unknown_group",
+                           message: "group must be an integer from 0 to \(host.configuration.groups - 1)")
+        }
+        return group
+    }
+
+    @Sendable func command(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let group = try group(request)
+        let body = try APIJSON.decode(ShardCommandRequest.self, from: request, schema: .shardCommand)
+        let command = try body.command()
+        do {
+            let outcome = try await host.propose(group: group, command: command)
+            return try APIJSON.response(ShardCommandResponse(group: group, index: outcome.index, result: ShardResultBody(outcome.result)))
+        } catch let error as ReplicationError {
+            return try await forwardOrFail(error, request)
+        }
+    }
+
+    @Sendable func readTicket(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let group = try group(request)
+        guard let id = request.pathParameters["id"], !id.isEmpty else {
+            throw APIError(status: 400, code: "invalid_parameter", message: "a ticket id is required")
+        }
+        do {
+            let local: Bool
+            switch request.queryItems["consistency"] {
+            case nil, "linearizable": local = false
+            case "local": local = true
+            case let other?:
+                throw APIError(status: 400, code: "invalid_parameter", message: "consistency must be 'linearizable' or 'local', got '\(other)'")
+            }
+            guard let ticket = try await host.readTicket(group: group, ticketID: id, local: local) else {
+                throw APIError(status: 404, code: "ticket_not_found", message: "no ticket \(id) in group \(group)")
+            }
+            return try APIJSON.response(ShardTicketBody(ticket))
+        } catch let error as ReplicationError {
+            return try await forwardOrFail(error, request)
+        }
+    }
+
+    @Sendable func status(_ request: HTTP2Request) async throws -> HTTP2Response {
+        try APIJSON.response(ReplicationStatusBody(nodeID: host.configuration.nodeID, groups: host.status))
+    }
+
+    /// A follower sends the request to the leader it knows (one hop only); anything else is an error.
+    private func forwardOrFail(_ error: ReplicationError, _ request: HTTP2Request) async throws -> HTTP2Response {
+        if error.code == "raft_not_leader", error.leaderHint != 0, request.headers[Self.forwardedHeader] == nil,
+           let address = host.address(of: error.leaderHint), let parsed = Self.parse(address) {
+            var headers = HTTP2Headers([(Self.forwardedHeader, "\(host.configuration.nodeID)")])
+            if let type = request.headers["content-type"] { headers.add("content-type", type) }
+            let forwarded = HTTP2ClientRequest(method: request.method, path: request.path, headers: headers,
+                                               body: request.body.readableBytes > 0 ? request.body : nil)
+            let leaderID = error.leaderHint
+            do {
+                let response = try await forwarder.execute(forwarded, to: parsed, timeout: .seconds(10))
+                var headers = HTTP2Headers()
+                if let type = response.headers["content-type"] { headers.add("content-type", type) }
+                headers.add("x-ringdesk-leader", "\(leaderID)")
+                return HTTP2Response(status: response.status, headers: headers, body: response.body)
+            } catch {
+                throw APIError(status: 503, code: "leader_unreachable", message: "the leader (node \(leaderID)) did not answer: \(error)")
+            }
+        }
+        switch error.code {
+        case "raft_not_leader":
+            throw APIError(status: 503, code: "no_leader", message: error.leaderHint == 0
+                ? "the group has no leader right now (election in progress or no majority); retry"
+                : "node \(error.leaderHint) leads this group; it did not take the forwarded request")
+        case "unknown_group":
+            throw APIError(status: 404, code: error.code, message: error.message)
+        default:
+            throw APIError(status: 503, code: error.code, message: error.message)
+        }
+    }
+
+    static func parse(_ address: String) -> HTTP2Client.Peer? {
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
+        return HTTP2Client.Peer(host: String(address[..<colon]), port: port)
+    }
+}
+
+/// `GET /v1/replication/status`.
+struct ReplicationStatusBody: Encodable {
+    var nodeID: UInt64
+    var groups: [ReplicationGroupStatus]
+
+    enum CodingKeys: String, CodingKey {
+        case nodeID = "node_id"
+        case groups
+    }
+}

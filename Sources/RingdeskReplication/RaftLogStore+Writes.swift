@@ -1,0 +1,154 @@
+import GRDB
+import RingdeskRaft
+
+/// Writes: each public method is one transaction, so one fsync, however many groups it touches.
+extension RaftLogStore {
+    /// Makes every group's Ready work durable in one transaction: per group, the snapshot (which
+    /// replaces the stored snapshot and the whole log), then the entries (stored entries from the
+    /// first new index on are deleted first: a conflicting suffix is overwritten), then the hard state.
+    public func persist(_ writes: [GroupWrite]) throws {
+        try commit(writes: writes, applies: [])
+    }
+
+    /// Applies every group's row changes and moves its applied index, in one transaction: the
+    /// index and the rows it stands for are never seen apart. Throws `.unknownGroup` (writing
+    /// nothing at all) if a group was never created.
+    public func apply(_ applies: [GroupApply]) throws {
+        try commit(writes: [], applies: applies)
+    }
+
+    /// `persist` then `apply` in one transaction: the replication loop's whole turn for one fsync.
+    public func commit(writes: [GroupWrite], applies: [GroupApply]) throws {
+        let writes = writes.filter { !$0.isEmpty }
+        guard !writes.isEmpty || !applies.isEmpty else { return }
+        for write in writes { try Self.validate(write) }
+        try inTransaction { db in
+            for write in writes { try Self.persist(write, db) }
+            for apply in applies { try Self.apply(apply, db) }
+        }
+    }
+
+    /// Stores `snapshot` (the group's state machine at `snapshot.metadata.index`) and deletes the
+    /// entries it covers, up to `index` (≤ the snapshot's index; a smaller one keeps a tail of
+    /// entries for followers that lag a little).
+    public func compact(group: UInt32, upTo index: UInt64, snapshot: RaftSnapshot) throws {
+        guard index <= snapshot.metadata.index else {
+            throw RaftLogStoreError(code: .invalidArgument,
+                                    message: "cannot compact group \(group) to \(index), past its snapshot at \(snapshot.metadata.index)")
+        }
+        try inTransaction { db in
+            try Self.storeSnapshot(snapshot, group: group, db)
+            try db.cachedStatement(sql: "DELETE FROM raft_entries WHERE group_id = ? AND idx <= ?")
+                .execute(arguments: [Int64(group), Int64(bitPattern: index)])
+        }
+    }
+
+    /// `compact(group:upTo:snapshot:)` up to the snapshot's own index.
+    public func compact(group: UInt32, snapshot: RaftSnapshot) throws {
+        try compact(group: group, upTo: snapshot.metadata.index, snapshot: snapshot)
+    }
+
+    /// Wipes what a corrupted group can no longer trust: entries, snapshot, applied index, ticket
+    /// and key rows. The hard state keeps its term and vote (so the replica never votes twice in a
+    /// term) with commit reset to 0; a hard state that fails its checksum is deleted. The group
+    /// stays registered with its initial voters.
+    public func deleteGroupState(group: UInt32) throws {
+        try inTransaction { db in
+            let key: StatementArguments = [Int64(group)]
+            for table in ["raft_entries", "raft_snapshots", "shard_tickets", "shard_idempotency"] {
+                try db.execute(sql: "DELETE FROM \(table) WHERE group_id = ?", arguments: key)
+            }
+            try db.execute(sql: "UPDATE raft_groups SET applied_idx = 0 WHERE group_id = ?", arguments: key)
+            if let row = try Row.fetchOne(db, sql: "SELECT term, vote, commit_idx, crc FROM raft_hard_state WHERE group_id = ?", arguments: key) {
+                let stored = RaftHardState(term: UInt64(bitPattern: row[0]), vote: UInt64(bitPattern: row[1]), commit: UInt64(bitPattern: row[2]))
+                if Self.checksum(stored, group: group) == Self.crc(row[3]) {
+                    try Self.storeHardState(RaftHardState(term: stored.term, vote: stored.vote, commit: 0), group: group, db)
+                } else {
+                    try db.execute(sql: "DELETE FROM raft_hard_state WHERE group_id = ?", arguments: key)
+                }
+            }
+        }
+    }
+
+    // MARK: Statements
+
+    static func validate(_ write: GroupWrite) throws {
+        guard let first = write.entries.first else { return }
+        for (offset, entry) in write.entries.enumerated() where entry.index != first.index &+ UInt64(offset) {
+            throw RaftLogStoreError(code: .invalidArgument,
+                                    message: "group \(write.group): entry \(entry.index) at position \(offset) after \(first.index) is not contiguous")
+        }
+        if let snapshot = write.snapshot, first.index != snapshot.metadata.index &+ 1 {
+            throw RaftLogStoreError(code: .invalidArgument,
+                                    message: "group \(write.group): entries from \(first.index) do not follow the snapshot at \(snapshot.metadata.index)")
+        }
+    }
+
+    static func persist(_ write: GroupWrite, _ db: Database) throws {
+        let group = Int64(write.group)
+        if let snapshot = write.snapshot {
+            try storeSnapshot(snapshot, group: write.group, db)
+            try db.cachedStatement(sql: "DELETE FROM raft_entries WHERE group_id = ?").execute(arguments: [group])
+        }
+        if let first = write.entries.first {
+            if write.snapshot == nil {
+                try db.cachedStatement(sql: "DELETE FROM raft_entries WHERE group_id = ? AND idx >= ?")
+                    .execute(arguments: [group, Int64(bitPattern: first.index)])
+            }
+            let insert = try db.cachedStatement(sql: "INSERT INTO raft_entries (group_id, idx, term, kind, data, crc) VALUES (?, ?, ?, ?, ?, ?)")
+            for entry in write.entries {
+                try insert.execute(arguments: [group, Int64(bitPattern: entry.index), Int64(bitPattern: entry.term), Int64(entry.kind.rawValue),
+                                               blob(entry.data), Int64(RaftCodec.entryChecksum(entry, group: write.group))])
+            }
+        }
+        if let hardState = write.hardState {
+            try storeHardState(hardState, group: write.group, db)
+        }
+    }
+
+    static func apply(_ apply: GroupApply, _ db: Database) throws {
+        let group = Int64(apply.group)
+        try db.cachedStatement(sql: "UPDATE raft_groups SET applied_idx = ? WHERE group_id = ?")
+            .execute(arguments: [Int64(bitPattern: apply.appliedIndex), group])
+        guard db.changesCount == 1 else {
+            // Thrown inside the transaction: it rolls back, other groups' rows included.
+            throw RaftLogStoreError(code: .unknownGroup, message: "group \(apply.group) was never created")
+        }
+        if apply.replaceAll {
+            try db.cachedStatement(sql: "DELETE FROM shard_tickets WHERE group_id = ?").execute(arguments: [group])
+            try db.cachedStatement(sql: "DELETE FROM shard_idempotency WHERE group_id = ?").execute(arguments: [group])
+        }
+        for row in apply.rows {
+            switch row {
+            case .putTicket(let id, let record):
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO shard_tickets (group_id, ticket_id, record) VALUES (?, ?, ?)")
+                    .execute(arguments: [group, id, blob(record)])
+            case .deleteTicket(let id):
+                try db.cachedStatement(sql: "DELETE FROM shard_tickets WHERE group_id = ? AND ticket_id = ?")
+                    .execute(arguments: [group, id])
+            case .putKey(let key, let ticketID):
+                try db.cachedStatement(sql: "INSERT OR REPLACE INTO shard_idempotency (group_id, key, ticket_id) VALUES (?, ?, ?)")
+                    .execute(arguments: [group, key, ticketID])
+            case .deleteKey(let key):
+                try db.cachedStatement(sql: "DELETE FROM shard_idempotency WHERE group_id = ? AND key = ?")
+                    .execute(arguments: [group, key])
+            }
+        }
+    }
+
+    static func storeHardState(_ state: RaftHardState, group: UInt32, _ db: Database) throws {
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO raft_hard_state (group_id, term, vote, commit_idx, crc) VALUES (?, ?, ?, ?, ?)")
+            .execute(arguments: [Int64(group), Int64(bitPattern: state.term), Int64(bitPattern: state.vote), Int64(bitPattern: state.commit),
+                                 Int64(checksum(state, group: group))])
+    }
+
+    static func storeSnapshot(_ snapshot: RaftSnapshot, group: UInt32, _ db: Database) throws {
+        let metadata = snapshot.metadata
+        try db.cachedStatement(sql: """
+            INSERT OR REPLACE INTO raft_snapshots (group_id, idx, term, voters, learners, data, crc) VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+            .execute(arguments: [Int64(group), Int64(bitPattern: metadata.index), Int64(bitPattern: metadata.term),
+                                 blob(encodeMembers(metadata.conf.voters)), blob(encodeMembers(metadata.conf.learners)),
+                                 blob(snapshot.data), Int64(checksum(snapshot, group: group))])
+    }
+}

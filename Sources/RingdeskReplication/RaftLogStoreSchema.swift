@@ -1,0 +1,73 @@
+import GRDB
+
+/// The Raft store's schema as frozen SQL migrations. Never edit a shipped migration: append one.
+///
+/// Integers are SQLite INTEGERs holding the UInt64's bit pattern (node ids may use all 64 bits).
+/// Blob columns allow NULL because SQLite binds an empty blob as NULL; readers treat NULL as empty.
+/// `crc` columns hold the CRC-32C of the row (see `RaftLogStore` for what each covers).
+enum RaftLogStoreSchema {
+    static let migrations: [(identifier: String, sql: String)] = [
+        ("raft-v1-initial", v1Initial),
+    ]
+
+    static let v1Initial = """
+        CREATE TABLE raft_groups (
+            group_id INTEGER PRIMARY KEY NOT NULL,
+            initial_voters BLOB,
+            applied_idx INTEGER NOT NULL DEFAULT 0
+        );
+
+        CREATE TABLE raft_hard_state (
+            group_id INTEGER PRIMARY KEY NOT NULL,
+            term INTEGER NOT NULL,
+            vote INTEGER NOT NULL,
+            commit_idx INTEGER NOT NULL,
+            crc INTEGER NOT NULL
+        );
+
+        CREATE TABLE raft_entries (
+            group_id INTEGER NOT NULL,
+            idx INTEGER NOT NULL,
+            term INTEGER NOT NULL,
+            kind INTEGER NOT NULL,
+            data BLOB,
+            crc INTEGER NOT NULL,
+            PRIMARY KEY (group_id, idx)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE raft_snapshots (
+            group_id INTEGER PRIMARY KEY NOT NULL,
+            idx INTEGER NOT NULL,
+            term INTEGER NOT NULL,
+            voters BLOB,
+            learners BLOB,
+            data BLOB,
+            crc INTEGER NOT NULL
+        );
+
+        CREATE TABLE shard_tickets (
+            group_id INTEGER NOT NULL,
+            ticket_id TEXT NOT NULL,
+            record BLOB,
+            PRIMARY KEY (group_id, ticket_id)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE shard_idempotency (
+            group_id INTEGER NOT NULL,
+            key TEXT NOT NULL,
+            ticket_id TEXT NOT NULL,
+            PRIMARY KEY (group_id, key)
+        ) WITHOUT ROWID;
+        """
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        for migration in migrations {
+            let sql = migration.sql
+            migrator.registerMigration(migration.identifier) { db in
+                try db.execute(sql: sql)
+            }
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,87 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import RingdeskHTTP2
+
+/// Carries one node pair's Raft traffic: every group's messages for that peer go out as one
+/// `POST /internal/raft` at a time. While a request is in flight, later messages queue and leave
+/// together in the next request, so heartbeats and appends of all groups coalesce by themselves and
+/// the order of messages is kept (pipelined appends stay in order on the wire).
+///
+/// A peer that is down costs nothing but dropped messages: Raft retries by itself.
+final class RaftPeerSender: Sendable {
+    private struct State: Sendable {
+        var queued: [[UInt8]] = []
+        var queuedBytes = 0
+        var sending = false
+        var stopped = false
+        var dropped = 0
+    }
+
+    let peer: HTTP2Client.Peer
+    private let client: HTTP2Client
+    private let state = NIOLockedValueBox(State())
+    /// Beyond this many queued bytes (a peer that is down or slow) older batches are dropped.
+    private let maxQueuedBytes: Int
+
+    init(peer: HTTP2Client.Peer, client: HTTP2Client, maxQueuedBytes: Int = 64 << 20) {
+        self.peer = peer
+        self.client = client
+        self.maxQueuedBytes = maxQueuedBytes
+    }
+
+    /// Queues one encoded batch (`RaftCodec`); never blocks.
+    func send(_ batch: [UInt8]) {
+        let start = state.withLockedValue { state -> Bool in
+            guard !state.stopped else { return false }
+            state.queued.append(batch)
+            state.queuedBytes += batch.count
+            while state.queuedBytes > maxQueuedBytes, state.queued.count > 1 {
+                state.queuedBytes -= state.queued.removeFirst().count
+                state.dropped += 1
+            }
+            if state.sending { return false }
+            state.sending = true
+            return true
+        }
+        if start {
+            Task { await self.drain() }
+        }
+    }
+
+    func stop() {
+        state.withLockedValue {
+            $0.stopped = true
+            $0.queued.removeAll()
+        }
+    }
+
+    var droppedBatches: Int { state.withLockedValue { $0.dropped } }
+
+    private func drain() async {
+        while true {
+            let batches = state.withLockedValue { state -> [[UInt8]] in
+                let taken = state.queued
+                state.queued.removeAll(keepingCapacity: true)
+                state.queuedBytes = 0
+                if taken.isEmpty { state.sending = false }
+                return taken
+            }
+            if batches.isEmpty { return }
+            var body = ByteBuffer()
+            body.reserveCapacity(batches.reduce(0) { $0 + $1.count + 5 })
+            // Several encoded batches in one body: each prefixed with its length.
+            for batch in batches {
+                body.writeInteger(UInt32(batch.count))
+                body.writeBytes(batch)
+            }
+            let request = HTTP2ClientRequest(method: "POST", path: "/internal/raft",
+                                             headers: HTTP2Headers([("content-type", "application/octet-stream")]), body: body)
+            do {
+                _ = try await client.execute(request, to: peer, timeout: .seconds(2))
+            } catch {
+                // Dropped: the peer is down or slow. Raft resends what matters.
+                state.withLockedValue { $0.dropped += batches.count }
+            }
+        }
+    }
+}

@@ -1,0 +1,174 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import RingdeskHTTP2
+import RingdeskRaft
+import RingdeskShard
+
+/// Hosts every Raft group of one node: one loop thread drives all the groups' pure `RaftNode`s,
+/// writes all their Ready work in one SQLite transaction (group commit across groups: one fsync
+/// for many groups' appends, hard states and applied state), and sends each peer one coalesced
+/// batch per turn.
+///
+/// Callers (HTTP handlers, tests) only enqueue: messages from peers, proposals, reads. They never
+/// touch a group's state, which belongs to the loop thread.
+public final class ReplicationHost: Sendable {
+    public let configuration: ReplicationConfiguration
+    let inbox = ReplicationInbox()
+    private let loop: ReplicationLoop
+    private let senders: [RaftNodeID: RaftPeerSender]
+    private let client: HTTP2Client?
+    private let logger: Logger
+    private let started = NIOLockedValueBox(false)
+
+    /// Opens the store, creates missing groups and reloads every group's state; does not start.
+    /// `client` carries traffic to the peers (nil when the only member is this node).
+    public init(configuration: ReplicationConfiguration, databasePath: String, client: HTTP2Client?, logger: Logger) throws {
+        let errors = configuration.validationErrors()
+        guard errors.isEmpty else { throw ReplicationError(code: "replication_config", message: errors.joined(separator: "; ")) }
+        self.configuration = configuration
+        self.logger = logger
+        self.client = client
+        var senders: [RaftNodeID: RaftPeerSender] = [:]
+        if let client {
+            for (id, address) in configuration.peers where id != configuration.nodeID {
+                let parsed = ReplicationConfiguration.parseAddress(address)!
+                senders[id] = RaftPeerSender(peer: HTTP2Client.Peer(host: parsed.host, port: parsed.port), client: client)
+            }
+        }
+        self.senders = senders
+        let store = try RaftLogStore(path: databasePath)
+        loop = try ReplicationLoop(configuration: configuration, store: store, inbox: inbox, logger: logger,
+                                   send: { [senders] peer, bytes in senders[peer]?.send(bytes) })
+    }
+
+    /// Starts the loop thread.
+    public func start() {
+        let first = started.withLockedValue { started in
+            defer { started = true }
+            return !started
+        }
+        guard first else { return }
+        let loop = self.loop
+        let thread = Thread { loop.run() }
+        thread.name = "ringdesk-raft"
+        thread.stackSize = 4 << 20
+        thread.start()
+    }
+
+    /// Stops the loop (after its current turn) and the senders; pending callers get an error.
+    public func stop() {
+        inbox.stop()
+        if started.withLockedValue({ $0 }) { loop.waitUntilStopped() }
+        for sender in senders.values { sender.stop() }
+    }
+
+    // MARK: Requests
+
+    /// A body of `POST /internal/raft`: length-prefixed `RaftCodec` batches. Throws on bytes that
+    /// do not decode; nothing is enqueued then.
+    public func receive(_ body: [UInt8]) throws {
+        var envelopes: [RaftEnvelope] = []
+        var offset = 0
+        while offset < body.count {
+            guard body.count - offset >= 4 else { throw ReplicationError.malformed("truncated batch length") }
+            let length = Int(body[offset]) << 24 | Int(body[offset + 1]) << 16 | Int(body[offset + 2]) << 8 | Int(body[offset + 3])
+            offset += 4
+            guard length <= body.count - offset else { throw ReplicationError.malformed("batch longer than the body") }
+            do {
+                envelopes += try RaftCodec.decode(Array(body[offset..<offset + length]))
+            } catch {
+                throw ReplicationError.malformed("\(error)")
+            }
+            offset += length
+        }
+        inbox.deliver(envelopes)
+    }
+
+    /// Proposes `command` to `group`'s leader on this node; returns once it is committed (on a
+    /// majority's disks) and applied, with its result. Throws `not_leader` (with the leader's id)
+    /// when another node leads, and `outcome_unknown` when leadership changed or the deadline
+    /// passed before the outcome was known (retry with the same idempotency key).
+    public func propose(group: UInt32, command: ShardCommand) async throws -> ShardProposalOutcome {
+        guard group < configuration.groups else { throw ReplicationError.unknownGroup(group) }
+        return try await withCheckedThrowingContinuation { continuation in
+            inbox.propose(ReplicationInbox.Proposal(group: group, data: command.encoded, continuation: continuation),
+                          limit: configuration.maxPendingProposals)
+        }
+    }
+
+    /// A linearizable read of one ticket through read-index: the leader confirms it still leads,
+    /// waits until it has applied that point, then reads. With `local`, any replica answers from
+    /// what it has applied so far (possibly stale; for checks and diagnostics).
+    public func readTicket(group: UInt32, ticketID: String, local: Bool = false) async throws -> ShardTicket? {
+        guard group < configuration.groups else { throw ReplicationError.unknownGroup(group) }
+        return try await withCheckedThrowingContinuation { continuation in
+            inbox.read(ReplicationInbox.Read(group: group, ticketID: ticketID, local: local, continuation: continuation),
+                       limit: configuration.maxPendingProposals)
+        }
+    }
+
+    /// Every group's role, term, leader and indexes as of the loop's last turn.
+    public var status: [ReplicationGroupStatus] { loop.status }
+
+    /// The HTTP address of `node`, for forwarding a request to a leader.
+    public func address(of node: RaftNodeID) -> String? { configuration.peers[node] }
+}
+
+/// What a committed proposal produced.
+public struct ShardProposalOutcome: Sendable {
+    public var index: UInt64
+    public var result: ShardResult
+}
+
+/// One group's state as shown to operators.
+public struct ReplicationGroupStatus: Sendable, Hashable, Codable {
+    public var group: UInt32
+    public var role: String
+    public var term: UInt64
+    public var leader: UInt64
+    public var commitIndex: UInt64
+    public var appliedIndex: UInt64
+    public var lastIndex: UInt64
+    public var firstIndex: UInt64
+    public var voters: [UInt64]
+    public var learners: [UInt64]
+    public var recovering: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case group, role, term, leader, voters, learners, recovering
+        case commitIndex = "commit_index"
+        case appliedIndex = "applied_index"
+        case lastIndex = "last_index"
+        case firstIndex = "first_index"
+    }
+}
+
+/// Errors crossing the module; `code` is stable, the HTTP layer maps it.
+public struct ReplicationError: Error, Sendable, Hashable, CustomStringConvertible {
+    public var code: String
+    public var message: String
+    public var leaderHint: RaftNodeID
+
+    public init(code: String, message: String, leaderHint: RaftNodeID = 0) {
+        self.code = code
+        self.message = message
+        self.leaderHint = leaderHint
+    }
+
+    public var description: String { "\(code): \(message)" }
+
+    static func malformed(_ detail: String) -> ReplicationError {
+        ReplicationError(code: "raft_malformed", message: "undecodable raft batch: \(detail)")
+    }
+
+    static func unknownGroup(_ group: UInt32) -> ReplicationError {
+        ReplicationError(code: "unknown_group", message: "group \(group) does not exist")
+    }
+
+    static let stopped = ReplicationError(code: "replication_stopped", message: "the node is shutting down")
+    static let overloaded = ReplicationError(code: "replication_overloaded", message: "too many proposals are waiting")
+    static let outcomeUnknown = ReplicationError(
+        code: "outcome_unknown",
+        message: "leadership changed or the deadline passed before the outcome was known; retry with the same idempotency key")
+}

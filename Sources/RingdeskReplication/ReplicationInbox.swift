@@ -1,0 +1,97 @@
+import Foundation
+import RingdeskRaft
+import RingdeskShard
+
+/// Where callers leave work for the loop thread, and where the loop thread sleeps until there is
+/// some (or its next tick is due).
+///
+/// `@unchecked Sendable`: every stored property is read and written only while holding
+/// `condition`'s lock.
+final class ReplicationInbox: @unchecked Sendable {
+    struct Proposal {
+        var group: UInt32
+        var data: [UInt8]
+        var continuation: CheckedContinuation<ShardProposalOutcome, any Error>
+    }
+
+    struct Read {
+        var group: UInt32
+        var ticketID: String
+        /// Read this replica's applied state as it is, without confirming leadership (may be stale).
+        var local: Bool
+        var continuation: CheckedContinuation<ShardTicket?, any Error>
+    }
+
+    struct Work {
+        var messages: [RaftEnvelope] = []
+        var proposals: [Proposal] = []
+        var reads: [Read] = []
+        var stopped = false
+    }
+
+    private let condition = NSCondition()
+    private var work = Work()
+    private var waiting = 0
+
+    func deliver(_ envelopes: [RaftEnvelope]) {
+        guard !envelopes.isEmpty else { return }
+        condition.lock()
+        work.messages.append(contentsOf: envelopes)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func propose(_ proposal: Proposal, limit: Int) {
+        condition.lock()
+        if work.stopped || waiting >= limit {
+            let error = work.stopped ? ReplicationError.stopped : ReplicationError.overloaded
+            condition.unlock()
+            proposal.continuation.resume(throwing: error)
+            return
+        }
+        work.proposals.append(proposal)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func read(_ read: Read, limit: Int) {
+        condition.lock()
+        if work.stopped || waiting >= limit {
+            let error = work.stopped ? ReplicationError.stopped : ReplicationError.overloaded
+            condition.unlock()
+            read.continuation.resume(throwing: error)
+            return
+        }
+        work.reads.append(read)
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        work.stopped = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// The loop reports how many callers it holds, for back-pressure.
+    func setWaiting(_ count: Int) {
+        condition.lock()
+        waiting = count
+        condition.unlock()
+    }
+
+    /// Everything queued, waiting until something is or `deadline` passes.
+    func take(until deadline: Date) -> Work {
+        condition.lock()
+        defer { condition.unlock() }
+        while work.messages.isEmpty, work.proposals.isEmpty, work.reads.isEmpty, !work.stopped {
+            if !condition.wait(until: deadline) { break }
+        }
+        let taken = work
+        work.messages.removeAll(keepingCapacity: true)
+        work.proposals.removeAll(keepingCapacity: true)
+        work.reads.removeAll(keepingCapacity: true)
+        return taken
+    }
+}

@@ -1,0 +1,336 @@
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import RingdeskRaft
+import RingdeskShard
+
+/// The loop thread's world: every group's replica, the store, and callers waiting for outcomes.
+///
+/// `@unchecked Sendable`: `groups`, `store` and the other `var`s are touched only by the loop
+/// thread (`run()`); other threads read `status` (a locked box) and call `waitUntilStopped()`
+/// (a condition lock).
+final class ReplicationLoop: @unchecked Sendable {
+    struct Waiting {
+        var term: UInt64
+        var proposal: ReplicationInbox.Proposal
+        var deadline: Date
+    }
+
+    struct GroupReplica {
+        var node: RaftNode
+        var machine: ShardStateMachine
+        /// Proposals by the index they were appended at.
+        var waiting: [UInt64: Waiting] = [:]
+        /// Reads waiting for leadership confirmation, by request id.
+        var reads: [UInt64: ReplicationInbox.Read] = [:]
+        /// Reads confirmed at an index, waiting until it is applied.
+        var confirmedReads: [(index: UInt64, read: ReplicationInbox.Read)] = []
+        var appliedSinceSnapshot = 0
+    }
+
+    let configuration: ReplicationConfiguration
+    private let store: RaftLogStore
+    private let inbox: ReplicationInbox
+    private let logger: Logger
+    private let send: @Sendable (RaftNodeID, [UInt8]) -> Void
+    private var groups: [GroupReplica] = []
+    private var nextReadID: UInt64 = 1
+    private let published = NIOLockedValueBox<[ReplicationGroupStatus]>([])
+    private let stoppedLock = ConditionLock(value: false)
+    private var lastPublish = Date.distantPast
+
+    init(configuration: ReplicationConfiguration, store: RaftLogStore, inbox: ReplicationInbox, logger: Logger,
+         send: @escaping @Sendable (RaftNodeID, [UInt8]) -> Void) throws {
+        self.configuration = configuration
+        self.store = store
+        self.inbox = inbox
+        self.logger = logger
+        self.send = send
+        let voters = configuration.peers.keys.sorted()
+        for group in 0..<UInt32(configuration.groups) {
+            try store.createGroup(group, voters: voters)
+            groups.append(try Self.loadGroup(group, store: store, configuration: configuration, logger: logger))
+        }
+        publishStatus(force: true)
+    }
+
+    private static func loadGroup(_ group: UInt32, store: RaftLogStore, configuration: ReplicationConfiguration,
+                                  logger: Logger) throws -> GroupReplica {
+        var loaded = try store.load(group: group)
+        let raftConfiguration = RaftConfiguration(id: configuration.nodeID, electionTicks: configuration.electionTicks,
+                                                  randomSeed: configuration.nodeID &* 1_000_003 &+ UInt64(group))
+        if let corruption = loaded.corruption {
+            // Never serve or vote on data that failed its checksum: start empty, stop voting, and
+            // let the leader send a snapshot (or the whole log).
+            logger.error("raft group data failed its checksum; the replica recovers from the leader",
+                         metadata: ["group": "\(group)", "corruption": "\(corruption)"])
+            let hard = loaded.persistent.hardState
+            try store.deleteGroupState(group: group)
+            let persisted = RaftPersistentState(hardState: RaftHardState(term: hard.term, vote: hard.vote, commit: 0),
+                                                initialConf: RaftConfState(voters: []))
+            loaded = RaftLogStore.LoadedGroup(persistent: persisted, appliedIndex: 0, snapshotData: nil, corruption: corruption)
+            return GroupReplica(node: RaftNode(configuration: raftConfiguration, persisted: persisted, applied: 0, recovering: true),
+                                machine: ShardStateMachine())
+        }
+        // The state machine is the snapshot plus the applied entries after it (replayed in memory;
+        // the rows in SQLite already hold the same result).
+        var machine = ShardStateMachine()
+        if let data = loaded.snapshotData {
+            machine = try ShardStateMachine(snapshot: data)
+        }
+        let snapshotIndex = loaded.persistent.snapshot?.index ?? 0
+        for entry in loaded.persistent.entries where entry.index > snapshotIndex && entry.index <= loaded.appliedIndex {
+            if entry.kind == .normal, !entry.data.isEmpty, let command = try? ShardCommand(encoded: entry.data) {
+                _ = machine.apply(command)
+            }
+        }
+        let node = RaftNode(configuration: raftConfiguration, persisted: loaded.persistent, applied: loaded.appliedIndex,
+                            snapshotData: loaded.snapshotData)
+        return GroupReplica(node: node, machine: machine)
+    }
+
+    var status: [ReplicationGroupStatus] { published.withLockedValue { $0 } }
+
+    func waitUntilStopped() {
+        stoppedLock.lock(whenValue: true)
+        stoppedLock.unlock()
+    }
+
+    // MARK: The loop
+
+    func run() {
+        let tick = TimeInterval(configuration.tickMilliseconds) / 1000
+        var nextTick = Date().addingTimeInterval(tick)
+        while true {
+            let work = inbox.take(until: nextTick)
+            if work.stopped {
+                failEverything(ReplicationError.stopped)
+                break
+            }
+            for envelope in work.messages where envelope.group < groups.count {
+                groups[Int(envelope.group)].node.step(envelope.message)
+            }
+            for proposal in work.proposals { admit(proposal) }
+            for read in work.reads { admit(read) }
+            let now = Date()
+            if now >= nextTick {
+                for index in groups.indices { groups[index].node.tick() }
+                expireProposals(now: now)
+                nextTick = nextTick.addingTimeInterval(tick)
+                // After a stall (a slow disk), do not fire a burst of ticks that would start elections.
+                if nextTick < now { nextTick = now.addingTimeInterval(tick) }
+            }
+            turn()
+            inbox.setWaiting(groups.reduce(0) { $0 + $1.waiting.count + $1.reads.count + $1.confirmedReads.count })
+            publishStatus(force: false)
+        }
+        stoppedLock.lock()
+        stoppedLock.unlock(withValue: true)
+    }
+
+    private func admit(_ proposal: ReplicationInbox.Proposal) {
+        let group = Int(proposal.group)
+        do {
+            let index = try groups[group].node.propose(proposal.data)
+            let deadline = Date().addingTimeInterval(TimeInterval(configuration.proposalTimeoutMilliseconds) / 1000)
+            groups[group].waiting[index] = Waiting(term: groups[group].node.term, proposal: proposal, deadline: deadline)
+        } catch {
+            proposal.continuation.resume(throwing: ReplicationError(code: error.code, message: error.message, leaderHint: error.leaderHint))
+        }
+    }
+
+    private func admit(_ read: ReplicationInbox.Read) {
+        let group = Int(read.group)
+        if read.local {
+            read.continuation.resume(returning: groups[group].machine.ticket(read.ticketID))
+            return
+        }
+        let id = nextReadID
+        nextReadID += 1
+        do {
+            try groups[group].node.readIndex(requestID: id)
+            groups[group].reads[id] = read
+        } catch {
+            read.continuation.resume(throwing: ReplicationError(code: error.code, message: error.message, leaderHint: error.leaderHint))
+        }
+    }
+
+    /// One pass over every group's Ready: send leaders' appends, apply, one transaction, send the
+    /// rest, answer callers, advance.
+    private func turn() {
+        var readies: [(group: Int, ready: RaftReady)] = []
+        for index in groups.indices where groups[index].node.hasReady {
+            readies.append((index, groups[index].node.ready()))
+        }
+        guard !readies.isEmpty else { return }
+
+        // A leader may send its appends before its own write (Raft thesis §10.2.1): its own copy
+        // only counts towards a quorum after `advance`. Everything else waits for the disk.
+        var early: [RaftNodeID: [RaftEnvelope]] = [:]
+        var late: [RaftNodeID: [RaftEnvelope]] = [:]
+        for (group, ready) in readies {
+            let leads = groups[group].node.role == .leader
+            for message in ready.messages {
+                let envelope = RaftEnvelope(group: UInt32(group), message: message)
+                if leads && message.kind == .append {
+                    early[message.to, default: []].append(envelope)
+                } else {
+                    late[message.to, default: []].append(envelope)
+                }
+            }
+        }
+        flush(early)
+
+        var writes: [RaftLogStore.GroupWrite] = []
+        var applies: [RaftLogStore.GroupApply] = []
+        for (group, ready) in readies {
+            writes.append(RaftLogStore.GroupWrite(group: UInt32(group), hardState: ready.hardState, entries: ready.entries,
+                                                  snapshot: ready.snapshot))
+            if let apply = applyCommitted(group: group, ready: ready) { applies.append(apply) }
+        }
+        do {
+            try store.commit(writes: writes, applies: applies)
+        } catch {
+            // The disk refused a write the protocol already relies on: continuing could break
+            // promises made to peers, so the node stops here and recovers from its log on restart.
+            logger.critical("raft storage write failed; stopping", metadata: ["error": "\(error)"])
+            fatalError("raft storage write failed: \(error)")
+        }
+        flush(late)
+
+        for (group, ready) in readies {
+            for state in ready.readStates {
+                if let read = groups[group].reads.removeValue(forKey: state.requestID) {
+                    groups[group].confirmedReads.append((state.index, read))
+                }
+            }
+            groups[group].node.advance(ready)
+            answerReads(group: group)
+            if let soft = ready.softState, soft.role != .leader {
+                failWaiting(group: group, ReplicationError(code: "outcome_unknown", message: ReplicationError.outcomeUnknown.message,
+                                                          leaderHint: soft.leader))
+            }
+            maybeSnapshot(group: group)
+        }
+    }
+
+    /// Applies the Ready's snapshot and committed entries to the in-memory state machine, answers
+    /// the proposals they complete, and returns the rows to write in the same transaction.
+    private func applyCommitted(group: Int, ready: RaftReady) -> RaftLogStore.GroupApply? {
+        var changes: [ShardRowChange] = []
+        var appliedIndex: UInt64?
+        var replaceAll = false
+        if let snapshot = ready.snapshot {
+            do {
+                groups[group].machine = try ShardStateMachine(snapshot: snapshot.data)
+            } catch {
+                logger.critical("snapshot from the leader does not decode", metadata: ["group": "\(group)"])
+                fatalError("undecodable snapshot for group \(group): \(error)")
+            }
+            replaceAll = true
+            changes = groups[group].machine.allRows()
+            appliedIndex = snapshot.metadata.index
+        }
+        for entry in ready.committedEntries {
+            appliedIndex = entry.index
+            groups[group].appliedSinceSnapshot += 1
+            var result: ShardResult?
+            switch entry.kind {
+            case .configChange:
+                if let change = RaftConfChange(encoded: entry.data) { groups[group].node.applyConfChange(change) }
+            case .normal:
+                guard !entry.data.isEmpty else { break }
+                if let command = try? ShardCommand(encoded: entry.data) {
+                    let applied = groups[group].machine.apply(command)
+                    result = applied
+                    changes += groups[group].machine.rows(touchedBy: command)
+                }
+            }
+            if let waiting = groups[group].waiting.removeValue(forKey: entry.index) {
+                if waiting.term == entry.term, let result {
+                    waiting.proposal.continuation.resume(returning: ShardProposalOutcome(index: entry.index, result: result))
+                } else {
+                    waiting.proposal.continuation.resume(throwing: ReplicationError.outcomeUnknown)
+                }
+            }
+        }
+        guard let appliedIndex else { return nil }
+        return RaftLogStore.GroupApply(group: UInt32(group), appliedIndex: appliedIndex, replaceAll: replaceAll, changes: changes)
+    }
+
+    private func answerReads(group: Int) {
+        guard !groups[group].confirmedReads.isEmpty else { return }
+        let applied = groups[group].node.appliedIndex
+        var remaining: [(index: UInt64, read: ReplicationInbox.Read)] = []
+        for pending in groups[group].confirmedReads {
+            if pending.index <= applied {
+                pending.read.continuation.resume(returning: groups[group].machine.ticket(pending.read.ticketID))
+            } else {
+                remaining.append(pending)
+            }
+        }
+        groups[group].confirmedReads = remaining
+    }
+
+    private func maybeSnapshot(group: Int) {
+        guard groups[group].appliedSinceSnapshot >= configuration.snapshotEvery else { return }
+        let applied = groups[group].node.appliedIndex
+        let data = groups[group].machine.snapshot()
+        do {
+            try store.compact(group: UInt32(group), snapshot: RaftSnapshot(
+                metadata: RaftSnapshotMetadata(index: applied, term: groups[group].node.termOfApplied, conf: groups[group].node.conf),
+                data: data))
+            groups[group].node.compact(appliedIndex: applied, snapshotData: data)
+            groups[group].appliedSinceSnapshot = 0
+        } catch {
+            logger.error("snapshot failed; the log keeps growing until the next try", metadata: ["group": "\(group)", "error": "\(error)"])
+        }
+    }
+
+    private func flush(_ outgoing: [RaftNodeID: [RaftEnvelope]]) {
+        for (peer, envelopes) in outgoing where !envelopes.isEmpty {
+            send(peer, RaftCodec.encode(envelopes))
+        }
+    }
+
+    private func expireProposals(now: Date) {
+        for group in groups.indices where !groups[group].waiting.isEmpty {
+            let expired = groups[group].waiting.filter { $0.value.deadline <= now }
+            for (index, waiting) in expired {
+                groups[group].waiting[index] = nil
+                waiting.proposal.continuation.resume(throwing: ReplicationError.outcomeUnknown)
+            }
+        }
+    }
+
+    private func failWaiting(group: Int, _ error: ReplicationError) {
+        for waiting in groups[group].waiting.values { waiting.proposal.continuation.resume(throwing: error) }
+        groups[group].waiting.removeAll()
+        for read in groups[group].reads.values { read.continuation.resume(throwing: error) }
+        groups[group].reads.removeAll()
+        for pending in groups[group].confirmedReads { pending.read.continuation.resume(throwing: error) }
+        groups[group].confirmedReads.removeAll()
+    }
+
+    private func failEverything(_ error: ReplicationError) {
+        for group in groups.indices { failWaiting(group: group, error) }
+        // Callers that raced with the stop are still in the inbox.
+        let late = inbox.take(until: Date())
+        for proposal in late.proposals { proposal.continuation.resume(throwing: error) }
+        for read in late.reads { read.continuation.resume(throwing: error) }
+    }
+
+    private func publishStatus(force: Bool) {
+        let now = Date()
+        guard force || now.timeIntervalSince(lastPublish) >= 0.05 else { return }
+        lastPublish = now
+        let snapshot = groups.enumerated().map { index, replica in
+            ReplicationGroupStatus(group: UInt32(index), role: replica.node.role.rawValue, term: replica.node.term,
+                                   leader: replica.node.leader, commitIndex: replica.node.commitIndex,
+                                   appliedIndex: replica.node.appliedIndex, lastIndex: replica.node.lastIndex,
+                                   firstIndex: replica.node.firstIndex, voters: replica.node.conf.voters,
+                                   learners: replica.node.conf.learners, recovering: replica.node.recovering)
+        }
+        published.withLockedValue { $0 = snapshot }
+    }
+}

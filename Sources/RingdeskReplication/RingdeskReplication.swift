@@ -1,2 +1,0 @@
-/// Placeholder until the replication host lands.
-enum RingdeskReplicationModule {}

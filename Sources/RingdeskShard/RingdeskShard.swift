@@ -1,2 +1,0 @@
-/// Placeholder until the shard state machine lands.
-enum RingdeskShardModule {}

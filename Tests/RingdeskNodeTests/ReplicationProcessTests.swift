@@ -1,0 +1,220 @@
+import Foundation
+import NIOCore
+import NIOConcurrencyHelpers
+import NIOPosix
+import RingdeskHTTP2
+import Testing
+
+/// Three real `ringdeskd` processes replicating shards through Raft on loopback, with their own
+/// SQLite files. Stopped by PID; data directories removed afterwards.
+@Suite("Replicated shards: real processes", .serialized)
+struct ReplicationProcessTests {
+    /// Writes one config file per node and returns the processes (not started).
+    static func makeCluster(size: Int, groups: Int) throws -> (nodes: [NodeProcess], configs: [URL]) {
+        let ports = try (0..<size).map { _ in try NodeProcess.freePort() }
+        var peers: [String: String] = [:]
+        for (index, port) in ports.enumerated() { peers[String(index + 1)] = "127.0.0.1:\(port)" }
+        var nodes: [NodeProcess] = []
+        var configs: [URL] = []
+        for index in 0..<size {
+            let config = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-raft-\(UUID().uuidString).json")
+            let object: [String: Any] = [
+                "replication": ["node_id": index + 1, "peers": peers, "groups": groups, "tick_ms": 50, "election_ticks": 10],
+            ]
+            try JSONSerialization.data(withJSONObject: object).write(to: config)
+            configs.append(config)
+            nodes.append(try NodeProcess(port: ports[index], arguments: ["--config", config.path]))
+        }
+        return (nodes, configs)
+    }
+
+    static func status(_ client: HTTP2Client, _ node: NodeProcess) async -> [[String: Any]] {
+        guard let response = try? await client.execute(HTTP2ClientRequest(path: "/v1/replication/status"), to: node.peer, timeout: .seconds(2)),
+              response.status == 200,
+              let object = try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any] else { return [] }
+        return object["groups"] as? [[String: Any]] ?? []
+    }
+
+    /// Polls the nodes until one leads `group` (bounded).
+    static func leader(of group: Int, among nodes: [NodeProcess], client: HTTP2Client, within seconds: Int = 30) async throws -> NodeProcess {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            for node in nodes {
+                let groups = await status(client, node)
+                if groups.contains(where: { ($0["group"] as? Int) == group && ($0["role"] as? String) == "leader" }) { return node }
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw NodeTestError("no leader for group \(group) within \(seconds) s")
+    }
+
+    static func create(_ client: HTTP2Client, _ node: NodeProcess, group: Int, id: String) async -> (status: Int, outcome: String?) {
+        await create(client, node.peer, group: group, id: id)
+    }
+
+    static func create(_ client: HTTP2Client, _ peer: HTTP2Client.Peer, group: Int, id: String) async -> (status: Int, outcome: String?) {
+        let body = #"{"op":"create","ticket_id":"\#(id)","idempotency_key":"k-\#(id)","payload":"burst","at":1}"#
+        let request = HTTP2ClientRequest(method: "POST", path: "/v1/replication/groups/\(group)/commands",
+                                         headers: HTTP2Headers([("content-type", "application/json")]), body: ByteBuffer(string: body))
+        guard let response = try? await client.execute(request, to: peer, timeout: .seconds(5)) else { return (0, nil) }
+        let object = try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+        return (response.status, (object?["result"] as? [String: Any])?["outcome"] as? String)
+    }
+
+    @Test("kill -9 of the leader during a burst: a new leader takes over and every acknowledged write is on all survivors")
+    func killLeaderDuringBurst() async throws {
+        let (nodes, configs) = try Self.makeCluster(size: 3, groups: 4)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var configuration = HTTP2ClientConfiguration.defaults
+        configuration.connectTimeout = .milliseconds(300)
+        let client = try HTTP2Client(group: group, configuration: configuration)
+        defer {
+            for node in nodes { node.stop(); node.removeData() }
+            for config in configs { try? FileManager.default.removeItem(at: config) }
+        }
+        for node in nodes { try await node.start(client: client) }
+        let oldLeader = try await Self.leader(of: 0, among: nodes, client: client)
+
+        // The burst: 16 writers round-robin over the nodes (followers forward to the leader);
+        // after the kill they use the survivors only. Only 200 + created counts as acknowledged.
+        let allPeers = nodes.map(\.peer)
+        let survivorPeers = nodes.filter { $0 !== oldLeader }.map(\.peer)
+        let killed = NIOLockedValueBox(false)
+        let acknowledged = NIOLockedValueBox<[String]>([])
+        let failures = NIOLockedValueBox(0)
+        // Writers stop once 200 writes were acknowledged after the kill, or after 60 s in all.
+        let stopAt = ContinuousClock.now + .seconds(60)
+        let afterKill = NIOLockedValueBox(0)
+        let writers = Task {
+            await withTaskGroup(of: Void.self) { tasks in
+                for writer in 0..<16 {
+                    tasks.addTask {
+                        var sequence = 0
+                        while afterKill.withLockedValue({ $0 }) < 200, ContinuousClock.now < stopAt, sequence < 100_000 {
+                            sequence += 1
+                            let wasKilled = killed.withLockedValue { $0 }
+                            let targets = wasKilled ? survivorPeers : allPeers
+                            let node = targets[(writer + sequence) % targets.count]
+                            let id = "t-\(writer)-\(sequence)"
+                            let (status, outcome) = await Self.create(client, node, group: 0, id: id)
+                            if status == 200, outcome == "created" || outcome == "duplicate" {
+                                acknowledged.withLockedValue { $0.append(id) }
+                                if wasKilled { afterKill.withLockedValue { $0 += 1 } }
+                            } else {
+                                failures.withLockedValue { $0 += 1 }
+                                // Back off a little while the group elects a new leader.
+                                try? await Task.sleep(for: .milliseconds(20))
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        // Kill once a good part of the burst is acknowledged (bounded wait).
+        let killDeadline = ContinuousClock.now + .seconds(30)
+        while acknowledged.withLockedValue({ $0.count }) < 300, ContinuousClock.now < killDeadline {
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        let beforeKill = acknowledged.withLockedValue { $0.count }
+        oldLeader.kill9()
+        killed.withLockedValue { $0 = true }
+        await writers.value
+        let survivors = nodes.filter { $0 !== oldLeader }
+        let newLeader = try await Self.leader(of: 0, among: survivors, client: client)
+        #expect(newLeader !== oldLeader)
+        let acked = acknowledged.withLockedValue { $0 }
+        #expect(beforeKill >= 300, "the kill happened mid-burst")
+        #expect(afterKill.withLockedValue { $0 } >= 200,
+                "writes kept being acknowledged after the kill (\(failures.withLockedValue { $0 }) failed meanwhile)")
+
+        // Both survivors apply everything the new leader committed (bounded wait), then each must
+        // hold every acknowledged ticket in its own replica.
+        let settle = ContinuousClock.now + .seconds(30)
+        while ContinuousClock.now < settle {
+            let applied = await survivors.asyncMap { node in
+                (await Self.status(client, node)).first { ($0["group"] as? Int) == 0 }.map { ($0["applied_index"] as? Int ?? 0, $0["commit_index"] as? Int ?? 0) }
+            }
+            let commits = applied.compactMap { $0?.1 }
+            if applied.allSatisfy({ $0 != nil }), let top = commits.max(), applied.allSatisfy({ ($0?.0 ?? 0) >= top }) { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        for node in survivors {
+            var missing: [String] = []
+            for id in acked {
+                let response = try await client.execute(HTTP2ClientRequest(path: "/v1/replication/groups/0/tickets/\(id)?consistency=local"),
+                                                         to: node.peer, timeout: .seconds(5))
+                if response.status != 200 { missing.append(id) }
+            }
+            #expect(missing.isEmpty, "node on port \(node.port) lacks \(missing.count) of \(acked.count) acknowledged tickets: \(missing.prefix(5))")
+        }
+        // A create retried with the same idempotency key after the failover is one ticket.
+        let (status, outcome) = await Self.create(client, newLeader, group: 0, id: acked[0])
+        #expect(status == 200 && outcome == "duplicate")
+
+        // The killed node comes back on the same data and catches up by itself.
+        try await oldLeader.start(client: client)
+        let rejoin = ContinuousClock.now + .seconds(30)
+        var caughtUp = false
+        while ContinuousClock.now < rejoin, !caughtUp {
+            let response = try? await client.execute(HTTP2ClientRequest(path: "/v1/replication/groups/0/tickets/\(acked.last!)?consistency=local"),
+                                                     to: oldLeader.peer, timeout: .seconds(2))
+            caughtUp = response?.status == 200
+            if !caughtUp { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(caughtUp, "the restarted node applied the writes made while it was down")
+        await client.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    @Test("bad input: an undecodable raft batch and invalid commands get 4xx JSON errors, and the node keeps serving")
+    func badInput() async throws {
+        let (nodes, configs) = try Self.makeCluster(size: 1, groups: 2)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = try HTTP2Client(group: group)
+        defer {
+            for node in nodes { node.stop(); node.removeData() }
+            for config in configs { try? FileManager.default.removeItem(at: config) }
+        }
+        let node = nodes[0]
+        try await node.start(client: client)
+        _ = try await Self.leader(of: 1, among: nodes, client: client)
+        let api = APIClient(client: client, peer: node.peer)
+        let garbage = try await client.execute(HTTP2ClientRequest(method: "POST", path: "/internal/raft", body: ByteBuffer(bytes: [0, 0, 0, 9, 1, 2, 3])),
+                                               to: node.peer, timeout: .seconds(5))
+        #expect(garbage.status == 400)
+        let cases: [(Any, String)] = [
+            (["op": "fly", "ticket_id": "a"], "op must be one of"),
+            (["op": "claim", "ticket_id": "a"], "agent is required"),
+            (["op": "create", "ticket_id": ""], "ticket_id must be"),
+            (["op": "create", "ticket_id": "a", "color": "red"], "color"),
+        ]
+        for (body, fragment) in cases {
+            let reply = try await api.send("POST", "/v1/replication/groups/1/commands", json: body)
+            #expect(reply.status == 400)
+            #expect((reply.json["message"] as? String ?? "").contains(fragment), "\(reply.json)")
+        }
+        let unknownGroup = try await api.send("POST", "/v1/replication/groups/7/commands", json: ["op": "create", "ticket_id": "a"])
+        #expect(unknownGroup.status == 404)
+        let created = try await api.send("POST", "/v1/replication/groups/1/commands", json: ["op": "create", "ticket_id": "a", "payload": "p"])
+        #expect(created.status == 200)
+        let claim = try await api.send("POST", "/v1/replication/groups/1/commands",
+                                       json: ["op": "claim", "ticket_id": "a", "agent": "A", "epoch": 0, "lease_until": 10])
+        #expect((claim.json["result"] as? [String: Any])?["outcome"] as? String == "claimed")
+        let second = try await api.send("POST", "/v1/replication/groups/1/commands",
+                                        json: ["op": "claim", "ticket_id": "a", "agent": "B", "epoch": 0, "lease_until": 10])
+        let refusal = (second.json["result"] as? [String: Any])?["code"] as? String
+        #expect(refusal == "stale_epoch" || refusal == "not_queued", "the second claim at the same epoch loses: \(second.json)")
+        let read = try await api.send("GET", "/v1/replication/groups/1/tickets/a")
+        #expect(read.json["holder"] as? String == "A")
+        await client.shutdown()
+        try await group.shutdownGracefully()
+    }
+}
+
+extension Array {
+    func asyncMap<T>(_ transform: (Element) async throws -> T) async rethrows -> [T] {
+        var result: [T] = []
+        for element in self { result.append(try await transform(element)) }
+        return result
+    }
+}

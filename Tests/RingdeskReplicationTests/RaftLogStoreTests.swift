@@ -1,0 +1,322 @@
+import Foundation
+import GRDB
+import RingdeskRaft
+import RingdeskShard
+import Synchronization
+import Testing
+@testable import RingdeskReplication
+
+/// Runs `body` with a store in a fresh temporary directory, removed afterwards.
+private func withStore<T>(_ body: (RaftLogStore, String) throws -> T) throws -> T {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-raftstore-\(UUID().uuidString)")
+    defer { try? FileManager.default.removeItem(at: directory) }
+    let path = directory.appendingPathComponent("raft/raft.sqlite").path
+    let store = try RaftLogStore(path: path)
+    defer { try? store.close() }
+    return try body(store, path)
+}
+
+private func entries(_ range: ClosedRange<UInt64>, term: UInt64, group: UInt32 = 0) -> [RaftEntry] {
+    range.map { RaftEntry(term: term, index: $0, kind: .normal, data: Array("g\(group)-t\(term)-i\($0)".utf8)) }
+}
+
+/// Counts the writer connection's COMMITs, straight from SQLite's commit hook.
+private final class CommitCounter: TransactionObserver, Sendable {
+    let commits = Mutex(0)
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { true }
+    func databaseDidChange(with event: DatabaseEvent) {}
+    func databaseDidCommit(_ db: Database) { commits.withLock { $0 += 1 } }
+    func databaseDidRollback(_ db: Database) {}
+}
+
+@Suite("Raft log store")
+struct RaftLogStoreTests {
+    @Test("the writer runs with synchronous=FULL in WAL mode, and reopening migrates nothing twice")
+    func durability() throws {
+        try withStore { store, path in
+            #expect(try store.diagnostics() == RaftLogStore.Diagnostics(synchronous: "FULL", journalMode: "wal"))
+            let again = try RaftLogStore(path: path)
+            #expect(try again.diagnostics().synchronous == "FULL")
+            try again.close()
+        }
+    }
+
+    @Test("a few groups round-trip: hard state, entries, initial voters; createGroup is idempotent")
+    func roundTrip() throws {
+        try withStore { store, _ in
+            for group: UInt32 in [0, 1, 7] { try store.createGroup(group, voters: [3, 1, 2]) }
+            try store.createGroup(1, voters: [9])
+            #expect(try store.groups() == [0, 1, 7])
+            try store.persist([
+                .init(group: 0, hardState: RaftHardState(term: 2, vote: 1, commit: 3), entries: entries(1...4, term: 2, group: 0)),
+                .init(group: 1, hardState: RaftHardState(term: 5, vote: .max, commit: 0)),
+                .init(group: 7, entries: entries(1...1, term: 1, group: 7) + [RaftEntry(term: 1, index: 2, kind: .configChange, data: [])]),
+            ])
+            let zero = try store.load(group: 0)
+            #expect(zero.corruption == nil)
+            #expect(zero.persistent.hardState == RaftHardState(term: 2, vote: 1, commit: 3))
+            #expect(zero.persistent.entries == entries(1...4, term: 2, group: 0))
+            #expect(zero.persistent.initialConf == RaftConfState(voters: [1, 2, 3]))
+            #expect(zero.persistent.snapshot == nil && zero.snapshotData == nil && zero.appliedIndex == 0)
+            let one = try store.load(group: 1)
+            #expect(one.persistent.hardState.vote == .max)
+            #expect(one.persistent.entries.isEmpty)
+            #expect(one.persistent.initialConf.voters == [1, 2, 3])
+            let seven = try store.load(group: 7)
+            #expect(seven.persistent.entries.last == RaftEntry(term: 1, index: 2, kind: .configChange, data: []))
+            #expect(throws: RaftLogStoreError.self) { try store.load(group: 8) }
+        }
+    }
+
+    @Test("entries from the first new index on replace a conflicting suffix")
+    func conflictingSuffix() throws {
+        try withStore { store, _ in
+            try store.createGroup(1, voters: [1])
+            try store.persist([.init(group: 1, entries: entries(1...5, term: 1))])
+            try store.persist([.init(group: 1, entries: entries(3...4, term: 2))])
+            #expect(try store.load(group: 1).persistent.entries == entries(1...2, term: 1) + entries(3...4, term: 2))
+            // Appending after the end deletes nothing.
+            try store.persist([.init(group: 1, entries: entries(5...5, term: 2))])
+            #expect(try store.load(group: 1).persistent.entries.map(\.index) == [1, 2, 3, 4, 5])
+            let gap = RaftLogStore.GroupWrite(group: 1, entries: [RaftEntry(term: 2, index: 6), RaftEntry(term: 2, index: 8)])
+            #expect(throws: RaftLogStoreError.self) { try store.persist([gap]) }
+            #expect(try store.load(group: 1).persistent.entries.count == 5)
+        }
+    }
+
+    @Test("compaction keeps the snapshot and the entries after it; an installed snapshot replaces the whole log")
+    func snapshotAndCompaction() throws {
+        try withStore { store, _ in
+            try store.createGroup(2, voters: [1, 2, 3])
+            try store.persist([.init(group: 2, hardState: RaftHardState(term: 1, vote: 1, commit: 10), entries: entries(1...10, term: 1))])
+            let conf = RaftConfState(voters: [1, 2, 3], learners: [4])
+            let local = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 6, term: 1, conf: conf), data: Array("image@6".utf8))
+            try store.compact(group: 2, snapshot: local)
+            var loaded = try store.load(group: 2)
+            #expect(loaded.corruption == nil)
+            #expect(loaded.persistent.snapshot == local.metadata)
+            #expect(loaded.snapshotData == local.data)
+            #expect(loaded.persistent.entries == entries(7...10, term: 1))
+
+            // A tail kept before the snapshot is not part of the loaded log.
+            let later = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 9, term: 1, conf: conf), data: [])
+            try store.compact(group: 2, upTo: 8, snapshot: later)
+            loaded = try store.load(group: 2)
+            #expect(loaded.persistent.entries == entries(10...10, term: 1))
+            #expect(loaded.snapshotData == [])
+            #expect(throws: RaftLogStoreError.self) { try store.compact(group: 2, upTo: 10, snapshot: later) }
+
+            // From the leader: the snapshot at 20 replaces everything; the entries follow it.
+            let installed = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 20, term: 3, conf: RaftConfState(voters: [1, 2])), data: [1, 2, 3])
+            try store.persist([.init(group: 2, hardState: RaftHardState(term: 3, vote: 0, commit: 20), entries: entries(21...22, term: 3),
+                                     snapshot: installed)])
+            loaded = try store.load(group: 2)
+            #expect(loaded.persistent.snapshot == installed.metadata)
+            #expect(loaded.snapshotData == [1, 2, 3])
+            #expect(loaded.persistent.entries == entries(21...22, term: 3))
+            let stored = try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM raft_entries WHERE group_id = 2") }
+            #expect(stored == 2)
+        }
+    }
+
+    @Test("applied index and rows change together; a failing apply leaves neither")
+    func applyAtomicity() throws {
+        try withStore { store, _ in
+            try store.createGroup(1, voters: [1])
+            try store.createGroup(2, voters: [1])
+            try store.apply([
+                .init(group: 1, appliedIndex: 5, rows: [.putTicket(id: "t1", record: [1]), .putKey(key: "k1", ticketID: "t1")]),
+                .init(group: 2, appliedIndex: 3, rows: [.putTicket(id: "t9", record: [])]),
+            ])
+            #expect(try store.load(group: 1).appliedIndex == 5)
+            #expect(try store.loadTickets(group: 1).map(\.id) == ["t1"])
+            #expect(try store.loadTickets(group: 2).map(\.record) == [[]])
+            #expect(try store.loadKeys(group: 1).map(\.ticketID) == ["t1"])
+
+            // Group 99 does not exist: the whole transaction rolls back, group 1's part included.
+            #expect(throws: RaftLogStoreError.self) {
+                try store.apply([
+                    .init(group: 1, appliedIndex: 6, rows: [.putTicket(id: "t2", record: [2]), .deleteTicket(id: "t1")]),
+                    .init(group: 99, appliedIndex: 1, rows: []),
+                ])
+            }
+            #expect(try store.load(group: 1).appliedIndex == 5)
+            #expect(try store.loadTickets(group: 1).map(\.id) == ["t1"])
+
+            // Same with a persist in the transaction: the log write does not survive either.
+            #expect(throws: RaftLogStoreError.self) {
+                try store.commit(writes: [.init(group: 1, entries: entries(1...3, term: 1))],
+                                 applies: [.init(group: 77, appliedIndex: 1, rows: [])])
+            }
+            #expect(try store.load(group: 1).persistent.entries.isEmpty)
+
+            try store.apply([.init(group: 1, appliedIndex: 7, rows: [.putTicket(id: "t1", record: [3]), .deleteKey(key: "k1"),
+                                                                       .putKey(key: "k2", ticketID: "t1")])])
+            #expect(try store.loadTickets(group: 1).map(\.record) == [[3]])
+            #expect(try store.loadKeys(group: 1).map(\.key) == ["k2"])
+
+            // A snapshot install replaces the rows wholesale.
+            try store.apply([.init(group: 1, appliedIndex: 50, replaceAll: true, rows: [.putTicket(id: "t5", record: [5])])])
+            #expect(try store.loadTickets(group: 1).map(\.id) == ["t5"])
+            #expect(try store.loadKeys(group: 1).isEmpty)
+            #expect(try store.loadTickets(group: 2).map(\.id) == ["t9"])
+        }
+    }
+
+    @Test("a byte flipped in an entry on disk is reported, and the log is cut before it")
+    func entryCorruption() throws {
+        try withStore { store, _ in
+            try store.createGroup(4, voters: [1, 2, 3])
+            try store.persist([.init(group: 4, hardState: RaftHardState(term: 1, vote: 2, commit: 5), entries: entries(1...5, term: 1, group: 4))])
+            // A raw UPDATE, as a damaged sector would: the stored crc no longer matches.
+            try store.pool.write { db in
+                var data = try Data.fetchOne(db, sql: "SELECT data FROM raft_entries WHERE group_id = 4 AND idx = 3")!
+                data[data.startIndex + 2] ^= 0x01
+                try db.execute(sql: "UPDATE raft_entries SET data = ? WHERE group_id = 4 AND idx = 3", arguments: [data])
+            }
+            let loaded = try store.load(group: 4)
+            #expect(loaded.corruption == RaftLogStore.CorruptionReport(table: "raft_entries", index: 3, reason: "checksum mismatch"))
+            #expect(loaded.persistent.entries == entries(1...2, term: 1, group: 4))
+            #expect(loaded.persistent.hardState == RaftHardState(term: 1, vote: 2, commit: 2))
+
+            // After the wipe: nothing to distrust, the term and vote are kept, the commit is not.
+            try store.apply([.init(group: 4, appliedIndex: 2, rows: [.putTicket(id: "t", record: [1])])])
+            try store.deleteGroupState(group: 4)
+            let wiped = try store.load(group: 4)
+            #expect(wiped.corruption == nil)
+            #expect(wiped.persistent.entries.isEmpty && wiped.persistent.snapshot == nil && wiped.appliedIndex == 0)
+            #expect(wiped.persistent.hardState == RaftHardState(term: 1, vote: 2, commit: 0))
+            #expect(try store.loadTickets(group: 4).isEmpty)
+            #expect(try store.groups() == [4])
+        }
+    }
+
+    @Test("a damaged term, hard state, snapshot or a missing entry is reported too")
+    func otherCorruption() throws {
+        try withStore { store, _ in
+            for group: UInt32 in 1...4 { try store.createGroup(group, voters: [1]) }
+            let snapshot = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 2, term: 1, conf: RaftConfState(voters: [1])), data: [9, 9])
+            for group: UInt32 in 1...4 {
+                try store.persist([.init(group: group, hardState: RaftHardState(term: 1, vote: 1, commit: 4), entries: entries(1...4, term: 1, group: group))])
+            }
+            try store.compact(group: 3, snapshot: snapshot)
+            try store.pool.write { db in
+                try db.execute(sql: "UPDATE raft_entries SET term = 2 WHERE group_id = 1 AND idx = 4")
+                try db.execute(sql: "UPDATE raft_hard_state SET vote = 3 WHERE group_id = 2")
+                try db.execute(sql: "UPDATE raft_snapshots SET data = x'0909aa' WHERE group_id = 3")
+                try db.execute(sql: "DELETE FROM raft_entries WHERE group_id = 4 AND idx = 2")
+            }
+            let one = try store.load(group: 1)
+            #expect(one.corruption?.index == 4)
+            #expect(one.persistent.entries.count == 3)
+            let two = try store.load(group: 2)
+            #expect(two.corruption?.table == "raft_hard_state")
+            #expect(two.persistent.hardState == RaftHardState())
+            #expect(two.persistent.entries.count == 4)
+            let three = try store.load(group: 3)
+            #expect(three.corruption?.table == "raft_snapshots")
+            #expect(three.persistent.snapshot == nil && three.persistent.entries.isEmpty && three.snapshotData == nil)
+            let four = try store.load(group: 4)
+            #expect(four.corruption?.table == "raft_entries")
+            #expect(four.corruption?.index == 2)
+            #expect(four.persistent.entries.map(\.index) == [1])
+        }
+    }
+
+    @Test("a reopened store sees everything that was committed")
+    func reopen() throws {
+        try withStore { store, path in
+            try store.createGroup(3, voters: [1, 2])
+            let snapshot = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 2, term: 1, conf: RaftConfState(voters: [1, 2])), data: [7])
+            try store.commit(writes: [.init(group: 3, hardState: RaftHardState(term: 1, vote: 1, commit: 4), entries: entries(3...4, term: 1),
+                                            snapshot: snapshot)],
+                             applies: [.init(group: 3, appliedIndex: 4, rows: [.putTicket(id: "a", record: [1, 2]), .putKey(key: "k", ticketID: "a")])])
+            let before = try store.load(group: 3)
+            try store.close()
+            let reopened = try RaftLogStore(path: path)
+            defer { try? reopened.close() }
+            #expect(try reopened.load(group: 3) == before)
+            #expect(before.persistent.entries.map(\.index) == [3, 4] && before.appliedIndex == 4)
+            #expect(try reopened.loadTickets(group: 3).map(\.record) == [[1, 2]])
+            #expect(try reopened.loadKeys(group: 3).map(\.key) == ["k"])
+        }
+    }
+
+    @Test("a group commit of 64 groups is one SQLite transaction")
+    func groupCommitIsOneTransaction() throws {
+        try withStore { store, _ in
+            for group: UInt32 in 0..<64 { try store.createGroup(group, voters: [1, 2, 3]) }
+            let counter = CommitCounter()
+            store.pool.add(transactionObserver: counter)
+            let transactionsBefore = store.transactionCount
+            let writes = (0..<UInt32(64)).map { group in
+                RaftLogStore.GroupWrite(group: group, hardState: RaftHardState(term: 1, vote: 1, commit: 1), entries: entries(1...3, term: 1, group: group))
+            }
+            let applies = (0..<UInt32(64)).map { group in
+                RaftLogStore.GroupApply(group: group, appliedIndex: 1, rows: [.putTicket(id: "t\(group)", record: [UInt8(group)])])
+            }
+            try store.commit(writes: writes, applies: applies)
+            #expect(counter.commits.withLock { $0 } == 1)
+            #expect(store.transactionCount == transactionsBefore + 1)
+            for group: UInt32 in 0..<64 {
+                let loaded = try store.load(group: group)
+                #expect(loaded.persistent.entries.count == 3 && loaded.appliedIndex == 1)
+            }
+            // Nothing to write is no transaction at all.
+            try store.persist([.init(group: 5)])
+            #expect(counter.commits.withLock { $0 } == 1)
+        }
+    }
+
+    @Test("shard rows map to store rows through a record that round-trips and never traps")
+    func shardRows() throws {
+        let ticket = ShardTicket(id: "tk-1", idempotencyKey: "idem", payload: [0, 1, 2], createdAt: -5, status: .assigned, epoch: 9,
+                                 holder: "agent-ü", leaseUntil: Int64.max, escalations: 2, reopens: .max)
+        let record = ShardTicketRecord.encode(ticket)
+        #expect(ShardTicketRecord.decode(record) == ticket)
+        let plain = ShardTicket(id: "x", idempotencyKey: nil, payload: [], createdAt: Int64.min)
+        #expect(ShardTicketRecord.decode(ShardTicketRecord.encode(plain)) == plain)
+        for length in 0..<record.count { #expect(ShardTicketRecord.decode(Array(record.prefix(length))) == nil) }
+        #expect(ShardTicketRecord.decode(record + [0]) == nil)
+
+        let apply = RaftLogStore.GroupApply(group: 1, appliedIndex: 3, changes: [.ticket(ticket), .idempotencyKey(key: "idem", ticketID: "tk-1")])
+        #expect(apply.rows == [.putTicket(id: "tk-1", record: record), .putKey(key: "idem", ticketID: "tk-1")])
+    }
+
+    /// The fsync cost the replication loop pays per turn. Prints medians; asserts nothing about
+    /// time (machines differ). Run with RINGDESK_MEASURE_FSYNC=1.
+    @Test("persist latency with synchronous=FULL", .enabled(if: ProcessInfo.processInfo.environment["RINGDESK_MEASURE_FSYNC"] != nil))
+    func measurePersist() throws {
+        try withStore { store, _ in
+            for group: UInt32 in 0..<64 { try store.createGroup(group, voters: [1, 2, 3]) }
+            let clock = ContinuousClock()
+            func median(_ samples: [Duration]) -> Double {
+                let sorted = samples.sorted()
+                let middle = sorted[sorted.count / 2].components
+                return Double(middle.seconds) * 1e3 + Double(middle.attoseconds) * 1e-15
+            }
+            let payload = [UInt8](repeating: 0x5A, count: 200)
+            var next = [UInt64](repeating: 1, count: 64)
+            func batch(groups: Int) -> [RaftLogStore.GroupWrite] {
+                (0..<groups).map { group in
+                    defer { next[group] += 1 }
+                    return RaftLogStore.GroupWrite(group: UInt32(group), hardState: RaftHardState(term: 1, vote: 1, commit: next[group] - 1),
+                                                   entries: [RaftEntry(term: 1, index: next[group], data: payload)])
+                }
+            }
+            var report: [String] = []
+            for groups in [1, 8, 64] {
+                var samples: [Duration] = []
+                for _ in 0..<200 {
+                    let writes = batch(groups: groups)
+                    let start = clock.now
+                    try store.persist(writes)
+                    samples.append(clock.now - start)
+                }
+                let sorted = samples.sorted()
+                report.append("groups=\(groups) median=\(String(format: "%.3f", median(samples)))ms p90=\(sorted[sorted.count * 9 / 10]) max=\(sorted.last!)")
+            }
+            print("RaftLogStore persist, 200 calls each, one 200-byte entry + hard state per group: " + report.joined(separator: "; "))
+        }
+    }
+}
