@@ -318,8 +318,8 @@ extension RaftCodec {
 
         mutating func readCount(max: Int, minimumElementSize: Int, what: String) throws(RaftCodecError) -> Int {
             let count = try readVarint()
-            guard count <= UInt64(max) else { throw .limit("\(count) \(what) exceed \(max)") }
-            let (needed, overflow) = count.multipliedReportingOverflow(by: UInt64(minimumElementSize))
+            guard count <= UInt64(clamping: max) else { throw .limit("\(count) \(what) exceed \(max)") }
+            let (needed, overflow) = count.multipliedReportingOverflow(by: UInt64(clamping: minimumElementSize))
             guard !overflow, needed <= UInt64(remaining) else {
                 throw .malformed("\(count) \(what) cannot fit in \(remaining) bytes")
             }
@@ -328,7 +328,7 @@ extension RaftCodec {
 
         mutating func readPayload(max: Int, what: String) throws(RaftCodecError) -> [UInt8] {
             let length = try readVarint()
-            guard length <= UInt64(max) else { throw .limit("\(what) of \(length) bytes exceeds \(max)") }
+            guard length <= UInt64(clamping: max) else { throw .limit("\(what) of \(length) bytes exceeds \(max)") }
             guard length <= UInt64(remaining) else { throw .malformed("\(what) of \(length) bytes runs past the end") }
             let payload = Array(bytes[offset..<(offset + Int(length))])
             offset += Int(length)

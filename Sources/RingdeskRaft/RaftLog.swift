@@ -1,14 +1,17 @@
 /// A replica's log as the core sees it: a snapshot point, the entries after it, and three marks.
 ///
-/// `applied ≤ committed` and `applied ≥ snapshotIndex`; entries above `stabled` have not been
-/// handed to the application for persistence yet (or were overwritten after it).
+/// `applied ≤ committed` and `applied ≥ snapshotIndex`. Entries above `handed` have not been handed
+/// to the application for persistence yet; entries up to `stabled` are known to be on disk
+/// (`handed ≥ stabled`: writes may be in flight, see `RaftNode.ready()`).
 struct RaftLog: Sendable {
     private(set) var snapshotIndex: UInt64
     private(set) var snapshotTerm: UInt64
     /// `entries[i].index == snapshotIndex + 1 + i`.
     private(set) var entries: [RaftEntry]
-    /// Highest index handed to the application to persist (and, after `advance`, persisted).
+    /// Highest index known to be persisted (reported through `advance`).
     var stabled: UInt64
+    /// Highest index handed to the application to persist.
+    var handed: UInt64
     private(set) var committed: UInt64
     /// Highest index handed to the application to apply.
     var applied: UInt64
@@ -18,6 +21,7 @@ struct RaftLog: Sendable {
         self.snapshotTerm = snapshotTerm
         self.entries = entries
         self.stabled = snapshotIndex + UInt64(entries.count)
+        self.handed = stabled
         self.committed = min(max(committed, snapshotIndex), stabled)
         self.applied = min(max(applied, snapshotIndex), self.committed)
     }
@@ -82,6 +86,7 @@ struct RaftLog: Sendable {
         if first <= lastIndex {
             entries.removeSubrange(Int(first - snapshotIndex - 1)...)
             stabled = min(stabled, first - 1)
+            handed = min(handed, first - 1)
         }
         entries.append(contentsOf: newEntries[offset...])
         return true
@@ -103,8 +108,8 @@ struct RaftLog: Sendable {
 
     /// Entries the application has not been given to persist yet.
     var unstableEntries: [RaftEntry] {
-        guard stabled < lastIndex else { return [] }
-        return Array(entries[Int(max(stabled, snapshotIndex) - snapshotIndex)...])
+        guard handed < lastIndex else { return [] }
+        return Array(entries[Int(max(handed, snapshotIndex) - snapshotIndex)...])
     }
 
     /// Committed entries not yet handed out for applying.
@@ -123,6 +128,7 @@ struct RaftLog: Sendable {
         committed = index
         applied = index
         stabled = index
+        handed = index
     }
 
     /// Drops entries up to `index` (≤ applied), which a local snapshot now covers.
@@ -131,14 +137,5 @@ struct RaftLog: Sendable {
         entries.removeFirst(Int(index - snapshotIndex))
         snapshotIndex = index
         snapshotTerm = t
-    }
-
-    /// Drops everything after `index` that was never persisted (a leader's log never shrinks this
-    /// way; used when a recovering replica wipes its log).
-    mutating func wipe() {
-        entries = []
-        stabled = snapshotIndex
-        committed = snapshotIndex
-        applied = snapshotIndex
     }
 }

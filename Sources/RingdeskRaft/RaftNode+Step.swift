@@ -307,8 +307,6 @@ extension RaftNode {
             return
         }
         log.restore(index: metadata.index, term: metadata.term)
-        // Persisted by the next Ready, which carries the snapshot.
-        log.stabled = metadata.index
         conf = metadata.conf
         pendingSnapshot = snapshot
         snapshotData = snapshot.data

@@ -82,6 +82,7 @@ public struct RaftNode: Sendable {
         if bootstrap {
             conf = persisted.initialConf
             log.stabled = 0
+            log.handed = 0
         }
         self.conf = conf
         self.term = hardState.term
@@ -175,11 +176,16 @@ public struct RaftNode: Sendable {
     // MARK: Ready / advance
 
     public var hasReady: Bool {
-        !messages.isEmpty || !readStates.isEmpty || pendingSnapshot != nil || log.stabled < log.lastIndex
+        !messages.isEmpty || !readStates.isEmpty || pendingSnapshot != nil || log.handed < log.lastIndex
             || currentHardState != lastHardState || currentSoftState != lastSoftState
             || log.committed > log.applied
     }
 
+    /// Hands out the work that accumulated since the last call, and counts it as handed out: the
+    /// next `ready()` holds only what is new. So an application may call `ready()` again while an
+    /// earlier Ready's write is still in flight (pipelined writes), as long as it writes Readies
+    /// in order and sends each Ready's messages only after that Ready's write (leaders' appends
+    /// excepted, see `RaftReady`). `advance(_:)` reports a Ready's write as done.
     public mutating func ready() -> RaftReady {
         var ready = RaftReady()
         let soft = currentSoftState
@@ -193,22 +199,23 @@ public struct RaftNode: Sendable {
         ready.readStates = readStates
         messages.removeAll(keepingCapacity: true)
         readStates.removeAll(keepingCapacity: true)
+        lastSoftState = soft
+        lastHardState = hard
+        pendingSnapshot = nil
+        log.handed = log.lastIndex
+        if let last = ready.committedEntries.last, last.index > log.applied {
+            log.applied = last.index
+        }
         return ready
     }
 
-    /// The application has done everything `ready` asked.
+    /// The application has persisted everything `ready` asked to persist.
     public mutating func advance(_ ready: RaftReady) {
-        if let soft = ready.softState { lastSoftState = soft }
-        if let hard = ready.hardState { lastHardState = hard }
         if let snapshot = ready.snapshot {
-            if pendingSnapshot?.metadata == snapshot.metadata { pendingSnapshot = nil }
             log.stabled = max(log.stabled, snapshot.metadata.index)
         }
         if let last = ready.entries.last, log.matchTerm(last.index, last.term), last.index > log.stabled {
             log.stabled = last.index
-        }
-        if let last = ready.committedEntries.last, last.index > log.applied {
-            log.applied = last.index
         }
         // The leader's own copy counts towards a quorum once it is on disk.
         if let progress = leadership?.progress[id], log.stabled > progress.match {

@@ -233,9 +233,13 @@ public struct RaftPersistentState: Sendable, Hashable {
 /// Work for the application, in order: persist `hardState`, `entries` and `snapshot` (one durable
 /// write; `entries` may overwrite a suffix from `entries[0].index` on; a `snapshot` replaces the
 /// whole log: every stored entry of the group goes, and `entries`, if any, follow the snapshot),
-/// then send `messages`, apply
-/// `snapshot` then `committedEntries` to the state machine, answer `readStates`, and call
-/// `RaftNode.advance(_:)` with this value.
+/// then send `messages`, apply `snapshot` then `committedEntries` to the state machine, answer
+/// `readStates`, and call `RaftNode.advance(_:)` with this value once the write is durable.
+///
+/// Two relaxations are safe and used by the node for speed: a leader's `append` messages may go
+/// out before its own write (its copy counts only after `advance`), and committed entries may be
+/// applied before the write (they are on a majority already, and the write comes first on disk).
+/// Readies must be written in the order `ready()` produced them.
 public struct RaftReady: Sendable, Hashable {
     public var softState: RaftSoftState?
     public var hardState: RaftHardState?

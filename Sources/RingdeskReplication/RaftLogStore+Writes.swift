@@ -4,8 +4,9 @@ import RingdeskRaft
 /// Writes: each public method is one transaction, so one fsync, however many groups it touches.
 extension RaftLogStore {
     /// Makes every group's Ready work durable in one transaction: per group, the snapshot (which
-    /// replaces the stored snapshot and the whole log), then the entries (stored entries from the
-    /// first new index on are deleted first: a conflicting suffix is overwritten), then the hard state.
+    /// replaces the stored snapshot and the whole log, and ends recovery), then the entries (stored
+    /// entries from the first new index on are deleted first: a conflicting suffix is overwritten),
+    /// then the hard state.
     public func persist(_ writes: [GroupWrite]) throws {
         try commit(writes: writes, applies: [])
     }
@@ -17,14 +18,21 @@ extension RaftLogStore {
         try commit(writes: [], applies: applies)
     }
 
-    /// `persist` then `apply` in one transaction: the replication loop's whole turn for one fsync.
-    public func commit(writes: [GroupWrite], applies: [GroupApply]) throws {
+    /// `persist`, then `apply`, then compactions, in one transaction: the replication loop's whole
+    /// turn for one fsync. A compaction stores the group's snapshot and deletes the entries it covers.
+    public func commit(writes: [GroupWrite], applies: [GroupApply], compactions: [(group: UInt32, snapshot: RaftSnapshot)] = []) throws {
         let writes = writes.filter { !$0.isEmpty }
-        guard !writes.isEmpty || !applies.isEmpty else { return }
+        guard !writes.isEmpty || !applies.isEmpty || !compactions.isEmpty else { return }
         for write in writes { try Self.validate(write) }
-        try inTransaction { db in
+        let groups = Set(writes.map(\.group)).union(applies.map(\.group)).count
+        try inTransaction(groups: groups, entries: writes.reduce(0) { $0 + $1.entries.count }) { db in
             for write in writes { try Self.persist(write, db) }
             for apply in applies { try Self.apply(apply, db) }
+            for (group, snapshot) in compactions {
+                try Self.storeSnapshot(snapshot, group: group, db)
+                try db.cachedStatement(sql: "DELETE FROM raft_entries WHERE group_id = ? AND idx <= ?")
+                    .execute(arguments: [Int64(group), Int64(bitPattern: snapshot.metadata.index)])
+            }
         }
     }
 
@@ -51,14 +59,14 @@ extension RaftLogStore {
     /// Wipes what a corrupted group can no longer trust: entries, snapshot, applied index, ticket
     /// and key rows. The hard state keeps its term and vote (so the replica never votes twice in a
     /// term) with commit reset to 0; a hard state that fails its checksum is deleted. The group
-    /// stays registered with its initial voters.
+    /// stays registered with its initial voters, marked recovering (see `load(group:)`).
     public func deleteGroupState(group: UInt32) throws {
         try inTransaction { db in
             let key: StatementArguments = [Int64(group)]
             for table in ["raft_entries", "raft_snapshots", "shard_tickets", "shard_idempotency"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE group_id = ?", arguments: key)
             }
-            try db.execute(sql: "UPDATE raft_groups SET applied_idx = 0 WHERE group_id = ?", arguments: key)
+            try db.execute(sql: "UPDATE raft_groups SET applied_idx = 0, recovering = 1 WHERE group_id = ?", arguments: key)
             if let row = try Row.fetchOne(db, sql: "SELECT term, vote, commit_idx, crc FROM raft_hard_state WHERE group_id = ?", arguments: key) {
                 let stored = RaftHardState(term: UInt64(bitPattern: row[0]), vote: UInt64(bitPattern: row[1]), commit: UInt64(bitPattern: row[2]))
                 if Self.checksum(stored, group: group) == Self.crc(row[3]) {
@@ -67,6 +75,14 @@ extension RaftLogStore {
                     try db.execute(sql: "DELETE FROM raft_hard_state WHERE group_id = ?", arguments: key)
                 }
             }
+        }
+    }
+
+    /// Clears the recovering mark `deleteGroupState` left: call once the replica has caught up with
+    /// a leader by log replay (a persisted snapshot clears it by itself).
+    public func markRecovered(group: UInt32) throws {
+        try inTransaction { db in
+            try db.execute(sql: "UPDATE raft_groups SET recovering = 0 WHERE group_id = ?", arguments: [Int64(group)])
         }
     }
 
@@ -89,6 +105,8 @@ extension RaftLogStore {
         if let snapshot = write.snapshot {
             try storeSnapshot(snapshot, group: write.group, db)
             try db.cachedStatement(sql: "DELETE FROM raft_entries WHERE group_id = ?").execute(arguments: [group])
+            // A leader's snapshot is a complete, trusted state: a wiped replica has recovered.
+            try db.cachedStatement(sql: "UPDATE raft_groups SET recovering = 0 WHERE group_id = ? AND recovering != 0").execute(arguments: [group])
         }
         if let first = write.entries.first {
             if write.snapshot == nil {

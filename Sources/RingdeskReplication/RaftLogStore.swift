@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import GRDB
 import RingdeskRaft
@@ -25,17 +26,20 @@ public final class RaftLogStore: Sendable {
     /// GRDB's pool: its writer connection is the only writer of the file.
     let pool: DatabasePool
     private let counters = Mutex(Counters())
+    let metrics: RaftLogStoreMetrics?
 
     struct Counters {
         var transactions = 0
     }
 
-    /// Opens (creating if needed) and migrates the store.
+    /// Opens (creating if needed) and migrates the store. `metrics`, if given, receives each write
+    /// transaction's duration and size (see `RaftLogStoreMetrics`).
     ///
     /// Throws `RaftLogStoreError` with code `.durability` if the writer does not read back
     /// `synchronous=FULL` and `journal_mode=wal`.
-    public init(path: String) throws {
+    public init(path: String, metrics: (any MetricsFactory)? = nil) throws {
         self.path = path
+        self.metrics = metrics.map(RaftLogStoreMetrics.init(factory:))
         do {
             let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -63,9 +67,9 @@ public final class RaftLogStore: Sendable {
         }
     }
 
-    /// Same as `init(path:)`.
-    public static func open(path: String) throws -> RaftLogStore {
-        try RaftLogStore(path: path)
+    /// Same as `init(path:metrics:)`.
+    public static func open(path: String, metrics: (any MetricsFactory)? = nil) throws -> RaftLogStore {
+        try RaftLogStore(path: path, metrics: metrics)
     }
 
     /// Closes every connection; later calls throw.
@@ -107,9 +111,13 @@ public final class RaftLogStore: Sendable {
     /// bad snapshot drops the snapshot and the whole log (entries after it mean nothing alone); a
     /// bad hard state is replaced by an empty one. A gap in the log counts as a bad entry. The
     /// hard state's commit is clamped to the last entry kept. `corruption` then says where.
+    ///
+    /// A group wiped by `deleteGroupState` reports corruption (table "raft_groups") on every load
+    /// until a snapshot is persisted for it or `markRecovered(group:)` is called: a restart must
+    /// not turn a replica that lost acknowledged entries back into a voter.
     public func load(group: UInt32) throws -> LoadedGroup {
         try withReader { db in
-            guard let groupRow = try Row.fetchOne(db, sql: "SELECT initial_voters, applied_idx FROM raft_groups WHERE group_id = ?",
+            guard let groupRow = try Row.fetchOne(db, sql: "SELECT initial_voters, applied_idx, recovering FROM raft_groups WHERE group_id = ?",
                                                   arguments: [Int64(group)]) else {
                 throw RaftLogStoreError(code: .unknownGroup, message: "group \(group) was never created")
             }
@@ -117,6 +125,10 @@ public final class RaftLogStore: Sendable {
             let appliedIndex = UInt64(bitPattern: groupRow[1] as Int64)
             var corruption: CorruptionReport?
             func report(_ found: CorruptionReport) { if corruption == nil { corruption = found } }
+            if (groupRow[2] as Int64) != 0 {
+                report(CorruptionReport(table: "raft_groups", index: 0,
+                                        reason: "state was wiped after corruption and the replica has not caught up since"))
+            }
 
             var hardState = RaftHardState()
             if let row = try Row.fetchOne(db, sql: "SELECT term, vote, commit_idx, crc FROM raft_hard_state WHERE group_id = ?",
@@ -208,8 +220,11 @@ public final class RaftLogStore: Sendable {
 
     // MARK: Plumbing
 
-    /// Runs `body` in one IMMEDIATE transaction on the writer and counts the commit.
-    func inTransaction<T>(_ body: (Database) throws -> T) throws -> T {
+    /// Runs `body` in one IMMEDIATE transaction on the writer and counts the commit;
+    /// `groups`/`entries` only feed the metrics.
+    func inTransaction<T>(groups: Int = 1, entries: Int = 0, _ body: (Database) throws -> T) throws -> T {
+        let clock = ContinuousClock()
+        let start = clock.now
         do {
             let result = try pool.writeWithoutTransaction { db -> T in
                 var result: T?
@@ -220,8 +235,16 @@ public final class RaftLogStore: Sendable {
                 return result!
             }
             counters.withLock { $0.transactions += 1 }
+            if let metrics {
+                let elapsed = (clock.now - start).components
+                metrics.commitDuration.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+                metrics.groupsPerCommit.record(groups)
+                metrics.entriesPerCommit.record(entries)
+                metrics.transactions.increment()
+            }
             return result
         } catch {
+            metrics?.failedTransactions.increment()
             throw Self.mapped(error)
         }
     }

@@ -8,7 +8,15 @@ import GRDB
 enum RaftLogStoreSchema {
     static let migrations: [(identifier: String, sql: String)] = [
         ("raft-v1-initial", v1Initial),
+        ("raft-v2-recovering", v2Recovering),
     ]
+
+    /// A group whose state was wiped after corruption stays marked until a snapshot (or the
+    /// owner) says it caught up again, so a restart in between cannot forget that the replica may
+    /// have lost entries it acknowledged and must not vote.
+    static let v2Recovering = """
+        ALTER TABLE raft_groups ADD COLUMN recovering INTEGER NOT NULL DEFAULT 0;
+        """
 
     static let v1Initial = """
         CREATE TABLE raft_groups (

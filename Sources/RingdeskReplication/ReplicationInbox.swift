@@ -26,6 +26,8 @@ final class ReplicationInbox: @unchecked Sendable {
         var messages: [RaftEnvelope] = []
         var proposals: [Proposal] = []
         var reads: [Read] = []
+        /// Write jobs the writer thread made durable since the last take, in order.
+        var written: [ReplicationWriteJob] = []
         var stopped = false
     }
 
@@ -67,6 +69,13 @@ final class ReplicationInbox: @unchecked Sendable {
         condition.unlock()
     }
 
+    func written(_ jobs: [ReplicationWriteJob]) {
+        condition.lock()
+        work.written.append(contentsOf: jobs)
+        condition.signal()
+        condition.unlock()
+    }
+
     func stop() {
         condition.lock()
         work.stopped = true
@@ -85,13 +94,14 @@ final class ReplicationInbox: @unchecked Sendable {
     func take(until deadline: Date) -> Work {
         condition.lock()
         defer { condition.unlock() }
-        while work.messages.isEmpty, work.proposals.isEmpty, work.reads.isEmpty, !work.stopped {
+        while work.messages.isEmpty, work.proposals.isEmpty, work.reads.isEmpty, work.written.isEmpty, !work.stopped {
             if !condition.wait(until: deadline) { break }
         }
         let taken = work
         work.messages.removeAll(keepingCapacity: true)
         work.proposals.removeAll(keepingCapacity: true)
         work.reads.removeAll(keepingCapacity: true)
+        work.written.removeAll(keepingCapacity: true)
         return taken
     }
 }

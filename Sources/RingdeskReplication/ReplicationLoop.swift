@@ -26,10 +26,13 @@ final class ReplicationLoop: @unchecked Sendable {
         /// Reads confirmed at an index, waiting until it is applied.
         var confirmedReads: [(index: UInt64, read: ReplicationInbox.Read)] = []
         var appliedSinceSnapshot = 0
+        /// Loaded as recovering; once the core leaves recovery the store's mark is cleared.
+        var wasRecovering = false
     }
 
     let configuration: ReplicationConfiguration
     private let store: RaftLogStore
+    private let writer: ReplicationWriter
     private let inbox: ReplicationInbox
     private let logger: Logger
     private let send: @Sendable (RaftNodeID, [UInt8]) -> Void
@@ -43,6 +46,7 @@ final class ReplicationLoop: @unchecked Sendable {
          send: @escaping @Sendable (RaftNodeID, [UInt8]) -> Void) throws {
         self.configuration = configuration
         self.store = store
+        self.writer = ReplicationWriter(store: store, inbox: inbox, logger: logger)
         self.inbox = inbox
         self.logger = logger
         self.send = send
@@ -70,7 +74,7 @@ final class ReplicationLoop: @unchecked Sendable {
                                                 initialConf: RaftConfState(voters: []))
             loaded = RaftLogStore.LoadedGroup(persistent: persisted, appliedIndex: 0, snapshotData: nil, corruption: corruption)
             return GroupReplica(node: RaftNode(configuration: raftConfiguration, persisted: persisted, applied: 0, recovering: true),
-                                machine: ShardStateMachine())
+                                machine: ShardStateMachine(), wasRecovering: true)
         }
         // The state machine is the snapshot plus the applied entries after it (replayed in memory;
         // the rows in SQLite already hold the same result).
@@ -99,14 +103,17 @@ final class ReplicationLoop: @unchecked Sendable {
     // MARK: The loop
 
     func run() {
+        writer.start()
         let tick = TimeInterval(configuration.tickMilliseconds) / 1000
         var nextTick = Date().addingTimeInterval(tick)
         while true {
             let work = inbox.take(until: nextTick)
             if work.stopped {
+                writer.stopAndWait()
                 failEverything(ReplicationError.stopped)
                 break
             }
+            for job in work.written { completeWrite(job) }
             for envelope in work.messages where envelope.group < groups.count {
                 groups[Int(envelope.group)].node.step(envelope.message)
             }
@@ -155,8 +162,9 @@ final class ReplicationLoop: @unchecked Sendable {
         }
     }
 
-    /// One pass over every group's Ready: send leaders' appends, apply, one transaction, send the
-    /// rest, answer callers, advance.
+    /// One pass over every group's Ready: leaders' appends go out now; committed entries are
+    /// applied and their proposals answered now (they are on a majority's disks); the rest is a
+    /// write job for the writer thread, whose messages leave only once it is durable.
     private func turn() {
         var readies: [(group: Int, ready: RaftReady)] = []
         for index in groups.indices where groups[index].node.hasReady {
@@ -167,7 +175,7 @@ final class ReplicationLoop: @unchecked Sendable {
         // A leader may send its appends before its own write (Raft thesis §10.2.1): its own copy
         // only counts towards a quorum after `advance`. Everything else waits for the disk.
         var early: [RaftNodeID: [RaftEnvelope]] = [:]
-        var late: [RaftNodeID: [RaftEnvelope]] = [:]
+        var job = ReplicationWriteJob()
         for (group, ready) in readies {
             let leads = groups[group].node.role == .leader
             for message in ready.messages {
@@ -175,42 +183,41 @@ final class ReplicationLoop: @unchecked Sendable {
                 if leads && message.kind == .append {
                     early[message.to, default: []].append(envelope)
                 } else {
-                    late[message.to, default: []].append(envelope)
+                    job.late[message.to, default: []].append(envelope)
                 }
             }
         }
         flush(early)
 
-        var writes: [RaftLogStore.GroupWrite] = []
-        var applies: [RaftLogStore.GroupApply] = []
         for (group, ready) in readies {
-            writes.append(RaftLogStore.GroupWrite(group: UInt32(group), hardState: ready.hardState, entries: ready.entries,
-                                                  snapshot: ready.snapshot))
-            if let apply = applyCommitted(group: group, ready: ready) { applies.append(apply) }
-        }
-        do {
-            try store.commit(writes: writes, applies: applies)
-        } catch {
-            // The disk refused a write the protocol already relies on: continuing could break
-            // promises made to peers, so the node stops here and recovers from its log on restart.
-            logger.critical("raft storage write failed; stopping", metadata: ["error": "\(error)"])
-            fatalError("raft storage write failed: \(error)")
-        }
-        flush(late)
-
-        for (group, ready) in readies {
+            job.writes.append(RaftLogStore.GroupWrite(group: UInt32(group), hardState: ready.hardState, entries: ready.entries,
+                                                      snapshot: ready.snapshot))
+            if let apply = applyCommitted(group: group, ready: ready) { job.applies.append(apply) }
             for state in ready.readStates {
                 if let read = groups[group].reads.removeValue(forKey: state.requestID) {
                     groups[group].confirmedReads.append((state.index, read))
                 }
             }
-            groups[group].node.advance(ready)
             answerReads(group: group)
             if let soft = ready.softState, soft.role != .leader {
                 failWaiting(group: group, ReplicationError(code: "outcome_unknown", message: ReplicationError.outcomeUnknown.message,
                                                           leaderHint: soft.leader))
             }
-            maybeSnapshot(group: group)
+            if let compaction = maybeSnapshot(group: group) { job.compactions.append(compaction) }
+            if groups[group].wasRecovering, !groups[group].node.recovering {
+                groups[group].wasRecovering = false
+                job.recovered.append(UInt32(group))
+            }
+        }
+        job.readies = readies
+        writer.submit(job)
+    }
+
+    /// A write job is durable: its messages may go, and its Readies are done.
+    private func completeWrite(_ job: ReplicationWriteJob) {
+        flush(job.late)
+        for (group, ready) in job.readies {
+            groups[group].node.advance(ready)
         }
     }
 
@@ -272,19 +279,17 @@ final class ReplicationLoop: @unchecked Sendable {
         groups[group].confirmedReads = remaining
     }
 
-    private func maybeSnapshot(group: Int) {
-        guard groups[group].appliedSinceSnapshot >= configuration.snapshotEvery else { return }
+    /// Every `snapshotEvery` applied entries, the group's state machine image becomes its
+    /// snapshot and the log before it goes (in the same write job as the rows it covers).
+    private func maybeSnapshot(group: Int) -> (group: UInt32, snapshot: RaftSnapshot)? {
+        guard groups[group].appliedSinceSnapshot >= configuration.snapshotEvery else { return nil }
         let applied = groups[group].node.appliedIndex
         let data = groups[group].machine.snapshot()
-        do {
-            try store.compact(group: UInt32(group), snapshot: RaftSnapshot(
-                metadata: RaftSnapshotMetadata(index: applied, term: groups[group].node.termOfApplied, conf: groups[group].node.conf),
-                data: data))
-            groups[group].node.compact(appliedIndex: applied, snapshotData: data)
-            groups[group].appliedSinceSnapshot = 0
-        } catch {
-            logger.error("snapshot failed; the log keeps growing until the next try", metadata: ["group": "\(group)", "error": "\(error)"])
-        }
+        let snapshot = RaftSnapshot(metadata: RaftSnapshotMetadata(index: applied, term: groups[group].node.termOfApplied,
+                                                                   conf: groups[group].node.conf), data: data)
+        groups[group].node.compact(appliedIndex: applied, snapshotData: data)
+        groups[group].appliedSinceSnapshot = 0
+        return (UInt32(group), snapshot)
     }
 
     private func flush(_ outgoing: [RaftNodeID: [RaftEnvelope]]) {

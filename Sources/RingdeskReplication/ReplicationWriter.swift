@@ -1,0 +1,93 @@
+import Foundation
+import Logging
+import RingdeskRaft
+
+/// One turn's durable work: every group's Ready share, applied rows, compactions, and what may
+/// only happen once it is on disk (messages that promise persistence, `advance`).
+struct ReplicationWriteJob: @unchecked Sendable {
+    var writes: [RaftLogStore.GroupWrite] = []
+    var applies: [RaftLogStore.GroupApply] = []
+    var compactions: [(group: UInt32, snapshot: RaftSnapshot)] = []
+    var recovered: [UInt32] = []
+    /// Messages to send after the write, by peer.
+    var late: [RaftNodeID: [RaftEnvelope]] = [:]
+    /// The Readies to `advance` after the write, by group.
+    var readies: [(group: Int, ready: RaftReady)] = []
+}
+
+/// The thread that makes write jobs durable, so the loop thread keeps stepping messages and
+/// answering proposals while a transaction's fsync runs. Jobs queued while one is being written
+/// are written together in the next transaction (group commit across turns), in order.
+///
+/// `@unchecked Sendable`: `queue` and `stopping` are only touched under `condition`'s lock.
+final class ReplicationWriter: @unchecked Sendable {
+    private let store: RaftLogStore
+    private let inbox: ReplicationInbox
+    private let logger: Logger
+    private let condition = NSCondition()
+    private var queue: [ReplicationWriteJob] = []
+    private var stopping = false
+    private var stopped = false
+
+    init(store: RaftLogStore, inbox: ReplicationInbox, logger: Logger) {
+        self.store = store
+        self.inbox = inbox
+        self.logger = logger
+    }
+
+    func start() {
+        let thread = Thread { [self] in run() }
+        thread.name = "ringdesk-raft-writer"
+        thread.start()
+    }
+
+    func submit(_ job: ReplicationWriteJob) {
+        condition.lock()
+        queue.append(job)
+        condition.signal()
+        condition.unlock()
+    }
+
+    /// Writes what is queued, then stops; returns once the thread is done.
+    func stopAndWait() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        while !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    private func run() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            let jobs = queue
+            queue.removeAll(keepingCapacity: true)
+            let finish = jobs.isEmpty && stopping
+            condition.unlock()
+            if finish { break }
+            var writes: [RaftLogStore.GroupWrite] = []
+            var applies: [RaftLogStore.GroupApply] = []
+            var compactions: [(group: UInt32, snapshot: RaftSnapshot)] = []
+            for job in jobs {
+                writes += job.writes
+                applies += job.applies
+                compactions += job.compactions
+            }
+            do {
+                try store.commit(writes: writes, applies: applies, compactions: compactions)
+                for group in jobs.flatMap(\.recovered) { try store.markRecovered(group: group) }
+            } catch {
+                // The disk refused a write the protocol already relies on: continuing could break
+                // promises made to peers, so the node stops here and recovers from its log on restart.
+                logger.critical("raft storage write failed; stopping", metadata: ["error": "\(error)"])
+                fatalError("raft storage write failed: \(error)")
+            }
+            inbox.written(jobs)
+        }
+        condition.lock()
+        stopped = true
+        condition.broadcast()
+        condition.unlock()
+    }
+}
