@@ -172,7 +172,7 @@ let package = Package(
         .testTarget(
             name: "RingdeskNodeTests",
             dependencies: [
-                "RingdeskNode", "RingdeskService", "RingdeskStorage", "RingdeskDomain", "RingdeskHTTP2", "RingdeskTestSupport",
+                "RingdeskNode", "RingdeskService", "RingdeskStorage", "RingdeskDomain", "RingdeskHTTP2", "RingdeskTestSupport", "RingdeskReplication",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -10,7 +10,8 @@ import RingdeskShard
 /// to the group's leader, so a client never needs to know who leads.
 struct ReplicationAPI: Sendable {
     let host: ReplicationHost
-    let forwarder: HTTP2Client
+    /// Carries requests to the leader; nil answers 503 `no_leader` with the leader's id instead.
+    let forwarder: HTTP2Client?
     let metrics: NodeMetrics
     let logger: Logger
 
@@ -95,7 +96,7 @@ struct ReplicationAPI: Sendable {
 
     /// A follower sends the request to the leader it knows (one hop only); anything else is an error.
     private func forwardOrFail(_ error: ReplicationError, _ request: HTTP2Request) async throws -> HTTP2Response {
-        if error.code == "raft_not_leader", error.leaderHint != 0, request.headers[Self.forwardedHeader] == nil,
+        if error.code == "raft_not_leader", error.leaderHint != 0, request.headers[Self.forwardedHeader] == nil, let forwarder,
            let address = host.address(of: error.leaderHint), let parsed = Self.parse(address) {
             var headers = HTTP2Headers([(Self.forwardedHeader, "\(host.configuration.nodeID)")])
             if let type = request.headers["content-type"] { headers.add("content-type", type) }

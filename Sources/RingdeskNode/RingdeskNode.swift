@@ -61,20 +61,17 @@ public final class RingdeskNode: Service {
         }
         membership?.updatePolicyFingerprint(Self.policyFingerprint(configuration.policy, configuration.routing))
         runningMembership.withLockedValue { $0 = membership }
-        var replication: (host: ReplicationHost, client: HTTP2Client)?
+        var replication: (host: ReplicationHost, client: HTTP2Client?)?
         if let settings = configuration.replication {
             let client = try HTTP2Client(group: group, configuration: Self.peerClientConfiguration(tlsCA: configuration.cluster?.tlsCA))
             let path = (configuration.dataDirectory as NSString).appendingPathComponent("raft.sqlite")
             let host = try ReplicationHost(configuration: settings, databasePath: path, client: client,
-                                           logger: Logger(label: "ringdesk.raft"))
+                                           logger: Logger(label: "ringdesk.raft"), metrics: metrics.factory)
             host.start()
             replication = (host, client)
         }
-        var router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger,
-                                 membership: membership)
-        if let replication {
-            ReplicationAPI(host: replication.host, forwarder: replication.client, metrics: metrics, logger: logger).register(in: &router)
-        }
+        let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger,
+                                 membership: membership, replication: replication)
         let server = try HTTP2Server(
             host: configuration.host, port: configuration.port, router: router,
             configuration: configuration.http, group: group, logger: logger
@@ -106,7 +103,7 @@ public final class RingdeskNode: Service {
         runningMembership.withLockedValue { $0 = nil }
         if let replication {
             replication.host.stop()
-            await replication.client.shutdown()
+            await replication.client?.shutdown()
         }
         try await storage.close()
         logger.info("node stopped")
@@ -156,16 +153,23 @@ public final class RingdeskNode: Service {
     }
 
     /// Every route the node serves (also used by the OpenAPI contract test).
+    /// `replication` adds the replicated-shard routes of that host (`forwarder`, if given, carries
+    /// requests a follower passes on to the leader).
     public static func router(service: TicketService, storage: SQLiteStorage, nodeID: String,
                               registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-                              logger: Logger = Logger(label: "ringdesk.api")) -> HTTP2Router {
-        router(service: service, storage: storage, nodeID: nodeID, metrics: NodeMetrics(registry: registry), logger: logger, membership: nil)
+                              logger: Logger = Logger(label: "ringdesk.api"),
+                              replication: (host: ReplicationHost, client: HTTP2Client?)? = nil) -> HTTP2Router {
+        router(service: service, storage: storage, nodeID: nodeID, metrics: NodeMetrics(registry: registry), logger: logger, membership: nil,
+               replication: replication)
     }
 
     static func router(service: TicketService, storage: SQLiteStorage, nodeID: String, metrics: NodeMetrics, logger: Logger,
-                       membership: MembershipService?) -> HTTP2Router {
+                       membership: MembershipService?, replication: (host: ReplicationHost, client: HTTP2Client?)?) -> HTTP2Router {
         var router = NodeRoutes.router(nodeID: nodeID, version: Self.version)
         NodeAPI(service: service, metrics: metrics, logger: logger, nodeID: nodeID, membership: membership).register(in: &router)
+        if let replication {
+            ReplicationAPI(host: replication.host, forwarder: replication.client, metrics: metrics, logger: logger).register(in: &router)
+        }
         router.add("GET", "/metrics", .async { _ in
             let text = await metrics.render(service: service, storage: storage, membership: membership)
             return HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/plain; version=0.0.4")]), body: ByteBuffer(string: text))

@@ -167,10 +167,20 @@ public struct RaftNode: Sendable {
 
     /// The application took a snapshot of its state machine at `appliedIndex`: older entries go.
     public mutating func compact(appliedIndex: UInt64, snapshotData data: [UInt8]) {
-        guard appliedIndex == log.applied, appliedIndex > log.snapshotIndex else { return }
-        log.compact(upTo: appliedIndex)
-        snapshotData = data
-        snapshotConf = conf
+        guard appliedIndex == log.applied else { return }
+        compact(RaftSnapshot(metadata: RaftSnapshotMetadata(index: appliedIndex, term: log.term(at: appliedIndex) ?? 0, conf: conf),
+                             data: data))
+    }
+
+    /// The same for a snapshot the application made at an earlier applied index (it encoded the
+    /// image elsewhere meanwhile); `snapshot.metadata.conf` must be the membership at that index.
+    /// Ignored unless it is newer than the current snapshot, applied, and matches the log.
+    public mutating func compact(_ snapshot: RaftSnapshot) {
+        let index = snapshot.metadata.index
+        guard index <= log.applied, index > log.snapshotIndex, log.term(at: index) == snapshot.metadata.term else { return }
+        log.compact(upTo: index)
+        snapshotData = snapshot.data
+        snapshotConf = snapshot.metadata.conf
     }
 
     // MARK: Ready / advance

@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -23,7 +24,8 @@ public final class ReplicationHost: Sendable {
 
     /// Opens the store, creates missing groups and reloads every group's state; does not start.
     /// `client` carries traffic to the peers (nil when the only member is this node).
-    public init(configuration: ReplicationConfiguration, databasePath: String, client: HTTP2Client?, logger: Logger) throws {
+    public init(configuration: ReplicationConfiguration, databasePath: String, client: HTTP2Client?, logger: Logger,
+                metrics: (any MetricsFactory)? = nil) throws {
         let errors = configuration.validationErrors()
         guard errors.isEmpty else { throw ReplicationError(code: "replication_config", message: errors.joined(separator: "; ")) }
         self.configuration = configuration
@@ -37,8 +39,9 @@ public final class ReplicationHost: Sendable {
             }
         }
         self.senders = senders
-        let store = try RaftLogStore(path: databasePath)
+        let store = try RaftLogStore(path: databasePath, metrics: metrics)
         loop = try ReplicationLoop(configuration: configuration, store: store, inbox: inbox, logger: logger,
+                                   metrics: ReplicationMetrics(factory: metrics ?? NOOPMetricsHandler.instance),
                                    send: { [senders] peer, bytes in senders[peer]?.send(bytes) })
     }
 

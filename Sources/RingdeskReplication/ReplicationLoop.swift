@@ -1,3 +1,4 @@
+import CoreMetrics
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
@@ -14,6 +15,7 @@ final class ReplicationLoop: @unchecked Sendable {
         var term: UInt64
         var proposal: ReplicationInbox.Proposal
         var deadline: Date
+        var admitted: ContinuousClock.Instant
     }
 
     struct GroupReplica {
@@ -35,6 +37,7 @@ final class ReplicationLoop: @unchecked Sendable {
     private let writer: ReplicationWriter
     private let inbox: ReplicationInbox
     private let logger: Logger
+    private let metrics: ReplicationMetrics
     private let send: @Sendable (RaftNodeID, [UInt8]) -> Void
     private var groups: [GroupReplica] = []
     private var nextReadID: UInt64 = 1
@@ -43,12 +46,13 @@ final class ReplicationLoop: @unchecked Sendable {
     private var lastPublish = Date.distantPast
 
     init(configuration: ReplicationConfiguration, store: RaftLogStore, inbox: ReplicationInbox, logger: Logger,
-         send: @escaping @Sendable (RaftNodeID, [UInt8]) -> Void) throws {
+         metrics: ReplicationMetrics, send: @escaping @Sendable (RaftNodeID, [UInt8]) -> Void) throws {
         self.configuration = configuration
         self.store = store
         self.writer = ReplicationWriter(store: store, inbox: inbox, logger: logger)
         self.inbox = inbox
         self.logger = logger
+        self.metrics = metrics
         self.send = send
         let voters = configuration.peers.keys.sorted()
         for group in 0..<UInt32(configuration.groups) {
@@ -140,8 +144,10 @@ final class ReplicationLoop: @unchecked Sendable {
         do {
             let index = try groups[group].node.propose(proposal.data)
             let deadline = Date().addingTimeInterval(TimeInterval(configuration.proposalTimeoutMilliseconds) / 1000)
-            groups[group].waiting[index] = Waiting(term: groups[group].node.term, proposal: proposal, deadline: deadline)
+            groups[group].waiting[index] = Waiting(term: groups[group].node.term, proposal: proposal, deadline: deadline,
+                                                   admitted: .now)
         } catch {
+            metrics.refused.increment()
             proposal.continuation.resume(throwing: ReplicationError(code: error.code, message: error.message, leaderHint: error.leaderHint))
         }
     }
@@ -199,6 +205,7 @@ final class ReplicationLoop: @unchecked Sendable {
                 }
             }
             answerReads(group: group)
+            if ready.softState != nil { metrics.leaderChanges.increment() }
             if let soft = ready.softState, soft.role != .leader {
                 failWaiting(group: group, ReplicationError(code: "outcome_unknown", message: ReplicationError.outcomeUnknown.message,
                                                           leaderHint: soft.leader))
@@ -218,6 +225,9 @@ final class ReplicationLoop: @unchecked Sendable {
         flush(job.late)
         for (group, ready) in job.readies {
             groups[group].node.advance(ready)
+        }
+        for (group, snapshot) in job.snapshots {
+            groups[Int(group)].node.compact(snapshot)
         }
     }
 
@@ -255,8 +265,12 @@ final class ReplicationLoop: @unchecked Sendable {
             }
             if let waiting = groups[group].waiting.removeValue(forKey: entry.index) {
                 if waiting.term == entry.term, let result {
+                    metrics.committed.increment()
+                    let elapsed = (ContinuousClock.now - waiting.admitted).components
+                    metrics.proposalLatency.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
                     waiting.proposal.continuation.resume(returning: ShardProposalOutcome(index: entry.index, result: result))
                 } else {
+                    metrics.unknown.increment()
                     waiting.proposal.continuation.resume(throwing: ReplicationError.outcomeUnknown)
                 }
             }
@@ -280,16 +294,15 @@ final class ReplicationLoop: @unchecked Sendable {
     }
 
     /// Every `snapshotEvery` applied entries, the group's state machine image becomes its
-    /// snapshot and the log before it goes (in the same write job as the rows it covers).
-    private func maybeSnapshot(group: Int) -> (group: UInt32, snapshot: RaftSnapshot)? {
+    /// snapshot and the log before it goes, in the same write job as the rows it covers. The image
+    /// is encoded by the writer thread; the core compacts once the job is durable.
+    private func maybeSnapshot(group: Int) -> (group: UInt32, metadata: RaftSnapshotMetadata, machine: ShardStateMachine)? {
         guard groups[group].appliedSinceSnapshot >= configuration.snapshotEvery else { return nil }
-        let applied = groups[group].node.appliedIndex
-        let data = groups[group].machine.snapshot()
-        let snapshot = RaftSnapshot(metadata: RaftSnapshotMetadata(index: applied, term: groups[group].node.termOfApplied,
-                                                                   conf: groups[group].node.conf), data: data)
-        groups[group].node.compact(appliedIndex: applied, snapshotData: data)
+        let node = groups[group].node
         groups[group].appliedSinceSnapshot = 0
-        return (UInt32(group), snapshot)
+        metrics.snapshots.increment()
+        return (UInt32(group), RaftSnapshotMetadata(index: node.appliedIndex, term: node.termOfApplied, conf: node.conf),
+                groups[group].machine)
     }
 
     private func flush(_ outgoing: [RaftNodeID: [RaftEnvelope]]) {
@@ -303,13 +316,17 @@ final class ReplicationLoop: @unchecked Sendable {
             let expired = groups[group].waiting.filter { $0.value.deadline <= now }
             for (index, waiting) in expired {
                 groups[group].waiting[index] = nil
+                metrics.unknown.increment()
                 waiting.proposal.continuation.resume(throwing: ReplicationError.outcomeUnknown)
             }
         }
     }
 
     private func failWaiting(group: Int, _ error: ReplicationError) {
-        for waiting in groups[group].waiting.values { waiting.proposal.continuation.resume(throwing: error) }
+        for waiting in groups[group].waiting.values {
+            metrics.unknown.increment()
+            waiting.proposal.continuation.resume(throwing: error)
+        }
         groups[group].waiting.removeAll()
         for read in groups[group].reads.values { read.continuation.resume(throwing: error) }
         groups[group].reads.removeAll()
@@ -337,5 +354,7 @@ final class ReplicationLoop: @unchecked Sendable {
                                    learners: replica.node.conf.learners, recovering: replica.node.recovering)
         }
         published.withLockedValue { $0 = snapshot }
+        for (role, gauge) in metrics.groupsByRole { gauge.record(snapshot.filter { $0.role == role }.count) }
+        metrics.groupsWithoutLeader.record(snapshot.filter { $0.leader == 0 }.count)
     }
 }

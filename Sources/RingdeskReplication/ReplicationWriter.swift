@@ -1,13 +1,18 @@
 import Foundation
 import Logging
 import RingdeskRaft
+import RingdeskShard
 
 /// One turn's durable work: every group's Ready share, applied rows, compactions, and what may
 /// only happen once it is on disk (messages that promise persistence, `advance`).
-struct ReplicationWriteJob: @unchecked Sendable {
+struct ReplicationWriteJob: Sendable {
     var writes: [RaftLogStore.GroupWrite] = []
     var applies: [RaftLogStore.GroupApply] = []
-    var compactions: [(group: UInt32, snapshot: RaftSnapshot)] = []
+    /// Snapshots to take: the state machine as of `metadata.index` (a copy-on-write value), encoded
+    /// on the writer thread so a large image never stalls the loop.
+    var compactions: [(group: UInt32, metadata: RaftSnapshotMetadata, machine: ShardStateMachine)] = []
+    /// Filled in by the writer: the encoded snapshots, for the loop to hand to the cores.
+    var snapshots: [(group: UInt32, snapshot: RaftSnapshot)] = []
     var recovered: [UInt32] = []
     /// Messages to send after the write, by peer.
     var late: [RaftNodeID: [RaftEnvelope]] = [:]
@@ -61,7 +66,7 @@ final class ReplicationWriter: @unchecked Sendable {
         while true {
             condition.lock()
             while queue.isEmpty && !stopping { condition.wait() }
-            let jobs = queue
+            var jobs = queue
             queue.removeAll(keepingCapacity: true)
             let finish = jobs.isEmpty && stopping
             condition.unlock()
@@ -69,10 +74,15 @@ final class ReplicationWriter: @unchecked Sendable {
             var writes: [RaftLogStore.GroupWrite] = []
             var applies: [RaftLogStore.GroupApply] = []
             var compactions: [(group: UInt32, snapshot: RaftSnapshot)] = []
-            for job in jobs {
-                writes += job.writes
-                applies += job.applies
-                compactions += job.compactions
+            for index in jobs.indices {
+                writes += jobs[index].writes
+                applies += jobs[index].applies
+                for compaction in jobs[index].compactions {
+                    let snapshot = RaftSnapshot(metadata: compaction.metadata, data: compaction.machine.snapshot())
+                    jobs[index].snapshots.append((compaction.group, snapshot))
+                    compactions.append((compaction.group, snapshot))
+                }
+                jobs[index].compactions = []
             }
             do {
                 try store.commit(writes: writes, applies: applies, compactions: compactions)

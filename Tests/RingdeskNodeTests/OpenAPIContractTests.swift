@@ -4,6 +4,7 @@ import NIOCore
 import NIOPosix
 import RingdeskHTTP2
 import RingdeskNode
+import RingdeskReplication
 import RingdeskService
 import RingdeskStorage
 import RingdeskTestSupport
@@ -127,7 +128,12 @@ func withContractNode(_ body: (HTTP2Router, TicketService) async throws -> Void)
         logger.logLevel = .critical
         let service = try TicketService(storage: storage, clock: SystemClock(), logger: logger)
         try await service.load()
-        let router = RingdeskNode.router(service: service, storage: storage, nodeID: "openapi-contract")
+        // A one-node replication host (its groups elect themselves), so the shard routes are served too.
+        let host = try ReplicationHost(configuration: ReplicationConfiguration(nodeID: 1, peers: [1: "127.0.0.1:1"], groups: 2, tickMilliseconds: 10),
+                                       databasePath: directory.appendingPathComponent("raft.sqlite").path, client: nil, logger: logger)
+        host.start()
+        defer { host.stop() }
+        let router = RingdeskNode.router(service: service, storage: storage, nodeID: "openapi-contract", replication: (host, nil))
         try await body(router, service)
     } catch {
         try? await storage.close()

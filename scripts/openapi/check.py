@@ -310,6 +310,26 @@ class Scenario:
         c("GET", "/v1/tickets/{id}", f"/v1/tickets/{ticket_id}", expect=200)
         c("PUT", "/v1/agents/{id}/presence", f"/v1/agents/{agent}/presence", expect=200, json_body={"presence": "offline"})
         c("GET", "/v1/kpis", "/v1/kpis", expect=200)
+
+        # Replicated shards (the contract node hosts a one-replica group set).
+        shard = f"S-{run}"
+        commands = "/v1/replication/groups/{group}/commands"
+        c("GET", "/v1/replication/status", "/v1/replication/status", expect=200)
+        c("POST", commands, "/v1/replication/groups/1/commands", expect=200,
+          json_body={"op": "create", "ticket_id": shard, "idempotency_key": f"k-{run}", "payload": "p", "at": 1})
+        c("POST", commands, "/v1/replication/groups/1/commands", expect=200,
+          json_body={"op": "claim", "ticket_id": shard, "agent": "A", "epoch": 0, "lease_until": 10})
+        c("POST", commands, "/v1/replication/groups/1/commands", expect=200,
+          json_body={"op": "claim", "ticket_id": shard, "agent": "B", "epoch": 0, "lease_until": 10})
+        c("POST", commands, "/v1/replication/groups/1/commands", expect=400, json_body={"op": "claim", "ticket_id": shard})
+        c("POST", commands, "/v1/replication/groups/1/commands", expect=400, json_body={"op": "create", "ticket_id": shard, "colour": 1})
+        c("POST", commands, "/v1/replication/groups/9/commands", expect=404, json_body={"op": "create", "ticket_id": shard})
+        tickets = "/v1/replication/groups/{group}/tickets/{id}"
+        c("GET", tickets, f"/v1/replication/groups/1/tickets/{shard}", expect=200)
+        c("GET", tickets, f"/v1/replication/groups/1/tickets/{shard}?consistency=local", expect=200)
+        c("GET", tickets, f"/v1/replication/groups/1/tickets/{shard}?consistency=eventual", expect=400)
+        c("GET", tickets, "/v1/replication/groups/1/tickets/nothing", expect=404)
+        c("POST", "/internal/raft", "/internal/raft", expect=400, content=b"\x00\x00\x00\x09garbage", headers={"content-type": "application/octet-stream"})
         c("GET", "/metrics", "/metrics", expect=200)
         self.client.close()
 
