@@ -30,6 +30,7 @@ struct ReplicationAPI: Sendable {
         route(&router, "POST", "/v1/replication/groups/{group}/commands", command)
         route(&router, "GET", "/v1/replication/groups/{group}/tickets/{id}", readTicket)
         route(&router, "GET", "/v1/replication/status", status)
+        route(&router, "POST", "/v1/admin/replication/drain", drain)
     }
 
     private func route(_ router: inout HTTP2Router, _ method: String, _ template: String,
@@ -94,6 +95,11 @@ struct ReplicationAPI: Sendable {
         try APIJSON.response(ReplicationStatusBody(nodeID: host.configuration.nodeID, groups: host.status))
     }
 
+    @Sendable func drain(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let started = try await host.drain()
+        return try APIJSON.response(DrainBody(nodeID: host.configuration.nodeID, transfersStarted: started), status: 202)
+    }
+
     /// A follower sends the request to the leader it knows (one hop only); anything else is an error.
     private func forwardOrFail(_ error: ReplicationError, _ request: HTTP2Request) async throws -> HTTP2Response {
         if error.code == "raft_not_leader", error.leaderHint != 0, request.headers[Self.forwardedHeader] == nil, let forwarder,
@@ -128,6 +134,17 @@ struct ReplicationAPI: Sendable {
     static func parse(_ address: String) -> HTTP2Client.Peer? {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
         return HTTP2Client.Peer(host: String(address[..<colon]), port: port)
+    }
+}
+
+/// `POST /v1/admin/replication/drain`.
+struct DrainBody: Encodable {
+    var nodeID: UInt64
+    var transfersStarted: Int
+
+    enum CodingKeys: String, CodingKey {
+        case nodeID = "node_id"
+        case transfersStarted = "transfers_started"
     }
 }
 

@@ -160,6 +160,13 @@ public struct RaftNode: Sendable {
         }
     }
 
+    /// The voter (other than this leader) whose log is furthest along: where to hand leadership
+    /// when draining this node. Nil when not leading or alone.
+    public var bestTransferTarget: RaftNodeID? {
+        guard let leadership else { return nil }
+        return conf.voters.filter { $0 != id }.max { (leadership.progress[$0]?.match ?? 0, $1) < (leadership.progress[$1]?.match ?? 0, $0) }
+    }
+
     /// Starts an election now (tests, or an operator forcing one).
     public mutating func campaign() {
         startElection(transfer: false)

@@ -111,6 +111,16 @@ public final class ReplicationHost: Sendable {
         }
     }
 
+    /// Hands every group this node leads to its most caught-up other voter (Raft leadership
+    /// transfer), so the node can be stopped without an election timeout's worth of unavailability.
+    /// Returns the number of transfers started; they complete within an election timeout or are
+    /// abandoned (the node then still leads those groups).
+    public func drain() async throws -> Int {
+        try await withCheckedThrowingContinuation { continuation in
+            inbox.drain(ReplicationInbox.Drain(continuation: continuation))
+        }
+    }
+
     /// Every group's role, term, leader and indexes as of the loop's last turn.
     public var status: [ReplicationGroupStatus] { loop.status }
 

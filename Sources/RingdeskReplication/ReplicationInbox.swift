@@ -22,10 +22,16 @@ final class ReplicationInbox: @unchecked Sendable {
         var continuation: CheckedContinuation<ShardTicket?, any Error>
     }
 
+    /// Hand every group this node leads to another voter (draining before maintenance).
+    struct Drain {
+        var continuation: CheckedContinuation<Int, any Error>
+    }
+
     struct Work {
         var messages: [RaftEnvelope] = []
         var proposals: [Proposal] = []
         var reads: [Read] = []
+        var drains: [Drain] = []
         /// Write jobs the writer thread made durable since the last take, in order.
         var written: [ReplicationWriteJob] = []
         var stopped = false
@@ -76,6 +82,18 @@ final class ReplicationInbox: @unchecked Sendable {
         condition.unlock()
     }
 
+    func drain(_ drain: Drain) {
+        condition.lock()
+        if work.stopped {
+            condition.unlock()
+            drain.continuation.resume(throwing: ReplicationError.stopped)
+            return
+        }
+        work.drains.append(drain)
+        condition.signal()
+        condition.unlock()
+    }
+
     func stop() {
         condition.lock()
         work.stopped = true
@@ -94,7 +112,8 @@ final class ReplicationInbox: @unchecked Sendable {
     func take(until deadline: Date) -> Work {
         condition.lock()
         defer { condition.unlock() }
-        while work.messages.isEmpty, work.proposals.isEmpty, work.reads.isEmpty, work.written.isEmpty, !work.stopped {
+        while work.messages.isEmpty, work.proposals.isEmpty, work.reads.isEmpty, work.written.isEmpty, work.drains.isEmpty,
+              !work.stopped {
             if !condition.wait(until: deadline) { break }
         }
         let taken = work
@@ -102,6 +121,7 @@ final class ReplicationInbox: @unchecked Sendable {
         work.proposals.removeAll(keepingCapacity: true)
         work.reads.removeAll(keepingCapacity: true)
         work.written.removeAll(keepingCapacity: true)
+        work.drains.removeAll(keepingCapacity: true)
         return taken
     }
 }

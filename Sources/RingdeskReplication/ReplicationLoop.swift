@@ -123,6 +123,7 @@ final class ReplicationLoop: @unchecked Sendable {
             }
             for proposal in work.proposals { admit(proposal) }
             for read in work.reads { admit(read) }
+            for drain in work.drains { drain.continuation.resume(returning: startDrain()) }
             let now = Date()
             if now >= nextTick {
                 for index in groups.indices { groups[index].node.tick() }
@@ -150,6 +151,22 @@ final class ReplicationLoop: @unchecked Sendable {
             metrics.refused.increment()
             proposal.continuation.resume(throwing: ReplicationError(code: error.code, message: error.message, leaderHint: error.leaderHint))
         }
+    }
+
+    /// Starts a leadership transfer in every group this node leads; returns how many started.
+    private func startDrain() -> Int {
+        var started = 0
+        for group in groups.indices where groups[group].node.role == .leader {
+            guard let target = groups[group].node.bestTransferTarget else { continue }
+            do {
+                try groups[group].node.transferLeadership(to: target)
+                started += 1
+            } catch {
+                logger.warning("leadership transfer refused", metadata: ["group": "\(group)", "error": "\(error)"])
+            }
+        }
+        logger.notice("draining: leadership transfers started", metadata: ["groups": "\(started)"])
+        return started
     }
 
     private func admit(_ read: ReplicationInbox.Read) {
@@ -340,6 +357,7 @@ final class ReplicationLoop: @unchecked Sendable {
         let late = inbox.take(until: Date())
         for proposal in late.proposals { proposal.continuation.resume(throwing: error) }
         for read in late.reads { read.continuation.resume(throwing: error) }
+        for drain in late.drains { drain.continuation.resume(throwing: error) }
     }
 
     private func publishStatus(force: Bool) {

@@ -9,7 +9,7 @@ import RingdeskLoad
 struct Replication: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         abstract: "Raft-replicated shards: status and a commit benchmark.",
-        subcommands: [ReplicationStatus.self, ReplicationBench.self]
+        subcommands: [ReplicationStatus.self, ReplicationDrain.self, ReplicationBench.self]
     )
 }
 
@@ -68,6 +68,25 @@ struct ReplicationStatus: AsyncParsableCommand {
             let leading = body.groups.filter { $0.role == "leader" }.count
             let leaderless = body.groups.filter { $0.leader == 0 }.count
             print("leads \(leading) of \(body.groups.count) groups; \(leaderless) without a known leader")
+        }
+    }
+}
+
+struct ReplicationDrain: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "drain",
+        abstract: "Hand every group the node leads to another replica (before stopping it for maintenance).",
+        discussion: "Transfers complete within an election timeout; check with `ringdesk replication status`."
+    )
+
+    @OptionGroup var global: GlobalOptions
+
+    func run() async throws {
+        try await global.withClient { client in
+            let reply = try await client.send("POST", "/v1/admin/replication/drain")
+            if global.json { print(reply.text); return }
+            let object = (try? JSONSerialization.jsonObject(with: reply.body)) as? [String: Any]
+            print("leadership transfers started: \(object?["transfers_started"] as? Int ?? 0)")
         }
     }
 }

@@ -166,6 +166,36 @@ struct ReplicationProcessTests {
         try await group.shutdownGracefully()
     }
 
+    @Test("drain: a node hands every group it leads to the others, which keep taking writes")
+    func drain() async throws {
+        let (nodes, configs) = try Self.makeCluster(size: 3, groups: 4)
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = try HTTP2Client(group: group)
+        defer {
+            for node in nodes { node.stop(); node.removeData() }
+            for config in configs { try? FileManager.default.removeItem(at: config) }
+        }
+        for node in nodes { try await node.start(client: client) }
+        for index in 0..<4 { _ = try await Self.leader(of: index, among: nodes, client: client) }
+        let drained = try await Self.leader(of: 0, among: nodes, client: client)
+        let reply = try await APIClient(client: client, peer: drained.peer).send("POST", "/v1/admin/replication/drain")
+        #expect(reply.status == 202)
+        #expect((reply.json["transfers_started"] as? Int ?? 0) >= 1)
+        // Within a bounded time the drained node leads nothing and every group has another leader.
+        let deadline = ContinuousClock.now + .seconds(20)
+        var leadsNothing = false
+        while ContinuousClock.now < deadline, !leadsNothing {
+            let groups = await Self.status(client, drained)
+            leadsNothing = groups.count == 4 && groups.allSatisfy { ($0["role"] as? String) != "leader" && ($0["leader"] as? Int ?? 0) != 0 }
+            if !leadsNothing { try await Task.sleep(for: .milliseconds(50)) }
+        }
+        #expect(leadsNothing, "the drained node still leads a group")
+        let (status, outcome) = await Self.create(client, drained, group: 0, id: "after-drain")
+        #expect(status == 200 && outcome == "created", "a write through the drained node is forwarded to the new leader")
+        await client.shutdown()
+        try await group.shutdownGracefully()
+    }
+
     @Test("bad input: an undecodable raft batch and invalid commands get 4xx JSON errors, and the node keeps serving")
     func badInput() async throws {
         let (nodes, configs) = try Self.makeCluster(size: 1, groups: 2)

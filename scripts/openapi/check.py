@@ -315,6 +315,7 @@ class Scenario:
         shard = f"S-{run}"
         commands = "/v1/replication/groups/{group}/commands"
         c("GET", "/v1/replication/status", "/v1/replication/status", expect=200)
+        c("POST", "/v1/admin/replication/drain", "/v1/admin/replication/drain", expect=202)
         c("POST", commands, "/v1/replication/groups/1/commands", expect=200,
           json_body={"op": "create", "ticket_id": shard, "idempotency_key": f"k-{run}", "payload": "p", "at": 1})
         c("POST", commands, "/v1/replication/groups/1/commands", expect=200,
