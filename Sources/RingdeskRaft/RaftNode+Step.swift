@@ -81,7 +81,8 @@ extension RaftNode {
     }
 
     mutating func broadcastAppend(allowEmpty: Bool = false) {
-        guard let peers = leadership?.progress.keys else { return }
+        // Sorted: the order of messages must not depend on hashing, so a simulation replays exactly.
+        guard let peers = leadership?.progress.keys.sorted() else { return }
         for peer in peers where peer != id {
             sendAppend(to: peer, allowEmpty: allowEmpty)
         }
@@ -126,7 +127,7 @@ extension RaftNode {
 
     /// A follower waiting for a snapshot that never arrived (lost) gets another after a while.
     mutating func tickSnapshotWaits() {
-        guard let peers = leadership?.progress.keys else { return }
+        guard let peers = leadership?.progress.keys.sorted() else { return }
         for peer in peers {
             guard case .snapshot(let index, let waited)? = leadership?.progress[peer]?.state else { continue }
             if waited + 1 >= configuration.electionTicks * 2 {
@@ -139,7 +140,7 @@ extension RaftNode {
 
     mutating func broadcastHeartbeat() {
         guard let leadership else { return }
-        for (peer, progress) in leadership.progress where peer != id {
+        for (peer, progress) in leadership.progress.sorted(by: { $0.key < $1.key }) where peer != id {
             // Never tell a follower to commit past what it is known to hold.
             send(RaftMessage(kind: .heartbeat, from: id, to: peer, term: term, commit: min(progress.match, log.committed),
                              context: leadership.readRound))
@@ -174,9 +175,13 @@ extension RaftNode {
         guard var progress = leadership?.progress[message.from] else { return }
         progress.recentActive = true
         if message.reject {
-            if message.context == 1 {
-                // The follower lost data (corruption): forget what it acknowledged before.
-                progress.match = 0
+            let lost = message.context == 1 || message.rejectHint < progress.match
+            if lost {
+                // The follower holds less than it acknowledged (it lost data and is recovering, or
+                // acknowledgements from before a crash arrived late): forget them. A reordered old
+                // rejection can land here too; that only costs a resend.
+                progress.match = min(progress.match, message.rejectHint)
+                if message.context == 1 { progress.match = 0 }
             }
             let stale: Bool
             switch progress.state {
@@ -184,7 +189,7 @@ extension RaftNode {
             case .probe: stale = message.index != progress.next - 1
             case .snapshot: stale = true
             }
-            if !stale || message.context == 1 {
+            if !stale || lost {
                 let hint = log.findConflict(atOrBefore: message.rejectHint, term: message.logTerm)
                 progress.becomeProbe()
                 progress.next = max(min(message.index, hint + 1), progress.match + 1)
@@ -226,6 +231,11 @@ extension RaftNode {
             progress.inflight.removeFirst()
         }
         if message.context > progress.confirmedReadRound { progress.confirmedReadRound = message.context }
+        if message.index < progress.match {
+            // The follower holds less than it acknowledged: start over from what it has.
+            progress.match = message.index
+            progress.becomeProbe()
+        }
         leadership?.progress[message.from] = progress
         if progress.match < log.lastIndex { sendAppend(to: message.from) }
         releaseConfirmedReads()
@@ -290,7 +300,9 @@ extension RaftNode {
 
     private mutating func handleHeartbeat(_ message: RaftMessage) {
         if message.commit <= log.lastIndex { log.commit(to: message.commit) }
-        send(RaftMessage(kind: .heartbeatResponse, from: id, to: message.from, term: term, context: message.context))
+        // `index`: our last index, so a leader that believes we hold more (we lost data) finds out.
+        send(RaftMessage(kind: .heartbeatResponse, from: id, to: message.from, term: term, index: log.lastIndex,
+                         context: message.context))
     }
 
     private mutating func handleSnapshot(_ message: RaftMessage) {

@@ -119,14 +119,18 @@ public struct RaftNode: Sendable {
         conf = next
         guard leadership != nil else { return }
         if !conf.contains(id) || !conf.voters.contains(id) {
-            // A leader removed (or demoted) steps down; the remaining voters elect a new one.
+            // A leader removed (or demoted) steps down, first handing over to a remaining voter
+            // whose log is complete (the others might not be able to elect anyone quickly).
+            if let target = bestTransferTarget, leadership?.progress[target]?.match == log.lastIndex {
+                send(RaftMessage(kind: .timeoutNow, from: id, to: target, term: term))
+            }
             becomeFollower(term: term, leader: 0)
             return
         }
         for peer in conf.voters + conf.learners where peer != id && leadership?.progress[peer] == nil {
             leadership?.progress[peer] = RaftProgress(next: log.lastIndex + 1)
         }
-        for peer in Array(leadership?.progress.keys ?? [:].keys) where !conf.contains(peer) {
+        for peer in (leadership?.progress.keys.sorted() ?? []) where !conf.contains(peer) {
             leadership?.progress[peer] = nil
         }
         if let transferee = leadership?.transferee, !conf.voters.contains(transferee) {

@@ -310,11 +310,14 @@ final class ReplicationLoop: @unchecked Sendable {
         groups[group].confirmedReads = remaining
     }
 
-    /// Every `snapshotEvery` applied entries, the group's state machine image becomes its
-    /// snapshot and the log before it goes, in the same write job as the rows it covers. The image
-    /// is encoded by the writer thread; the core compacts once the job is durable.
+    /// Every `snapshotEvery` applied entries (or as many entries as the group has tickets, if more:
+    /// an image costs its size, so this keeps snapshots at O(1) per applied entry), the group's
+    /// state machine image becomes its snapshot and the log before it goes, in the same write job
+    /// as the rows it covers. The image is encoded by the writer thread; the core compacts once
+    /// the job is durable.
     private func maybeSnapshot(group: Int) -> (group: UInt32, metadata: RaftSnapshotMetadata, machine: ShardStateMachine)? {
-        guard groups[group].appliedSinceSnapshot >= configuration.snapshotEvery else { return nil }
+        let due = max(configuration.snapshotEvery, groups[group].machine.tickets.count)
+        guard groups[group].appliedSinceSnapshot >= due else { return nil }
         let node = groups[group].node
         groups[group].appliedSinceSnapshot = 0
         metrics.snapshots.increment()
