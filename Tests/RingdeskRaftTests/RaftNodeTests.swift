@@ -379,4 +379,21 @@ struct RaftFeatureTests {
         #expect(!cluster.nodes[victim]!.recovering)
         #expect(cluster.applied(victim) == (0..<6).map { "c\($0)" })
     }
+
+    @Test("late acknowledgements from before a wipe do not make the leader forget the wiped follower")
+    func lateAcksAfterWipe() throws {
+        var cluster = RaftTestCluster(voters: [1, 2, 3])
+        let leader = try cluster.requireLeader()
+        for i in 0..<6 { _ = try cluster.propose("w\(i)") }
+        cluster.deliverAll()
+        cluster.tick(times: 2)
+        let victim: RaftNodeID = leader == 1 ? 2 : 1
+        let last = cluster.nodes[leader]!.lastIndex
+        cluster.restart(victim, recovering: true)
+        // An acknowledgement it sent before the wipe arrives now.
+        cluster.nodes[leader]!.step(RaftMessage(kind: .appendResponse, from: victim, to: leader, term: cluster.nodes[leader]!.term, index: last))
+        cluster.tick(times: 20)
+        #expect(!cluster.nodes[victim]!.recovering)
+        #expect(cluster.applied(victim) == (0..<6).map { "w\($0)" })
+    }
 }
