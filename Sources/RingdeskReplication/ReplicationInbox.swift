@@ -50,29 +50,27 @@ final class ReplicationInbox: @unchecked Sendable {
     }
 
     func propose(_ proposal: Proposal, limit: Int) {
-        condition.lock()
-        if work.stopped || waiting >= limit {
-            let error = work.stopped ? ReplicationError.stopped : ReplicationError.overloaded
-            condition.unlock()
-            proposal.continuation.resume(throwing: error)
-            return
+        if let refusal = admit(limit: limit, { $0.proposals.append(proposal) }) {
+            proposal.continuation.resume(throwing: refusal)
         }
-        work.proposals.append(proposal)
-        condition.signal()
-        condition.unlock()
     }
 
     func read(_ read: Read, limit: Int) {
-        condition.lock()
-        if work.stopped || waiting >= limit {
-            let error = work.stopped ? ReplicationError.stopped : ReplicationError.overloaded
-            condition.unlock()
-            read.continuation.resume(throwing: error)
-            return
+        if let refusal = admit(limit: limit, { $0.reads.append(read) }) {
+            read.continuation.resume(throwing: refusal)
         }
-        work.reads.append(read)
+    }
+
+    /// Queues a caller's request unless the loop stopped or holds `limit` callers already; returns
+    /// the refusal otherwise (the caller is resumed outside the lock).
+    private func admit(limit: Int, _ enqueue: (inout Work) -> Void) -> ReplicationError? {
+        condition.lock()
+        defer { condition.unlock() }
+        if work.stopped { return .stopped }
+        if waiting >= limit { return .overloaded }
+        enqueue(&work)
         condition.signal()
-        condition.unlock()
+        return nil
     }
 
     func written(_ jobs: [ReplicationWriteJob]) {

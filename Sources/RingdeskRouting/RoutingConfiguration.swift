@@ -50,6 +50,31 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
     /// Bonus per second an agent has been idle, capped at `idleCap` (longest-idle fairness).
     public var idleWeight: Double
     public var idleCap: TimeInterval
+    /// Load balance: seconds of score per unit of utilisation an agent is below the pooled
+    /// utilisation so far (negative above it), so work goes to whoever has had least of it.
+    public var balanceWeight: Double
+    /// Seconds a queued ticket drops back by once its first-response deadline has passed (0: never).
+    /// A breached ticket can no longer meet its SLA, so it stops crowding out tickets that still
+    /// can (where a skill is overloaded, serving breached tickets first makes every later one
+    /// miss too). Breached tickets keep their order among themselves and are served whenever an
+    /// agent has nothing that can still make it; the default (a day) puts them behind every
+    /// ticket that is on time, a smaller value lets them catch up after that many seconds.
+    public var breachDemotion: TimeInterval
+    /// Reservation: an agent holds back from a ticket that many others can serve when some
+    /// signature it serves has more than `reserveRatio` times fewer eligible agents (a scarcity
+    /// term that many times larger), so scarce skills are free when their tickets arrive.
+    /// 0 turns reservation off.
+    public var reserveRatio: Double
+    /// A held-back agent still takes the ticket from this many seconds before its first-response
+    /// deadline on (and after it): the scarce agent is the overflow when nobody else came.
+    public var reserveLead: TimeInterval
+    /// Reservation applies only while the agent's utilisation so far is more than this above the
+    /// pooled utilisation of all agents (utilisation points; -1: always). Keeps an agent whose
+    /// scarce work is light busy with common work, so load stays even.
+    public var reserveMargin: Double
+    /// Nobody holds back from tickets that fewer than this many agents can serve: they are
+    /// scarce work themselves.
+    public var reserveCommonAgents: Int
     /// Seconds waited before each level opens, in level order; the first must be 0.
     public var relaxationSteps: [TimeInterval]
     /// Proficiency levels a requirement drops by from `lowerProficiency` on.
@@ -76,6 +101,12 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         scarcityBonus: TimeInterval = 600,
         idleWeight: Double = 0.05,
         idleCap: TimeInterval = 1800,
+        balanceWeight: Double = 1200,
+        breachDemotion: TimeInterval = 86_400,
+        reserveRatio: Double = 4,
+        reserveLead: TimeInterval = 60,
+        reserveMargin: Double = -0.03,
+        reserveCommonAgents: Int = 4,
         relaxationSteps: [TimeInterval] = [0, 10, 20, 40],
         proficiencyRelaxation: Int = 1,
         neighbourRegions: [String: [String]] = [:],
@@ -94,6 +125,12 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         self.scarcityBonus = scarcityBonus
         self.idleWeight = idleWeight
         self.idleCap = idleCap
+        self.balanceWeight = balanceWeight
+        self.breachDemotion = breachDemotion
+        self.reserveRatio = reserveRatio
+        self.reserveLead = reserveLead
+        self.reserveMargin = reserveMargin
+        self.reserveCommonAgents = reserveCommonAgents
         self.relaxationSteps = relaxationSteps
         self.proficiencyRelaxation = proficiencyRelaxation
         self.neighbourRegions = neighbourRegions
@@ -119,6 +156,12 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         scarcityBonus = try c.decodeIfPresent(TimeInterval.self, forKey: .scarcityBonus) ?? d.scarcityBonus
         idleWeight = try c.decodeIfPresent(Double.self, forKey: .idleWeight) ?? d.idleWeight
         idleCap = try c.decodeIfPresent(TimeInterval.self, forKey: .idleCap) ?? d.idleCap
+        balanceWeight = try c.decodeIfPresent(Double.self, forKey: .balanceWeight) ?? d.balanceWeight
+        breachDemotion = try c.decodeIfPresent(TimeInterval.self, forKey: .breachDemotion) ?? d.breachDemotion
+        reserveRatio = try c.decodeIfPresent(Double.self, forKey: .reserveRatio) ?? d.reserveRatio
+        reserveLead = try c.decodeIfPresent(TimeInterval.self, forKey: .reserveLead) ?? d.reserveLead
+        reserveMargin = try c.decodeIfPresent(Double.self, forKey: .reserveMargin) ?? d.reserveMargin
+        reserveCommonAgents = try c.decodeIfPresent(Int.self, forKey: .reserveCommonAgents) ?? d.reserveCommonAgents
         relaxationSteps = try c.decodeIfPresent([TimeInterval].self, forKey: .relaxationSteps) ?? d.relaxationSteps
         proficiencyRelaxation = try c.decodeIfPresent(Int.self, forKey: .proficiencyRelaxation) ?? d.proficiencyRelaxation
         neighbourRegions = try c.decodeIfPresent([String: [String]].self, forKey: .neighbourRegions) ?? d.neighbourRegions
@@ -139,6 +182,12 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         case scarcityBonus = "scarcity_bonus"
         case idleWeight = "idle_weight"
         case idleCap = "idle_cap"
+        case balanceWeight = "balance_weight"
+        case breachDemotion = "breach_demotion"
+        case reserveRatio = "reserve_ratio"
+        case reserveLead = "reserve_lead"
+        case reserveMargin = "reserve_margin"
+        case reserveCommonAgents = "reserve_common_agents"
         case relaxationSteps = "relaxation_steps"
         case proficiencyRelaxation = "proficiency_relaxation"
         case neighbourRegions = "neighbour_regions"
@@ -157,7 +206,8 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
                              ("skill_fit_bonus", skillFitBonus), ("proficiency_bonus", proficiencyBonus),
                              ("under_qualified_penalty", underQualifiedPenalty),
                              ("preferred_agent_bonus", preferredAgentBonus), ("scarcity_bonus", scarcityBonus), ("idle_weight", idleWeight),
-                             ("idle_cap", idleCap)] {
+                             ("idle_cap", idleCap), ("balance_weight", balanceWeight), ("breach_demotion", breachDemotion),
+                             ("reserve_ratio", reserveRatio), ("reserve_lead", reserveLead)] {
             try check(value.isFinite && value >= 0, key, "must be a finite number ≥ 0")
         }
         try check(relaxationSteps.count == RelaxationLevel.allCases.count, "relaxation_steps",
@@ -165,6 +215,8 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         try check(relaxationSteps.first == 0, "relaxation_steps", "must start with 0")
         try check(zip(relaxationSteps, relaxationSteps.dropFirst()).allSatisfy { $0 <= $1 && $1.isFinite },
                   "relaxation_steps", "must be finite and non-decreasing")
+        try check(reserveCommonAgents >= 0, "reserve_common_agents", "must be ≥ 0")
+        try check(reserveMargin.isFinite && reserveMargin >= -1, "reserve_margin", "must be a finite number ≥ -1")
         try check((0...4).contains(proficiencyRelaxation), "proficiency_relaxation", "must be between 0 and 4")
         try check(offerTimeout.isFinite && offerTimeout > 0, "offer_timeout", "must be > 0")
         try check(leaseDuration.isFinite && leaseDuration > 0, "lease_duration", "must be > 0")

@@ -14,7 +14,14 @@ extension RoutingEngine {
             dirtySignatures.insert(record.signature)
             scheduleRelaxation(slot: due.slot, after: now)
         }
+        while let due = reserveTimers.popDue(at: now, in: slots) {
+            let record = slots[Int(due.slot)]
+            guard case .queued = record.state, queues[Int(record.signature)].peekLive(in: slots)?.slot == due.slot else { continue }
+            dirtySignatures.insert(record.signature)
+        }
         guard freeCount > 0, queuedCount > 0 else { return }
+        demoteBreachedHeads(now: now)
+        refreshReserves()
         var agentsToTry = dirtyAgents.filter { isFree[Int($0)] }
         dirtyAgents.removeAll(keepingCapacity: true)
         if agentsToTry.count > heads.count {
@@ -27,11 +34,14 @@ extension RoutingEngine {
             return x.idleSince != y.idleSince ? x.idleSince < y.idleSince : x.id < y.id
         }
         for agent in agentsToTry {
-            while isFree[Int(agent)], queuedCount > 0, let slot = bestTicket(for: agent, now: now) {
+            while isFree[Int(agent)], queuedCount > 0 {
+                demoteBreachedHeads(now: now)
+                guard let slot = bestTicket(for: agent, now: now) else { break }
                 offer(slot: slot, to: agent, now: now, into: &actions)
             }
         }
         while !dirtySignatures.isEmpty, freeCount > 0, queuedCount > 0 {
+            demoteBreachedHeads(now: now)
             let round = heads.entries.filter { dirtySignatures.contains($0.signature) }
             dirtySignatures.removeAll(keepingCapacity: true)
             for head in round where freeCount > 0 {
@@ -42,6 +52,22 @@ extension RoutingEngine {
             }
         }
         dirtySignatures.removeAll(keepingCapacity: true)
+    }
+
+    /// Moves queue heads whose first-response deadline has passed back by `breachDemotion`
+    /// (once per ticket: the demotion stays in its key when it is re-queued; a head put back by
+    /// a lapse or a release keeps its lift). The next ticket of the queue becomes the head and is
+    /// checked in turn, so only heads need a timer.
+    mutating func demoteBreachedHeads(now: Double) {
+        while let due = breachTimers.popDue(at: now, in: slots) {
+            let record = slots[Int(due.slot)]
+            guard case .queued = record.state, record.demotion == 0,
+                  let top = queues[Int(record.signature)].peekLive(in: slots), top.slot == due.slot, top.key == record.key
+            else { continue }
+            slots[Int(due.slot)].demotion = configuration.breachDemotion
+            slots[Int(due.slot)].key += configuration.breachDemotion
+            push(slot: due.slot, atHead: false)
+        }
     }
 
     /// Arms the timer for the next relaxation step of a queue head.
@@ -71,7 +97,8 @@ extension RoutingEngine {
             let ticket = slots[Int(top.slot)]
             guard record.hasRoom(channel: ticket.channelIndex),
                   effectiveLevel(ticket, signature: head.signature, now: now) >= minimum,
-                  !ticket.excluded.contains(agent)
+                  !ticket.excluded.contains(agent),
+                  !holdsBack(agent, from: head.signature, dueAt: ticket.dueAt, now: now)
             else { continue }
             let score = -head.key + Double(bonuses[Int(head.signature)]) + scarcity(head.signature)
                 + (ticket.preferred == agent ? configuration.preferredAgentBonus : 0)
@@ -85,14 +112,17 @@ extension RoutingEngine {
     mutating func bestAgent(for slot: Int32, signature: Int32, now: Double) -> Int32? {
         let ticket = slots[Int(slot)]
         let level = effectiveLevel(ticket, signature: signature, now: now)
+        let pool = configuration.balanceWeight > 0 ? workload.poolUtilisation(at: now) : 0
         var best: (agent: Int32, score: Double)?
         for agent in signatureAgents[Int(signature)] where isFree[Int(agent)] {
             let record = agents[Int(agent)]
             guard eligibility[Int(agent)][Int(signature)] <= level, record.hasRoom(channel: ticket.channelIndex),
-                  !ticket.excluded.contains(agent)
+                  !ticket.excluded.contains(agent),
+                  !holdsBack(agent, from: signature, dueAt: ticket.dueAt, now: now)
             else { continue }
             let score = Double(bonus[Int(agent)][Int(signature)]) + idleScore(record, now: now)
                 + (ticket.preferred == agent ? configuration.preferredAgentBonus : 0)
+                + balanceScore(agent, pool: pool, now: now)
             if let current = best {
                 let other = agents[Int(current.agent)]
                 let better = score != current.score ? score > current.score
@@ -126,9 +156,39 @@ extension RoutingEngine {
         return floor
     }
 
+    /// Whether the agent keeps itself free for scarcer work rather than take this signature's
+    /// ticket now: some signature it serves is more than `reserveRatio` times scarcer, at least
+    /// `reserveCommonAgents` agents may take this one, the ticket is not yet within `reserveLead`
+    /// of its deadline, and the agent has been busier than the pool by more than `reserveMargin`.
+    func holdsBack(_ agent: Int32, from signature: Int32, dueAt: Double, now: Double) -> Bool {
+        guard configuration.reserveRatio > 0, now < dueAt - configuration.reserveLead,
+              reserve[Int(agent)] > configuration.reserveRatio * scarcity(signature),
+              signatureAgents[Int(signature)].count >= configuration.reserveCommonAgents
+        else { return false }
+        return configuration.reserveMargin <= -1
+            || workload.utilisation(agent: Int(agent), at: now) > workload.poolUtilisation(at: now) + configuration.reserveMargin
+    }
+
+    /// Recomputes every agent's `reserve` after eligibility changed.
+    mutating func refreshReserves() {
+        guard reservesStale else { return }
+        reservesStale = false
+        for index in reserve.indices { reserve[index] = 0 }
+        for signature in signatureAgents.indices {
+            let value = scarcity(Int32(signature))
+            for agent in signatureAgents[signature] where reserve[Int(agent)] < value { reserve[Int(agent)] = value }
+        }
+    }
+
     /// `scarcityBonus` / the number of agents eligible for the signature at any level.
     func scarcity(_ signature: Int32) -> Double {
         configuration.scarcityBonus / Double(max(1, signatureAgents[Int(signature)].count))
+    }
+
+    /// `balanceWeight` × how far the agent's utilisation so far is below the pool's.
+    func balanceScore(_ agent: Int32, pool: Double, now: Double) -> Double {
+        guard configuration.balanceWeight > 0 else { return 0 }
+        return configuration.balanceWeight * (pool - workload.utilisation(agent: Int(agent), at: now))
     }
 
     func idleScore(_ agent: AgentRecord, now: Double) -> Double {
@@ -158,10 +218,12 @@ extension RoutingEngine {
         let parts = fit(of: record.profile, to: signature)
         return ScoreBreakdown(
             slack: now - ticket.dueAt,
+            breach: -ticket.demotion,
             urgency: configuration.urgencyLead * Double(ticket.urgency.rank),
             waited: configuration.waitWeight * (now - ticket.waitingSince),
             skillFit: parts.skillFit, proficiency: parts.proficiency, region: parts.region,
             idle: idleScore(record, now: now),
+            balance: balanceScore(agent, pool: workload.poolUtilisation(at: now), now: now),
             stickiness: ticket.preferred == agent ? configuration.preferredAgentBonus : 0,
             scarcity: scarcity(ticket.signature),
             level: level)

@@ -53,6 +53,8 @@ struct TicketRecord: Sendable {
     /// Queue order: lower first. `dueAt - urgencyLead·rank + waitWeight·waitingSince`, so that
     /// comparing keys compares the ticket's score terms (slack + urgency + waited) at any instant.
     var key: Double = 0
+    /// Seconds added to `key` when the first-response deadline passed in the queue (0: not demoted).
+    var demotion: Double = 0
     var preferred: Int32 = -1
     var excluded: [Int32] = []
     var attempts: Int32 = 0
@@ -114,6 +116,10 @@ struct AgentRecord: Sendable {
     }
 
     func hasRoom(channel: Int) -> Bool { load[channel] < capacity[channel] }
+
+    /// Tickets held on every channel together, and room for them (utilisation's units).
+    var totalLoad: Int32 { load.reduce(0, +) }
+    var totalCapacity: Int32 { capacity.reduce(0, +) }
 
     var hasAnyRoom: Bool {
         for index in capacity.indices where load[index] < capacity[index] { return true }

@@ -55,6 +55,9 @@ extension RoutingEngine {
             bonus[agent].append(score)
             if level != Self.never { signatureAgents[Int(id)].append(Int32(agent)) }
         }
+        // A new signature changes no other signature's agents: its own scarcity is all that is new.
+        let scarcity = scarcity(id)
+        for agent in signatureAgents[Int(id)] where reserve[Int(agent)] < scarcity { reserve[Int(agent)] = scarcity }
         refreshMaxScarcity()
         return id
     }
@@ -140,6 +143,7 @@ extension RoutingEngine {
         eligibility[Int(agent)] = levels
         bonus[Int(agent)] = scores
         presenceEpoch &+= 1
+        reservesStale = true
         refreshMaxScarcity()
     }
 
@@ -156,6 +160,8 @@ extension RoutingEngine {
             presenceEpoch &+= 1
         }
         let record = agents[Int(agent)]
+        workload.update(agent: Int(agent), load: record.totalLoad,
+                        availableCapacity: record.presence == .available ? record.totalCapacity : 0)
         let free = record.presence == .available && record.hasAnyRoom
         if free != isFree[Int(agent)] {
             isFree[Int(agent)] = free
@@ -213,6 +219,14 @@ extension RoutingEngine {
         if heads.set(signature: signature, head: head), let head {
             dirtySignatures.insert(signature)
             scheduleRelaxation(slot: head.slot, after: lastAdvance)
+            let record = slots[Int(head.slot)]
+            if configuration.breachDemotion > 0, record.demotion == 0, head.key == record.key {
+                breachTimers.push(at: record.dueAt, slot: head.slot, generation: record.generation)
+            }
+            if configuration.reserveRatio > 0, signatureAgents[Int(signature)].count >= configuration.reserveCommonAgents,
+               record.dueAt - configuration.reserveLead > lastAdvance {
+                reserveTimers.push(at: record.dueAt - configuration.reserveLead, slot: head.slot, generation: record.generation)
+            }
         }
     }
 

@@ -55,6 +55,17 @@ public struct RoutingEngine: Sendable {
     var leaseTimers = TimerHeap()
     /// Next relaxation step of each queue head.
     var relaxationTimers = TimerHeap()
+    /// First-response deadline of each queue head (`breachDemotion`); never wakes the owner:
+    /// demotion only reorders, so it is applied when the next pass runs.
+    var breachTimers = TimerHeap()
+    /// When each queue head enters its `reserveLead` window (held-back agents may then take it).
+    var reserveTimers = TimerHeap()
+    /// Busy time per agent and pooled (utilisation so far, for `reserveMargin`).
+    var workload = WorkloadLedger()
+    /// Per agent: the largest scarcity term of any signature it serves (what holding back keeps it for).
+    var reserve: [Double] = []
+    /// Set when agents' eligibility changed: `reserve` is recomputed before the next pass.
+    var reservesStale = false
     /// What changed since the last matching pass.
     var dirtyAgents: [Int32] = []
     var dirtySignatures: Set<Int32> = []
@@ -111,7 +122,7 @@ public struct RoutingEngine: Sendable {
     /// expiry, lease lapse or relaxation step of a queue head.
     public var nextDeadline: Date? {
         let earliest = min(offerTimers.peekLive(in: slots)?.at ?? .infinity, leaseTimers.peekLive(in: slots)?.at ?? .infinity,
-                           relaxationTimers.peekLive(in: slots)?.at ?? .infinity)
+                           relaxationTimers.peekLive(in: slots)?.at ?? .infinity, reserveTimers.peekLive(in: slots)?.at ?? .infinity)
         return earliest.isFinite ? Date(timeIntervalSince1970: earliest) : nil
     }
 
@@ -125,6 +136,7 @@ public struct RoutingEngine: Sendable {
             throw RoutingError(.invalidInput, "agent \(agent.id): skill \(skill) level must be 1...5")
         }
         if agent.id.isEmpty { throw RoutingError(.invalidInput, "agent id must not be empty") }
+        workload.note(agent.idleSince.timeIntervalSince1970)
         if let index = agentByID[agent.id] {
             agents[Int(index)].update(agent)
             recomputeEligibility(agent: index)
@@ -138,6 +150,8 @@ public struct RoutingEngine: Sendable {
         bonus.append([])
         isFree.append(false)
         lastPresence.append(agent.presence)
+        workload.addAgent()
+        reserve.append(0)
         recomputeEligibility(agent: index)
         refreshFree(index)
     }
@@ -145,6 +159,7 @@ public struct RoutingEngine: Sendable {
     /// Presence change; becoming available starts the idle clock.
     public mutating func setPresence(agentID: String, _ presence: Presence, at now: Date) throws {
         let index = try agentIndex(agentID)
+        workload.note(now.timeIntervalSince1970)
         let record = agents[Int(index)]
         if record.presence != presence, presence == .available {
             agents[Int(index)].idleSince = max(record.idleSince, now.timeIntervalSince1970)
@@ -181,6 +196,7 @@ public struct RoutingEngine: Sendable {
     @discardableResult
     public mutating func accept(ticketID: String, agentID: String, at now: Date) throws -> Date {
         let (slot, agent) = try holder(ticketID, agentID, offered: true)
+        workload.note(now.timeIntervalSince1970)
         let expiresAt = now.timeIntervalSince1970 + configuration.leaseDuration
         setState(slot, .leased(agent: agent, expiresAt: expiresAt))
         leaseTimers.push(at: expiresAt, slot: slot, generation: slots[Int(slot)].generation)
@@ -192,6 +208,7 @@ public struct RoutingEngine: Sendable {
     /// or moves to review when it used its delivery attempts.
     public mutating func reject(ticketID: String, agentID: String, at now: Date) throws -> [RoutingAction] {
         let (slot, agent) = try holder(ticketID, agentID, offered: true)
+        workload.note(now.timeIntervalSince1970)
         releaseLoad(slot: slot, agent: agent)
         exclude(slot: slot, agent: agent)
         return requeueOrReview(slot: slot, atHead: false)
@@ -212,6 +229,7 @@ public struct RoutingEngine: Sendable {
     /// engine and the agent's idle clock restarts.
     public mutating func complete(ticketID: String, agentID: String, at now: Date) throws {
         let (slot, agent) = try holder(ticketID, agentID, offered: false)
+        workload.note(now.timeIntervalSince1970)
         releaseLoad(slot: slot, agent: agent)
         agents[Int(agent)].idleSince = now.timeIntervalSince1970
         freeSlot(slot)
@@ -233,6 +251,7 @@ public struct RoutingEngine: Sendable {
     /// queued at the head, delivery attempts unchanged.
     public mutating func release(ticketID: String, agentID: String, at now: Date) throws {
         let (slot, agent) = try holder(ticketID, agentID, offered: false)
+        workload.note(now.timeIntervalSince1970)
         releaseLoad(slot: slot, agent: agent)
         agents[Int(agent)].idleSince = now.timeIntervalSince1970
         push(slot: slot, atHead: true)
@@ -241,6 +260,7 @@ public struct RoutingEngine: Sendable {
     /// A supervisor moves the ticket to other skills (a transfer): whoever held it is released,
     /// exclusions and delivery attempts reset, queued by its deadline.
     public mutating func transfer(ticketID: String, requirements: [SkillRequirement], at now: Date) throws {
+        workload.note(now.timeIntervalSince1970)
         let slot = try requeueForChange(ticketID)
         var record = slots[Int(slot)]
         var ticket = record.ticket(engine: self)
@@ -255,6 +275,7 @@ public struct RoutingEngine: Sendable {
     /// A supervisor raises the support tier (an escalation): released, queued at the head,
     /// delivery attempts reset.
     public mutating func escalate(ticketID: String, to tier: SupportTier, at now: Date) throws {
+        workload.note(now.timeIntervalSince1970)
         let slot = try requeueForChange(ticketID)
         var record = slots[Int(slot)]
         var ticket = record.ticket(engine: self)
@@ -273,6 +294,7 @@ public struct RoutingEngine: Sendable {
         guard let slot = slotByID[ticketID] else {
             throw RoutingError(.unknownTicket, "ticket \(ticketID) is not routed here")
         }
+        workload.note(now.timeIntervalSince1970)
         switch slots[Int(slot)].state {
         case .offered(let holder, _), .leased(let holder, _): releaseLoad(slot: slot, agent: holder)
         case .review: reviewTicketIDs.remove(ticketID)
@@ -328,6 +350,7 @@ public struct RoutingEngine: Sendable {
     public mutating func advance(to now: Date) -> [RoutingAction] {
         let nowSeconds = max(now.timeIntervalSince1970, lastAdvance)
         lastAdvance = nowSeconds
+        workload.note(nowSeconds)
         var actions: [RoutingAction] = []
         while let due = offerTimers.popDue(at: nowSeconds, in: slots) {
             guard case .offered(let agent, _) = slots[Int(due.slot)].state else { continue }
@@ -348,6 +371,8 @@ public struct RoutingEngine: Sendable {
         offerTimers.cleanTop(in: slots)
         leaseTimers.cleanTop(in: slots)
         relaxationTimers.cleanTop(in: slots)
+        breachTimers.cleanTop(in: slots)
+        reserveTimers.cleanTop(in: slots)
         return actions
     }
 }

@@ -102,8 +102,8 @@ struct ScoringTests {
         #expect(abs(s.proficiency - 12) < 1e-9)
         #expect(s.region == 60)
         #expect(s.level == .lowerProficiency)
-        let ticketTerms: Double = s.slack + s.urgency + s.waited
-        let agentTerms: Double = s.skillFit + s.proficiency + s.region + s.idle + s.stickiness + s.scarcity
+        let ticketTerms: Double = s.slack + s.breach + s.urgency + s.waited
+        let agentTerms: Double = s.skillFit + s.proficiency + s.region + s.idle + s.balance + s.stickiness + s.scarcity
         #expect(abs(s.total - ticketTerms - agentTerms) < 1e-9)
         #expect(s.details["relaxation_level"] == "lower_proficiency")
         #expect(decision.epoch == 7)
