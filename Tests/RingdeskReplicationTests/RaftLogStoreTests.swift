@@ -179,15 +179,27 @@ struct RaftLogStoreTests {
             #expect(loaded.persistent.entries == entries(1...2, term: 1, group: 4))
             #expect(loaded.persistent.hardState == RaftHardState(term: 1, vote: 2, commit: 2))
 
-            // After the wipe: nothing to distrust, the term and vote are kept, the commit is not.
+            // After the wipe: nothing left to distrust, the term and vote are kept, the commit is not,
+            // and until the replica catches up every load (a restart) still says it is recovering.
             try store.apply([.init(group: 4, appliedIndex: 2, rows: [.putTicket(id: "t", record: [1])])])
             try store.deleteGroupState(group: 4)
             let wiped = try store.load(group: 4)
-            #expect(wiped.corruption == nil)
+            #expect(wiped.corruption?.table == "raft_groups")
             #expect(wiped.persistent.entries.isEmpty && wiped.persistent.snapshot == nil && wiped.appliedIndex == 0)
             #expect(wiped.persistent.hardState == RaftHardState(term: 1, vote: 2, commit: 0))
             #expect(try store.loadTickets(group: 4).isEmpty)
             #expect(try store.groups() == [4])
+
+            // A snapshot from the leader ends recovery; so does markRecovered after a log catch-up.
+            let snapshot = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 5, term: 1, conf: RaftConfState(voters: [1, 2, 3])), data: [1])
+            try store.persist([.init(group: 4, hardState: RaftHardState(term: 1, vote: 2, commit: 5), snapshot: snapshot)])
+            let recovered = try store.load(group: 4)
+            #expect(recovered.corruption == nil)
+            #expect(recovered.persistent.snapshot == snapshot.metadata)
+            try store.deleteGroupState(group: 4)
+            #expect(try store.load(group: 4).corruption != nil)
+            try store.markRecovered(group: 4)
+            #expect(try store.load(group: 4).corruption == nil)
         }
     }
 
@@ -297,26 +309,27 @@ struct RaftLogStoreTests {
             }
             let payload = [UInt8](repeating: 0x5A, count: 200)
             var next = [UInt64](repeating: 1, count: 64)
-            func batch(groups: Int) -> [RaftLogStore.GroupWrite] {
+            func batch(groups: Int, entries: Int) -> [RaftLogStore.GroupWrite] {
                 (0..<groups).map { group in
-                    defer { next[group] += 1 }
-                    return RaftLogStore.GroupWrite(group: UInt32(group), hardState: RaftHardState(term: 1, vote: 1, commit: next[group] - 1),
-                                                   entries: [RaftEntry(term: 1, index: next[group], data: payload)])
+                    defer { next[group] += UInt64(entries) }
+                    let first = next[group]
+                    return RaftLogStore.GroupWrite(group: UInt32(group), hardState: RaftHardState(term: 1, vote: 1, commit: first - 1),
+                                                   entries: (0..<UInt64(entries)).map { RaftEntry(term: 1, index: first + $0, data: payload) })
                 }
             }
             var report: [String] = []
-            for groups in [1, 8, 64] {
+            for (groups, entries) in [(1, 1), (8, 1), (64, 1), (64, 16)] {
                 var samples: [Duration] = []
                 for _ in 0..<200 {
-                    let writes = batch(groups: groups)
+                    let writes = batch(groups: groups, entries: entries)
                     let start = clock.now
                     try store.persist(writes)
                     samples.append(clock.now - start)
                 }
                 let sorted = samples.sorted()
-                report.append("groups=\(groups) median=\(String(format: "%.3f", median(samples)))ms p90=\(sorted[sorted.count * 9 / 10]) max=\(sorted.last!)")
+                report.append("groups=\(groups) entries/group=\(entries) median=\(String(format: "%.3f", median(samples)))ms p90=\(sorted[sorted.count * 9 / 10]) max=\(sorted.last!)")
             }
-            print("RaftLogStore persist, 200 calls each, one 200-byte entry + hard state per group: " + report.joined(separator: "; "))
+            print("RaftLogStore persist, 200 calls each, 200-byte entries + a hard state per group: " + report.joined(separator: "; "))
         }
     }
 }
