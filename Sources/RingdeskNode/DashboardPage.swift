@@ -173,7 +173,7 @@ async function showTicket(id) {
   const rows = (t.history || []).map((e) => {
     const d = e.details || {};
     const why = e.kind === "offered" && d.score_total != null
-      ? `<pre>why ${esc(d.agent_id)}: total ${esc(d.score_total)} = slack ${esc(d.score_slack)} + urgency ${esc(d.score_urgency)} + waited ${esc(d.score_waited)} + skill fit ${esc(d.score_skill_fit)} + proficiency ${esc(d.score_proficiency)} + region ${esc(d.score_region)} + idle ${esc(d.score_idle)} + stickiness ${esc(d.score_stickiness)} (level ${esc(d.relaxation_level)})</pre>` : "";
+      ? `<pre>why ${esc(d.agent_id)}: total ${esc(d.score_total)} = slack ${esc(d.score_slack)} + breach ${esc(d.score_breach ?? 0)} + urgency ${esc(d.score_urgency)} + waited ${esc(d.score_waited)} + skill fit ${esc(d.score_skill_fit)} + proficiency ${esc(d.score_proficiency)} + region ${esc(d.score_region)} + idle ${esc(d.score_idle)} + balance ${esc(d.score_balance ?? 0)} + stickiness ${esc(d.score_stickiness)} + scarcity ${esc(d.score_scarcity ?? 0)} (level ${esc(d.relaxation_level)})</pre>` : "";
     return `<tr><td>${new Date(e.at).toLocaleTimeString()}</td><td>${esc(e.kind)}</td><td>${esc(e.from || "")} → ${esc(e.to)}</td><td>${esc(e.actor && (e.actor.id || e.actor.kind))}${why}</td></tr>`;
   }).join("");
   $("ticket-body").innerHTML = `<p>${esc(t.category)} / ${esc(t.channel)} · <span class="u-${t.urgency}">${esc(t.urgency)}</span> · ${esc(t.status)} · region ${esc(t.customer && t.customer.region)} · agent ${esc(t.assigned_agent_id || "–")}</p>`
