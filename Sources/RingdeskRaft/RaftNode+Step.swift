@@ -72,12 +72,17 @@ extension RaftNode {
         let index = log.lastIndex + 1
         log.appendLocal([RaftEntry(term: term, index: index, kind: kind, data: data)])
         self.leadership?.uncommittedBytes += data.count
-        if conf.voters == [id] {
-            // Alone: the entry commits as soon as it is on disk (see `advance`).
-            return index
-        }
-        broadcastAppend()
+        // Batching: proposals made before the next `ready()` leave together, one append per
+        // follower, instead of one message each.
+        self.leadership?.appendsPending = true
         return index
+    }
+
+    /// Sends the appends proposals left pending (called by `ready()`).
+    mutating func flushPendingAppends() {
+        guard leadership?.appendsPending == true else { return }
+        leadership?.appendsPending = false
+        broadcastAppend()
     }
 
     mutating func broadcastAppend(allowEmpty: Bool = false) {
@@ -115,6 +120,10 @@ extension RaftNode {
             break
         }
         leadership?.progress[peer] = progress
+        // Pipelining: in replicate state keep sending while entries remain and the window allows.
+        if case .replicate = progress.state, !entries.isEmpty, progress.next <= log.lastIndex {
+            sendAppend(to: peer, allowEmpty: false)
+        }
     }
 
     private mutating func sendSnapshot(to peer: RaftNodeID, progress: inout RaftProgress) {

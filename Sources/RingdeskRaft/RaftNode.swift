@@ -197,7 +197,7 @@ public struct RaftNode: Sendable {
     // MARK: Ready / advance
 
     public var hasReady: Bool {
-        !messages.isEmpty || !readStates.isEmpty || pendingSnapshot != nil || log.handed < log.lastIndex
+        leadership?.appendsPending == true || !messages.isEmpty || !readStates.isEmpty || pendingSnapshot != nil || log.handed < log.lastIndex
             || currentHardState != lastHardState || currentSoftState != lastSoftState
             || log.committed > log.applied
     }
@@ -208,6 +208,7 @@ public struct RaftNode: Sendable {
     /// in order and sends each Ready's messages only after that Ready's write (leaders' appends
     /// excepted, see `RaftReady`). `advance(_:)` reports a Ready's write as done.
     public mutating func ready() -> RaftReady {
+        flushPendingAppends()
         var ready = RaftReady()
         let soft = currentSoftState
         if soft != lastSoftState { ready.softState = soft }
@@ -271,6 +272,8 @@ struct Leadership: Sendable {
     var pendingReads: [(round: UInt64, requestID: UInt64, index: UInt64)] = []
     var readRound: UInt64 = 0
     var readsBeforeFirstCommit: [UInt64] = []
+    /// Proposals appended since the last `ready()` that followers have not been sent yet.
+    var appendsPending = false
 }
 
 /// SplitMix64 seeded from the configuration: the core's only randomness (election timeouts), so
