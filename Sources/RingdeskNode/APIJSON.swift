@@ -154,6 +154,7 @@ struct KeySchema: Sendable {
     static let feedback = KeySchema(allowed: ["": ["rating", "comment"]])
     static let presence = KeySchema(allowed: ["": ["presence"]])
     static let offerAnswer = KeySchema(allowed: ["": ["reason"]])
+    static let membershipChange = KeySchema(allowed: ["": ["action", "node"]])
     static let shardCommand = KeySchema(allowed: ["": ["op", "ticket_id", "idempotency_key", "payload", "at", "agent", "epoch",
                                                       "lease_until", "now", "kind"]])
 }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import RingdeskHTTP2
+import RingdeskRaft
 import RingdeskReplication
 import RingdeskShard
 
@@ -31,6 +32,7 @@ struct ReplicationAPI: Sendable {
         route(&router, "GET", "/v1/replication/groups/{group}/tickets/{id}", readTicket)
         route(&router, "GET", "/v1/replication/status", status)
         route(&router, "POST", "/v1/admin/replication/drain", drain)
+        route(&router, "POST", "/v1/admin/replication/groups/{group}/members", changeMembership)
     }
 
     private func route(_ router: inout HTTP2Router, _ method: String, _ template: String,
@@ -95,6 +97,32 @@ struct ReplicationAPI: Sendable {
         try APIJSON.response(ReplicationStatusBody(nodeID: host.configuration.nodeID, groups: host.status))
     }
 
+    @Sendable func changeMembership(_ request: HTTP2Request) async throws -> HTTP2Response {
+        let group = try group(request)
+        let body = try APIJSON.decode(MembershipChangeRequest.self, from: request, schema: .membershipChange)
+        let kind: RaftConfChange.Kind
+        switch body.action {
+        case "add_learner": kind = .addLearner
+        case "promote": kind = .promote
+        case "remove": kind = .remove
+        default: throw APIError(status: 400, code: "invalid_field", message: "action must be one of add_learner, promote, remove")
+        }
+        guard body.node > 0 else { throw APIError(status: 400, code: "invalid_field", message: "node must be a positive replica id") }
+        do {
+            let index = try await host.changeMembership(group: group, RaftConfChange(kind, node: body.node))
+            return try APIJSON.response(MembershipChangeResponse(group: group, index: index, action: body.action, node: body.node))
+        } catch let error as ReplicationError {
+            switch error.code {
+            case "raft_conf_change_pending", "raft_invalid_conf_change":
+                throw APIError(status: 409, code: error.code, message: error.message)
+            case "unknown_node":
+                throw APIError(status: 400, code: error.code, message: error.message)
+            default:
+                return try await forwardOrFail(error, request)
+            }
+        }
+    }
+
     @Sendable func drain(_ request: HTTP2Request) async throws -> HTTP2Response {
         let started = try await host.drain()
         return try APIJSON.response(DrainBody(nodeID: host.configuration.nodeID, transfersStarted: started), status: 202)
@@ -135,6 +163,19 @@ struct ReplicationAPI: Sendable {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
         return HTTP2Client.Peer(host: String(address[..<colon]), port: port)
     }
+}
+
+/// `POST /v1/admin/replication/groups/{group}/members`.
+struct MembershipChangeRequest: Decodable {
+    var action: String
+    var node: UInt64
+}
+
+struct MembershipChangeResponse: Encodable {
+    var group: UInt32
+    var index: UInt64
+    var action: String
+    var node: UInt64
 }
 
 /// `POST /v1/admin/replication/drain`.

@@ -6,7 +6,11 @@ public struct ReplicationConfiguration: Sendable, Hashable, Codable {
     public var nodeID: RaftNodeID
     /// Every node of the replica set, this one included: id → "host:port" of its HTTP/2 listener.
     public var peers: [RaftNodeID: String]
-    /// Number of groups (shards); every group is replicated on all `peers` (R = peers.count).
+    /// The groups' initial voters (every group starts with the same); nil means all of `peers`.
+    /// A node in `peers` but not here starts with nothing and joins a group when an operator adds
+    /// it as a learner and promotes it (`POST /v1/admin/replication/groups/{g}/members`).
+    public var voters: [RaftNodeID]?
+    /// Number of groups (shards); every group starts replicated on all initial voters.
     public var groups: Int
     /// Length of one Raft tick.
     public var tickMilliseconds: Int
@@ -19,11 +23,12 @@ public struct ReplicationConfiguration: Sendable, Hashable, Codable {
     /// How long a proposal may wait to be committed and applied before the caller gets a timeout.
     public var proposalTimeoutMilliseconds: Int
 
-    public init(nodeID: RaftNodeID, peers: [RaftNodeID: String], groups: Int = 64, tickMilliseconds: Int = 100,
+    public init(nodeID: RaftNodeID, peers: [RaftNodeID: String], voters: [RaftNodeID]? = nil, groups: Int = 64, tickMilliseconds: Int = 100,
                 electionTicks: Int = 10, snapshotEvery: Int = 10_000, maxPendingProposals: Int = 100_000,
                 proposalTimeoutMilliseconds: Int = 5_000) {
         self.nodeID = nodeID
         self.peers = peers
+        self.voters = voters
         self.groups = groups
         self.tickMilliseconds = tickMilliseconds
         self.electionTicks = electionTicks
@@ -33,7 +38,7 @@ public struct ReplicationConfiguration: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case peers, groups
+        case peers, groups, voters
         case nodeID = "node_id"
         case tickMilliseconds = "tick_ms"
         case electionTicks = "election_ticks"
@@ -57,6 +62,7 @@ public struct ReplicationConfiguration: Sendable, Hashable, Codable {
         }
         let d = ReplicationConfiguration(nodeID: nodeID, peers: peers)
         self.init(nodeID: nodeID, peers: peers,
+                  voters: try c.decodeIfPresent([UInt64].self, forKey: .voters),
                   groups: try c.decodeIfPresent(Int.self, forKey: .groups) ?? d.groups,
                   tickMilliseconds: try c.decodeIfPresent(Int.self, forKey: .tickMilliseconds) ?? d.tickMilliseconds,
                   electionTicks: try c.decodeIfPresent(Int.self, forKey: .electionTicks) ?? d.electionTicks,
@@ -70,6 +76,7 @@ public struct ReplicationConfiguration: Sendable, Hashable, Codable {
         var c = encoder.container(keyedBy: CodingKeys.self)
         try c.encode(nodeID, forKey: .nodeID)
         try c.encode(Dictionary(uniqueKeysWithValues: peers.map { (String($0.key), $0.value) }), forKey: .peers)
+        try c.encodeIfPresent(voters, forKey: .voters)
         try c.encode(groups, forKey: .groups)
         try c.encode(tickMilliseconds, forKey: .tickMilliseconds)
         try c.encode(electionTicks, forKey: .electionTicks)
@@ -87,12 +94,21 @@ public struct ReplicationConfiguration: Sendable, Hashable, Codable {
             errors.append("replication.peers.\(id): \"\(address)\" is not host:port")
         }
         if peers.keys.contains(0) { errors.append("replication.peers: id 0 is reserved") }
+        if let voters {
+            if voters.isEmpty { errors.append("replication.voters must name at least one node") }
+            if let unknown = voters.first(where: { peers[$0] == nil }) {
+                errors.append("replication.voters: node \(unknown) is not in replication.peers")
+            }
+        }
         if !(1...4096).contains(groups) { errors.append("replication.groups must be between 1 and 4096") }
         if !(5...10_000).contains(tickMilliseconds) { errors.append("replication.tick_ms must be between 5 and 10000") }
         if !(3...1_000).contains(electionTicks) { errors.append("replication.election_ticks must be between 3 and 1000") }
         if snapshotEvery < 16 { errors.append("replication.snapshot_every must be at least 16") }
         return errors
     }
+
+    /// The initial voters in effect.
+    public var initialVoters: [RaftNodeID] { (voters ?? Array(peers.keys)).sorted() }
 
     static func parseAddress(_ address: String) -> (host: String, port: Int)? {
         guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]),

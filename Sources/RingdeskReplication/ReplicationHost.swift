@@ -111,6 +111,18 @@ public final class ReplicationHost: Sendable {
         }
     }
 
+    /// Changes one group's membership through its log (this node must lead the group): add a
+    /// node as a learner, promote a caught-up learner to voter, or remove a node. One change at a
+    /// time per group; returns the group's membership once the change is applied.
+    public func changeMembership(group: UInt32, _ change: RaftConfChange) async throws -> UInt64 {
+        guard group < configuration.groups else { throw ReplicationError.unknownGroup(group) }
+        let outcome = try await withCheckedThrowingContinuation { continuation in
+            inbox.changeMembership(ReplicationInbox.Membership(group: group, change: change, proposal: ReplicationInbox.Proposal(
+                group: group, data: [], continuation: continuation)), limit: configuration.maxPendingProposals)
+        }
+        return outcome.index
+    }
+
     /// Hands every group this node leads to its most caught-up other voter (Raft leadership
     /// transfer), so the node can be stopped without an election timeout's worth of unavailability.
     /// Returns the number of transfers started; they complete within an election timeout or are

@@ -27,11 +27,19 @@ final class ReplicationInbox: @unchecked Sendable {
         var continuation: CheckedContinuation<Int, any Error>
     }
 
+    /// One membership change of one group; answered like a proposal once applied.
+    struct Membership {
+        var group: UInt32
+        var change: RaftConfChange
+        var proposal: Proposal
+    }
+
     struct Work {
         var messages: [RaftEnvelope] = []
         var proposals: [Proposal] = []
         var reads: [Read] = []
         var drains: [Drain] = []
+        var memberships: [Membership] = []
         /// Write jobs the writer thread made durable since the last take, in order.
         var written: [ReplicationWriteJob] = []
         var stopped = false
@@ -52,6 +60,12 @@ final class ReplicationInbox: @unchecked Sendable {
     func propose(_ proposal: Proposal, limit: Int) {
         if let refusal = admit(limit: limit, { $0.proposals.append(proposal) }) {
             proposal.continuation.resume(throwing: refusal)
+        }
+    }
+
+    func changeMembership(_ change: Membership, limit: Int) {
+        if let refusal = admit(limit: limit, { $0.memberships.append(change) }) {
+            change.proposal.continuation.resume(throwing: refusal)
         }
     }
 
@@ -111,7 +125,7 @@ final class ReplicationInbox: @unchecked Sendable {
         condition.lock()
         defer { condition.unlock() }
         while work.messages.isEmpty, work.proposals.isEmpty, work.reads.isEmpty, work.written.isEmpty, work.drains.isEmpty,
-              !work.stopped {
+              work.memberships.isEmpty, !work.stopped {
             if !condition.wait(until: deadline) { break }
         }
         let taken = work
@@ -120,6 +134,7 @@ final class ReplicationInbox: @unchecked Sendable {
         work.reads.removeAll(keepingCapacity: true)
         work.written.removeAll(keepingCapacity: true)
         work.drains.removeAll(keepingCapacity: true)
+        work.memberships.removeAll(keepingCapacity: true)
         return taken
     }
 }

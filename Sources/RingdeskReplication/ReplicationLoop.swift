@@ -54,7 +54,7 @@ final class ReplicationLoop: @unchecked Sendable {
         self.logger = logger
         self.metrics = metrics
         self.send = send
-        let voters = configuration.peers.keys.sorted()
+        let voters = configuration.initialVoters
         for group in 0..<UInt32(configuration.groups) {
             try store.createGroup(group, voters: voters)
             groups.append(try Self.loadGroup(group, store: store, configuration: configuration, logger: logger))
@@ -124,6 +124,7 @@ final class ReplicationLoop: @unchecked Sendable {
             for proposal in work.proposals { admit(proposal) }
             for read in work.reads { admit(read) }
             for drain in work.drains { drain.continuation.resume(returning: startDrain()) }
+            for change in work.memberships { admit(change) }
             let now = Date()
             if now >= nextTick {
                 for index in groups.indices { groups[index].node.tick() }
@@ -150,6 +151,24 @@ final class ReplicationLoop: @unchecked Sendable {
         } catch {
             metrics.refused.increment()
             proposal.continuation.resume(throwing: ReplicationError(code: error.code, message: error.message, leaderHint: error.leaderHint))
+        }
+    }
+
+    /// Proposes a membership change of one group (leader only); answered once it is applied.
+    private func admit(_ change: ReplicationInbox.Membership) {
+        let group = Int(change.group)
+        do {
+            guard configuration.peers[change.change.node] != nil else {
+                throw ReplicationError(code: "unknown_node", message: "node \(change.change.node) is not in replication.peers")
+            }
+            let index = try groups[group].node.proposeConfChange(change.change)
+            let deadline = Date().addingTimeInterval(TimeInterval(configuration.proposalTimeoutMilliseconds) / 1000)
+            groups[group].waiting[index] = Waiting(term: groups[group].node.term, proposal: change.proposal, deadline: deadline,
+                                                   admitted: .now)
+        } catch let error as RaftError {
+            change.proposal.continuation.resume(throwing: ReplicationError(code: error.code, message: error.message, leaderHint: error.leaderHint))
+        } catch {
+            change.proposal.continuation.resume(throwing: error)
         }
     }
 
@@ -271,7 +290,11 @@ final class ReplicationLoop: @unchecked Sendable {
             var result: ShardResult?
             switch entry.kind {
             case .configChange:
-                if let change = RaftConfChange(encoded: entry.data) { groups[group].node.applyConfChange(change) }
+                if let change = RaftConfChange(encoded: entry.data) {
+                    groups[group].node.applyConfChange(change)
+                    // Only marks a waiting membership caller as answered; it reads the index.
+                    result = .updated(status: .queued, epoch: 0)
+                }
             case .normal:
                 guard !entry.data.isEmpty else { break }
                 if let command = try? ShardCommand(encoded: entry.data) {
@@ -361,6 +384,7 @@ final class ReplicationLoop: @unchecked Sendable {
         for proposal in late.proposals { proposal.continuation.resume(throwing: error) }
         for read in late.reads { read.continuation.resume(throwing: error) }
         for drain in late.drains { drain.continuation.resume(throwing: error) }
+        for change in late.memberships { change.proposal.continuation.resume(throwing: error) }
     }
 
     private func publishStatus(force: Bool) {

@@ -10,7 +10,7 @@ import Testing
 @Suite("Replicated shards: real processes", .serialized)
 struct ReplicationProcessTests {
     /// Writes one config file per node and returns the processes (not started).
-    static func makeCluster(size: Int, groups: Int) throws -> (nodes: [NodeProcess], configs: [URL]) {
+    static func makeCluster(size: Int, groups: Int, voters: [Int]? = nil) throws -> (nodes: [NodeProcess], configs: [URL]) {
         let ports = try (0..<size).map { _ in try NodeProcess.freePort() }
         var peers: [String: String] = [:]
         for (index, port) in ports.enumerated() { peers[String(index + 1)] = "127.0.0.1:\(port)" }
@@ -18,9 +18,9 @@ struct ReplicationProcessTests {
         var configs: [URL] = []
         for index in 0..<size {
             let config = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-raft-\(UUID().uuidString).json")
-            let object: [String: Any] = [
-                "replication": ["node_id": index + 1, "peers": peers, "groups": groups, "tick_ms": 50, "election_ticks": 10],
-            ]
+            var replication: [String: Any] = ["node_id": index + 1, "peers": peers, "groups": groups, "tick_ms": 50, "election_ticks": 10]
+            if let voters { replication["voters"] = voters }
+            let object: [String: Any] = ["replication": replication]
             try JSONSerialization.data(withJSONObject: object).write(to: config)
             configs.append(config)
             nodes.append(try NodeProcess(port: ports[index], arguments: ["--config", config.path]))
@@ -192,6 +192,72 @@ struct ReplicationProcessTests {
         #expect(leadsNothing, "the drained node still leads a group")
         let (status, outcome) = await Self.create(client, drained, group: 0, id: "after-drain")
         #expect(status == 200 && outcome == "created", "a write through the drained node is forwarded to the new leader")
+        await client.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    static func groupStatus(_ client: HTTP2Client, _ node: NodeProcess, group: Int) async -> [String: Any]? {
+        await status(client, node).first { ($0["group"] as? Int) == group }
+    }
+
+    /// Polls `condition` every 50 ms until it holds or `seconds` pass.
+    static func eventually(within seconds: Int = 20, _ condition: () async -> Bool) async throws -> Bool {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while ContinuousClock.now < deadline {
+            if await condition() { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return await condition()
+    }
+
+    @Test("membership: a fourth node joins a group as a learner, catches up, is promoted, and the old leader is removed")
+    func membershipChange() async throws {
+        let (nodes, configs) = try Self.makeCluster(size: 4, groups: 2, voters: [1, 2, 3])
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let client = try HTTP2Client(group: group)
+        defer {
+            for node in nodes { node.stop(); node.removeData() }
+            for config in configs { try? FileManager.default.removeItem(at: config) }
+        }
+        for node in nodes { try await node.start(client: client) }
+        let joiner = nodes[3]
+        let leader = try await Self.leader(of: 0, among: Array(nodes.prefix(3)), client: client)
+        let leaderID = nodes.firstIndex { $0 === leader }! + 1
+        for index in 0..<30 {
+            let (status, _) = await Self.create(client, leader, group: 0, id: "m-\(index)")
+            #expect(status == 200)
+        }
+        // The joiner starts as no member of the group: it cannot campaign.
+        #expect(await Self.groupStatus(client, joiner, group: 0)?["role"] as? String == "follower")
+        // Any member takes it (followers forward to the leader); the joiner knows no leader yet.
+        let member = nodes.prefix(3).first { $0 !== leader }!
+        let admin = APIClient(client: client, peer: member.peer)
+        let added = try await admin.send("POST", "/v1/admin/replication/groups/0/members", json: ["action": "add_learner", "node": 4])
+        #expect(added.status == 200, "\(added.json)")
+        #expect(try await Self.eventually {
+            let response = try? await client.execute(HTTP2ClientRequest(path: "/v1/replication/groups/0/tickets/m-29?consistency=local"),
+                                                     to: joiner.peer, timeout: .seconds(2))
+            return response?.status == 200
+        }, "the learner received the log")
+        #expect((await Self.groupStatus(client, leader, group: 0)?["learners"] as? [Int]) == [4])
+        let promoted = try await admin.send("POST", "/v1/admin/replication/groups/0/members", json: ["action": "promote", "node": 4])
+        #expect(promoted.status == 200, "\(promoted.json)")
+        let removed = try await admin.send("POST", "/v1/admin/replication/groups/0/members", json: ["action": "remove", "node": leaderID])
+        #expect(removed.status == 200, "\(removed.json)")
+        let remaining = (1...4).filter { $0 != leaderID }
+        #expect(try await Self.eventually {
+            guard let state = await Self.groupStatus(client, joiner, group: 0) else { return false }
+            return (state["voters"] as? [Int]) == remaining && (state["leader"] as? Int ?? 0) != 0 && (state["leader"] as? Int) != leaderID
+        }, "the group runs on the remaining voters with a new leader")
+        let after = try await Self.leader(of: 0, among: nodes.filter { $0 !== leader }, client: client)
+        let (status, outcome) = await Self.create(client, after, group: 0, id: "m-after")
+        #expect(status == 200 && outcome == "created")
+        // Refusals: an unknown node, a bad action.
+        let adminAfter = APIClient(client: client, peer: after.peer)
+        let unknown = try await adminAfter.send("POST", "/v1/admin/replication/groups/1/members", json: ["action": "add_learner", "node": 9])
+        #expect(unknown.status == 400)
+        let bad = try await adminAfter.send("POST", "/v1/admin/replication/groups/1/members", json: ["action": "adopt", "node": 4])
+        #expect(bad.status == 400)
         await client.shutdown()
         try await group.shutdownGracefully()
     }

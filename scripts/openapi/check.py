@@ -316,6 +316,10 @@ class Scenario:
         commands = "/v1/replication/groups/{group}/commands"
         c("GET", "/v1/replication/status", "/v1/replication/status", expect=200)
         c("POST", "/v1/admin/replication/drain", "/v1/admin/replication/drain", expect=202)
+        members = "/v1/admin/replication/groups/{group}/members"
+        c("POST", members, "/v1/admin/replication/groups/1/members", expect=400, json_body={"action": "add_learner", "node": 9})
+        c("POST", members, "/v1/admin/replication/groups/1/members", expect=400, json_body={"action": "adopt", "node": 1})
+        c("POST", members, "/v1/admin/replication/groups/1/members", expect=409, json_body={"action": "remove", "node": 1})
         c("POST", commands, "/v1/replication/groups/1/commands", expect=200,
           json_body={"op": "create", "ticket_id": shard, "idempotency_key": f"k-{run}", "payload": "p", "at": 1})
         c("POST", commands, "/v1/replication/groups/1/commands", expect=200,
