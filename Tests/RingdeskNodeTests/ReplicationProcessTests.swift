@@ -166,9 +166,9 @@ struct ReplicationProcessTests {
         try await group.shutdownGracefully()
     }
 
-    @Test("drain: a node hands every group it leads to the others, which keep taking writes")
+    @Test("drain: with the default 64 groups, a node hands every group it leads to the others, which keep taking writes")
     func drain() async throws {
-        let (nodes, configs) = try Self.makeCluster(size: 3, groups: 4)
+        let (nodes, configs) = try Self.makeCluster(size: 3, groups: 64)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let client = try HTTP2Client(group: group)
         defer {
@@ -176,7 +176,7 @@ struct ReplicationProcessTests {
             for config in configs { try? FileManager.default.removeItem(at: config) }
         }
         for node in nodes { try await node.start(client: client) }
-        for index in 0..<4 { _ = try await Self.leader(of: index, among: nodes, client: client) }
+        for index in 0..<64 { _ = try await Self.leader(of: index, among: nodes, client: client) }
         let drained = try await Self.leader(of: 0, among: nodes, client: client)
         let reply = try await APIClient(client: client, peer: drained.peer).send("POST", "/v1/admin/replication/drain")
         #expect(reply.status == 202)
@@ -186,7 +186,7 @@ struct ReplicationProcessTests {
         var leadsNothing = false
         while ContinuousClock.now < deadline, !leadsNothing {
             let groups = await Self.status(client, drained)
-            leadsNothing = groups.count == 4 && groups.allSatisfy { ($0["role"] as? String) != "leader" && ($0["leader"] as? Int ?? 0) != 0 }
+            leadsNothing = groups.count == 64 && groups.allSatisfy { ($0["role"] as? String) != "leader" && ($0["leader"] as? Int ?? 0) != 0 }
             if !leadsNothing { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(leadsNothing, "the drained node still leads a group")
