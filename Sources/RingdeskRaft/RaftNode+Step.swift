@@ -2,7 +2,7 @@ extension RaftNode {
     /// Handles one message from another replica. Stale, misaddressed or nonsensical messages are
     /// ignored (or answered so a stale sender learns the newer term); nothing a peer sends traps.
     public mutating func step(_ message: RaftMessage) {
-        guard message.to == id, message.from != id, message.from != 0 else { return }
+        guard message.to == id, message.from != id, message.from != 0, Self.isPlausible(message) else { return }
         if message.term > term {
             switch message.kind {
             case .preVote, .vote:
@@ -59,6 +59,17 @@ extension RaftNode {
                 startElection(transfer: true)
             }
         }
+    }
+
+    /// Indexes, terms and counters far beyond anything a real group reaches (2^62) come only from
+    /// a broken or hostile peer; refusing them keeps every index computation free of overflow.
+    static func isPlausible(_ message: RaftMessage) -> Bool {
+        let limit: UInt64 = 1 << 62
+        guard message.term < limit, message.logTerm < limit, message.index < limit, message.commit < limit,
+              message.rejectHint < limit, message.context < limit else { return false }
+        for entry in message.entries where entry.index >= limit || entry.term >= limit { return false }
+        if let metadata = message.snapshot?.metadata, metadata.index >= limit || metadata.term >= limit { return false }
+        return true
     }
 
     // MARK: Leader: proposals and appends

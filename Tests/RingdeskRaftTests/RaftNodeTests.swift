@@ -255,6 +255,28 @@ struct RaftReplicationTests {
         for id: RaftNodeID in [1, 2, 3] { #expect(cluster.applied(id) == (0..<6).map { "r\($0)" }) }
     }
 
+    @Test("messages with extreme indexes and terms are ignored, not trapped on")
+    func extremeValues() throws {
+        var cluster = RaftTestCluster(voters: [1, 2, 3])
+        let leader = try cluster.requireLeader()
+        let follower: RaftNodeID = leader == 1 ? 2 : 1
+        let term = cluster.nodes[leader]!.term
+        let huge = UInt64.max
+        for kind in RaftMessageKind.allCases {
+            for target in [leader, follower] {
+                cluster.nodes[target]!.step(RaftMessage(kind: kind, from: 3 - (target == 1 ? 0 : 1), to: target, term: term, logTerm: huge,
+                                                        index: huge, entries: [RaftEntry(term: term, index: huge)], commit: huge,
+                                                        rejectHint: huge, context: huge))
+                cluster.nodes[target]!.step(RaftMessage(kind: kind, from: follower == target ? leader : follower, to: target, term: term,
+                                                        index: huge - 1, commit: huge - 1, rejectHint: huge - 1))
+            }
+        }
+        cluster.deliverAll()
+        _ = try cluster.propose("still fine")
+        cluster.tick(times: 3)
+        #expect(cluster.applied(leader).last == "still fine")
+    }
+
     @Test("garbage messages never trap and never change a term they should not")
     func garbage() {
         var cluster = RaftTestCluster(voters: [1, 2, 3])
