@@ -173,6 +173,7 @@ let package = Package(
             name: "RingdeskNodeTests",
             dependencies: [
                 "RingdeskNode", "RingdeskService", "RingdeskStorage", "RingdeskDomain", "RingdeskHTTP2", "RingdeskTestSupport", "RingdeskReplication",
+                "RingdeskRaft",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -119,6 +119,13 @@ final class ReplicationLoop: @unchecked Sendable {
             }
             for job in work.written { completeWrite(job) }
             for envelope in work.messages where envelope.group < groups.count {
+                // A snapshot whose image does not decode is dropped before the core adopts it:
+                // the leader sends another, and a forged one cannot take the node down.
+                if let snapshot = envelope.message.snapshot, (try? ShardStateMachine(snapshot: snapshot.data)) == nil {
+                    logger.warning("dropped a snapshot that does not decode", metadata: ["group": "\(envelope.group)",
+                                                                                        "from": "\(envelope.message.from)"])
+                    continue
+                }
                 groups[Int(envelope.group)].node.step(envelope.message)
             }
             for proposal in work.proposals { admit(proposal) }

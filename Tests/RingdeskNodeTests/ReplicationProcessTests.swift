@@ -3,6 +3,7 @@ import NIOCore
 import NIOConcurrencyHelpers
 import NIOPosix
 import RingdeskHTTP2
+import RingdeskRaft
 import Testing
 
 /// Three real `ringdeskd` processes replicating shards through Raft on loopback, with their own
@@ -302,6 +303,21 @@ struct ReplicationProcessTests {
         #expect(refusal == "stale_epoch" || refusal == "not_queued", "the second claim at the same epoch loses: \(second.json)")
         let read = try await api.send("GET", "/v1/replication/groups/1/tickets/a")
         #expect(read.json["holder"] as? String == "A")
+
+        // A well-formed batch carrying a snapshot whose image is garbage: dropped, the node lives on.
+        let forged = RaftMessage(kind: .installSnapshot, from: 2, to: 1, term: 1_000, snapshot: RaftSnapshot(
+            metadata: RaftSnapshotMetadata(index: 500, term: 1_000, conf: RaftConfState(voters: [1])), data: [0xFF, 0x00, 0x13]))
+        let batch = RaftCodec.encode([RaftEnvelope(group: 1, message: forged)])
+        var body = ByteBuffer()
+        body.writeInteger(UInt32(batch.count))
+        body.writeBytes(batch)
+        let accepted = try await client.execute(HTTP2ClientRequest(method: "POST", path: "/internal/raft", body: body), to: node.peer, timeout: .seconds(5))
+        #expect(accepted.status == 204)
+        let stillUp = try await Self.eventually {
+            (try? await client.execute(HTTP2ClientRequest(path: "/v1/replication/groups/1/tickets/a?consistency=local"), to: node.peer,
+                                       timeout: .seconds(2)))?.status == 200
+        }
+        #expect(stillUp, "the node still serves after a forged snapshot")
         await client.shutdown()
         try await group.shutdownGracefully()
     }
