@@ -131,7 +131,7 @@ struct ReplicationAPI: Sendable {
     /// A follower sends the request to the leader it knows (one hop only); anything else is an error.
     private func forwardOrFail(_ error: ReplicationError, _ request: HTTP2Request) async throws -> HTTP2Response {
         if error.code == "raft_not_leader", error.leaderHint != 0, request.headers[Self.forwardedHeader] == nil, let forwarder,
-           let address = host.address(of: error.leaderHint), let parsed = Self.parse(address) {
+           let parsed = host.peer(of: error.leaderHint) {
             var headers = HTTP2Headers([(Self.forwardedHeader, "\(host.configuration.nodeID)")])
             if let type = request.headers["content-type"] { headers.add("content-type", type) }
             let forwarded = HTTP2ClientRequest(method: request.method, path: request.path, headers: headers,
@@ -157,11 +157,6 @@ struct ReplicationAPI: Sendable {
         default:
             throw APIError(status: 503, code: error.code, message: error.message)
         }
-    }
-
-    static func parse(_ address: String) -> HTTP2Client.Peer? {
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { return nil }
-        return HTTP2Client.Peer(host: String(address[..<colon]), port: port)
     }
 }
 

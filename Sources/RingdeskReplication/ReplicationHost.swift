@@ -18,8 +18,6 @@ public final class ReplicationHost: Sendable {
     let inbox = ReplicationInbox()
     private let loop: ReplicationLoop
     private let senders: [RaftNodeID: RaftPeerSender]
-    private let client: HTTP2Client?
-    private let logger: Logger
     private let started = NIOLockedValueBox(false)
 
     /// Opens the store, creates missing groups and reloads every group's state; does not start.
@@ -29,8 +27,6 @@ public final class ReplicationHost: Sendable {
         let errors = configuration.validationErrors()
         guard errors.isEmpty else { throw ReplicationError(code: "replication_config", message: errors.joined(separator: "; ")) }
         self.configuration = configuration
-        self.logger = logger
-        self.client = client
         var senders: [RaftNodeID: RaftPeerSender] = [:]
         if let client {
             for (id, address) in configuration.peers where id != configuration.nodeID {
@@ -136,8 +132,10 @@ public final class ReplicationHost: Sendable {
     /// Every group's role, term, leader and indexes as of the loop's last turn.
     public var status: [ReplicationGroupStatus] { loop.status }
 
-    /// The HTTP address of `node`, for forwarding a request to a leader.
-    public func address(of node: RaftNodeID) -> String? { configuration.peers[node] }
+    /// Where `node` serves its API, for forwarding a request to a leader.
+    public func peer(of node: RaftNodeID) -> HTTP2Client.Peer? {
+        configuration.peers[node].flatMap(ReplicationConfiguration.parseAddress).map { HTTP2Client.Peer(host: $0.host, port: $0.port) }
+    }
 }
 
 /// What a committed proposal produced.
