@@ -2,12 +2,12 @@ import RingdeskShard
 
 extension RaftLogStore.GroupApply {
     /// The shard state machine's row changes as store rows: a ticket becomes its
-    /// `ShardTicketRecord` encoding, a key becomes a key row.
+    /// `ShardTicketRecord` encoding. A key needs no row: the record of the ticket it names carries it.
     public init(group: UInt32, appliedIndex: UInt64, replaceAll: Bool = false, changes: [ShardRowChange]) {
-        self.init(group: group, appliedIndex: appliedIndex, replaceAll: replaceAll, rows: changes.map { change in
+        self.init(group: group, appliedIndex: appliedIndex, replaceAll: replaceAll, rows: changes.compactMap { change in
             switch change {
             case .ticket(let ticket): .putTicket(id: ticket.id, record: ShardTicketRecord.encode(ticket))
-            case .idempotencyKey(let key, let ticketID): .putKey(key: key, ticketID: ticketID)
+            case .idempotencyKey: nil
             }
         })
     }

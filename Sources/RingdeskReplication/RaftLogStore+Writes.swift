@@ -25,13 +25,28 @@ extension RaftLogStore {
         guard !writes.isEmpty || !applies.isEmpty || !compactions.isEmpty else { return }
         for write in writes { try Self.validate(write) }
         let groups = Set(writes.map(\.group)).union(applies.map(\.group)).count
-        try inTransaction(groups: groups, entries: writes.reduce(0) { $0 + $1.entries.count }) { db in
-            for write in writes { try Self.persist(write, db) }
-            for apply in applies { try Self.apply(apply, db) }
-            for (group, snapshot) in compactions {
-                try Self.storeSnapshot(snapshot, group: group, db)
-                try db.cachedStatement(sql: "DELETE FROM raft_entries WHERE group_id = ? AND idx <= ?")
-                    .execute(arguments: [Int64(group), Int64(bitPattern: snapshot.metadata.index)])
+        try withTicketRows { ticketRows in
+            try inTransaction(groups: groups, entries: writes.reduce(0) { $0 + $1.entries.count }) { db in
+                for write in writes { try Self.persist(write, db) }
+                for apply in applies { try Self.apply(apply, db, ticketRows: &ticketRows) }
+                for (group, snapshot) in compactions {
+                    try Self.storeSnapshot(snapshot, group: group, db)
+                    try db.cachedStatement(sql: "DELETE FROM raft_entries WHERE group_id = ? AND idx <= ?")
+                        .execute(arguments: [Int64(group), Int64(bitPattern: snapshot.metadata.index)])
+                }
+            }
+        }
+    }
+
+    /// Runs `body` with the ticket-row cache; if it throws (the transaction rolled back), the cache
+    /// is dropped and reloads from disk on next use.
+    func withTicketRows<T>(_ body: (inout [UInt32: TicketRows]) throws -> T) throws -> T {
+        try ticketRows.withLock { cache in
+            do {
+                return try body(&cache)
+            } catch {
+                cache.removeAll()
+                throw error
             }
         }
     }
@@ -61,9 +76,16 @@ extension RaftLogStore {
     /// term) with commit reset to 0; a hard state that fails its checksum is deleted. The group
     /// stays registered with its initial voters, marked recovering (see `load(group:)`).
     public func deleteGroupState(group: UInt32) throws {
+        try withTicketRows { ticketRows in
+            ticketRows[group] = nil
+            try wipeGroupState(group: group)
+        }
+    }
+
+    private func wipeGroupState(group: UInt32) throws {
         try inTransaction { db in
             let key: StatementArguments = [Int64(group)]
-            for table in ["raft_entries", "raft_snapshots", "shard_tickets", "shard_idempotency"] {
+            for table in ["raft_entries", "raft_snapshots", "shard_tickets"] {
                 try db.execute(sql: "DELETE FROM \(table) WHERE group_id = ?", arguments: key)
             }
             try db.execute(sql: "UPDATE raft_groups SET applied_idx = 0, recovering = 1 WHERE group_id = ?", arguments: key)
@@ -124,7 +146,7 @@ extension RaftLogStore {
         }
     }
 
-    static func apply(_ apply: GroupApply, _ db: Database) throws {
+    static func apply(_ apply: GroupApply, _ db: Database, ticketRows cache: inout [UInt32: TicketRows]) throws {
         let group = Int64(apply.group)
         try db.cachedStatement(sql: "UPDATE raft_groups SET applied_idx = ? WHERE group_id = ?")
             .execute(arguments: [Int64(bitPattern: apply.appliedIndex), group])
@@ -134,24 +156,42 @@ extension RaftLogStore {
         }
         if apply.replaceAll {
             try db.cachedStatement(sql: "DELETE FROM shard_tickets WHERE group_id = ?").execute(arguments: [group])
-            try db.cachedStatement(sql: "DELETE FROM shard_idempotency WHERE group_id = ?").execute(arguments: [group])
+            cache[apply.group] = TicketRows(rowByTicket: [:], next: 1)
         }
-        for row in apply.rows {
-            switch row {
+        // Taken out of the cache while it changes, so the dictionary is not copied.
+        var rows = try cache.removeValue(forKey: apply.group) ?? loadTicketRows(group: group, db)
+        defer { cache[apply.group] = rows }
+        for change in apply.rows {
+            switch change {
             case .putTicket(let id, let record):
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO shard_tickets (group_id, ticket_id, record) VALUES (?, ?, ?)")
-                    .execute(arguments: [group, id, blob(record)])
+                if let row = rows.rowByTicket[id] {
+                    try db.cachedStatement(sql: "UPDATE shard_tickets SET record = ? WHERE group_id = ? AND row_no = ?")
+                        .execute(arguments: [blob(record), group, row])
+                } else {
+                    let row = rows.next
+                    rows.next += 1
+                    rows.rowByTicket[id] = row
+                    try db.cachedStatement(sql: "INSERT INTO shard_tickets (group_id, row_no, ticket_id, record) VALUES (?, ?, ?, ?)")
+                        .execute(arguments: [group, row, id, blob(record)])
+                }
             case .deleteTicket(let id):
-                try db.cachedStatement(sql: "DELETE FROM shard_tickets WHERE group_id = ? AND ticket_id = ?")
-                    .execute(arguments: [group, id])
-            case .putKey(let key, let ticketID):
-                try db.cachedStatement(sql: "INSERT OR REPLACE INTO shard_idempotency (group_id, key, ticket_id) VALUES (?, ?, ?)")
-                    .execute(arguments: [group, key, ticketID])
-            case .deleteKey(let key):
-                try db.cachedStatement(sql: "DELETE FROM shard_idempotency WHERE group_id = ? AND key = ?")
-                    .execute(arguments: [group, key])
+                if let row = rows.rowByTicket.removeValue(forKey: id) {
+                    try db.cachedStatement(sql: "DELETE FROM shard_tickets WHERE group_id = ? AND row_no = ?").execute(arguments: [group, row])
+                }
             }
         }
+    }
+
+    /// The group's ticket → row map as stored (once per group after open or a failed transaction).
+    static func loadTicketRows(group: Int64, _ db: Database) throws -> TicketRows {
+        var rows = TicketRows(rowByTicket: [:], next: 1)
+        let cursor = try Row.fetchCursor(db, sql: "SELECT row_no, ticket_id FROM shard_tickets WHERE group_id = ?", arguments: [group])
+        while let row = try cursor.next() {
+            let number: Int64 = row[0]
+            rows.rowByTicket[row[1]] = number
+            rows.next = max(rows.next, number + 1)
+        }
+        return rows
     }
 
     static func storeHardState(_ state: RaftHardState, group: UInt32, _ db: Database) throws {

@@ -27,6 +27,17 @@ public final class RaftLogStore: Sendable {
     let pool: DatabasePool
     private let counters = Mutex(Counters())
     let metrics: RaftLogStoreMetrics?
+    /// Each group's ticket ids → their `shard_tickets.row_no`, loaded on a group's first apply.
+    /// Touched only inside write transactions (which GRDB serialises); dropped for every group
+    /// when a transaction fails, so it never disagrees with what is on disk.
+    let ticketRows = Mutex<[UInt32: TicketRows]>([:])
+
+    /// Where a group's tickets sit: row numbers are handed out in creation order, so new tickets
+    /// append to the table's B-tree instead of landing on a random page each.
+    struct TicketRows {
+        var rowByTicket: [String: Int64]
+        var next: Int64
+    }
 
     struct Counters {
         var transactions = 0
@@ -200,21 +211,12 @@ public final class RaftLogStore: Sendable {
         }
     }
 
-    /// The group's ticket rows as last applied, by id, for rebuilding its state machine.
+    /// The group's ticket rows as last applied, in the order they were first stored.
     public func loadTickets(group: UInt32) throws -> [(id: String, record: [UInt8])] {
         try withReader { db in
-            try Row.fetchAll(db, sql: "SELECT ticket_id, record FROM shard_tickets WHERE group_id = ? ORDER BY ticket_id",
+            try Row.fetchAll(db, sql: "SELECT ticket_id, record FROM shard_tickets WHERE group_id = ? ORDER BY row_no",
                              arguments: [Int64(group)])
                 .map { (id: $0[0] as String, record: Self.bytes($0[1])) }
-        }
-    }
-
-    /// The group's idempotency keys as last applied, by key.
-    public func loadKeys(group: UInt32) throws -> [(key: String, ticketID: String)] {
-        try withReader { db in
-            try Row.fetchAll(db, sql: "SELECT key, ticket_id FROM shard_idempotency WHERE group_id = ? ORDER BY key",
-                             arguments: [Int64(group)])
-                .map { (key: $0[0] as String, ticketID: $0[1] as String) }
         }
     }
 

@@ -6,7 +6,7 @@ extension RaftLogStore {
         /// What `RaftNode` needs to resume. When `corruption` is set, this is cut before the first
         /// bad row (and the hard state's commit is clamped to the last good entry).
         public var persistent: RaftPersistentState
-        /// The last entry whose effects are in `shard_tickets`/`shard_idempotency` (0 if none).
+        /// The last entry whose effects are in `shard_tickets` (0 if none).
         public var appliedIndex: UInt64
         /// The application's image at `persistent.snapshot`, if any.
         public var snapshotData: [UInt8]?
@@ -58,12 +58,10 @@ extension RaftLogStore {
         var isEmpty: Bool { hardState == nil && entries.isEmpty && snapshot == nil }
     }
 
-    /// A row of the application tables, as a plain value: the store never interprets `record`.
+    /// A row of the application table, as a plain value: the store never interprets `record`.
     public enum RowChange: Sendable, Hashable {
         case putTicket(id: String, record: [UInt8])
         case deleteTicket(id: String)
-        case putKey(key: String, ticketID: String)
-        case deleteKey(key: String)
     }
 
     /// One group's applied state: its row changes and the index they bring it to, written in the
@@ -71,7 +69,7 @@ extension RaftLogStore {
     public struct GroupApply: Sendable, Hashable {
         public var group: UInt32
         public var appliedIndex: UInt64
-        /// Delete every ticket and key row of the group first (a snapshot was installed).
+        /// Delete every ticket row of the group first (a snapshot was installed).
         public var replaceAll: Bool
         public var rows: [RowChange]
 

@@ -125,13 +125,12 @@ struct RaftLogStoreTests {
             try store.createGroup(1, voters: [1])
             try store.createGroup(2, voters: [1])
             try store.apply([
-                .init(group: 1, appliedIndex: 5, rows: [.putTicket(id: "t1", record: [1]), .putKey(key: "k1", ticketID: "t1")]),
+                .init(group: 1, appliedIndex: 5, rows: [.putTicket(id: "t1", record: [1]), .putTicket(id: "t0", record: [0])]),
                 .init(group: 2, appliedIndex: 3, rows: [.putTicket(id: "t9", record: [])]),
             ])
             #expect(try store.load(group: 1).appliedIndex == 5)
-            #expect(try store.loadTickets(group: 1).map(\.id) == ["t1"])
+            #expect(try store.loadTickets(group: 1).map(\.id) == ["t1", "t0"], "rows come back in creation order")
             #expect(try store.loadTickets(group: 2).map(\.record) == [[]])
-            #expect(try store.loadKeys(group: 1).map(\.ticketID) == ["t1"])
 
             // Group 99 does not exist: the whole transaction rolls back, group 1's part included.
             #expect(throws: RaftLogStoreError.self) {
@@ -141,7 +140,7 @@ struct RaftLogStoreTests {
                 ])
             }
             #expect(try store.load(group: 1).appliedIndex == 5)
-            #expect(try store.loadTickets(group: 1).map(\.id) == ["t1"])
+            #expect(try store.loadTickets(group: 1).map(\.id) == ["t1", "t0"])
 
             // Same with a persist in the transaction: the log write does not survive either.
             #expect(throws: RaftLogStoreError.self) {
@@ -150,15 +149,17 @@ struct RaftLogStoreTests {
             }
             #expect(try store.load(group: 1).persistent.entries.isEmpty)
 
-            try store.apply([.init(group: 1, appliedIndex: 7, rows: [.putTicket(id: "t1", record: [3]), .deleteKey(key: "k1"),
-                                                                       .putKey(key: "k2", ticketID: "t1")])])
-            #expect(try store.loadTickets(group: 1).map(\.record) == [[3]])
-            #expect(try store.loadKeys(group: 1).map(\.key) == ["k2"])
+            // After the rollback the store still knows where t1 lives: an update, a delete and a
+            // new ticket land on the right rows.
+            try store.apply([.init(group: 1, appliedIndex: 7, rows: [.putTicket(id: "t1", record: [3]), .deleteTicket(id: "t0"),
+                                                                       .putTicket(id: "t2", record: [4])])])
+            #expect(try store.loadTickets(group: 1).map(\.record) == [[3], [4]])
 
             // A snapshot install replaces the rows wholesale.
             try store.apply([.init(group: 1, appliedIndex: 50, replaceAll: true, rows: [.putTicket(id: "t5", record: [5])])])
             #expect(try store.loadTickets(group: 1).map(\.id) == ["t5"])
-            #expect(try store.loadKeys(group: 1).isEmpty)
+            try store.apply([.init(group: 1, appliedIndex: 51, rows: [.putTicket(id: "t5", record: [6]), .putTicket(id: "t6", record: [7])])])
+            #expect(try store.loadTickets(group: 1).map(\.record) == [[6], [7]])
             #expect(try store.loadTickets(group: 2).map(\.id) == ["t9"])
         }
     }
@@ -242,16 +243,43 @@ struct RaftLogStoreTests {
             let snapshot = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 2, term: 1, conf: RaftConfState(voters: [1, 2])), data: [7])
             try store.commit(writes: [.init(group: 3, hardState: RaftHardState(term: 1, vote: 1, commit: 4), entries: entries(3...4, term: 1),
                                             snapshot: snapshot)],
-                             applies: [.init(group: 3, appliedIndex: 4, rows: [.putTicket(id: "a", record: [1, 2]), .putKey(key: "k", ticketID: "a")])])
+                             applies: [.init(group: 3, appliedIndex: 4, rows: [.putTicket(id: "a", record: [1, 2]), .putTicket(id: "b", record: [3])])])
             let before = try store.load(group: 3)
             try store.close()
             let reopened = try RaftLogStore(path: path)
             defer { try? reopened.close() }
             #expect(try reopened.load(group: 3) == before)
             #expect(before.persistent.entries.map(\.index) == [3, 4] && before.appliedIndex == 4)
-            #expect(try reopened.loadTickets(group: 3).map(\.record) == [[1, 2]])
-            #expect(try reopened.loadKeys(group: 3).map(\.key) == ["k"])
+            #expect(try reopened.loadTickets(group: 3).map(\.record) == [[1, 2], [3]])
+            // The reopened store finds existing rows by id: an update replaces, a new id appends.
+            try reopened.apply([.init(group: 3, appliedIndex: 5, rows: [.putTicket(id: "a", record: [9]), .putTicket(id: "c", record: [4])])])
+            #expect(try reopened.loadTickets(group: 3).map(\.record) == [[9], [3], [4]])
         }
+    }
+
+    @Test("a store written before ticket rows were keyed by creation order migrates its rows and drops the key table")
+    func migratesTicketRows() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-raftstore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("raft.sqlite").path
+        do {
+            let old = try DatabasePool(path: path)
+            try RaftLogStoreSchema.migrator.migrate(old, upTo: "raft-v2-recovering")
+            try old.write { db in
+                try db.execute(sql: "INSERT INTO raft_groups (group_id, initial_voters, applied_idx) VALUES (4, NULL, 9)")
+                try db.execute(sql: "INSERT INTO shard_tickets VALUES (4, 'zeta', x'01'), (4, 'alpha', x'02')")
+                try db.execute(sql: "INSERT INTO shard_idempotency VALUES (4, 'k', 'zeta')")
+            }
+            try old.close()
+        }
+        let store = try RaftLogStore(path: path)
+        defer { try? store.close() }
+        #expect(try store.loadTickets(group: 4).map(\.id) == ["alpha", "zeta"])
+        try store.apply([.init(group: 4, appliedIndex: 10, rows: [.putTicket(id: "zeta", record: [3]), .putTicket(id: "new", record: [4])])])
+        #expect(try store.loadTickets(group: 4).map(\.record) == [[2], [3], [4]])
+        let tables = try store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'shard_%' ORDER BY name") }
+        #expect(tables == ["shard_tickets"])
     }
 
     @Test("a group commit of 64 groups is one SQLite transaction")
@@ -292,7 +320,8 @@ struct RaftLogStoreTests {
         #expect(ShardTicketRecord.decode(record + [0]) == nil)
 
         let apply = RaftLogStore.GroupApply(group: 1, appliedIndex: 3, changes: [.ticket(ticket), .idempotencyKey(key: "idem", ticketID: "tk-1")])
-        #expect(apply.rows == [.putTicket(id: "tk-1", record: record), .putKey(key: "idem", ticketID: "tk-1")])
+        // The key needs no row of its own: the ticket's record carries it.
+        #expect(apply.rows == [.putTicket(id: "tk-1", record: record)])
     }
 
     /// The fsync cost the replication loop pays per turn. Prints medians; asserts nothing about
