@@ -52,6 +52,26 @@ public final class HTTP2Client: Sendable {
         }
     }
 
+    /// `execute` without a task, for callers that live on event loops: the future completes on the
+    /// connection's event loop. No retry: a request that could not start fails.
+    public func send(_ request: HTTP2ClientRequest, to peer: Peer, timeout: TimeAmount? = nil) -> EventLoopFuture<HTTP2ClientResponse> {
+        let future: EventLoopFuture<Connection>
+        do {
+            future = try pooledConnection(to: peer)
+        } catch {
+            return group.any().makeFailedFuture(error)
+        }
+        return future.flatMap { connection in
+            guard connection.handler.value.acceptsNewStreams else {
+                self.forget(connection, peer: peer)
+                return connection.channel.eventLoop.makeFailedFuture(HTTP2TransportError.connectionUnavailable)
+            }
+            let promise = connection.channel.eventLoop.makePromise(of: HTTP2ClientResponse.self)
+            connection.handler.value.submit(request, delivery: .buffered(promise), timeout: timeout ?? self.configuration.defaultRequestTimeout)
+            return promise.futureResult
+        }
+    }
+
     /// Sends a request and returns as soon as the response head arrives; the body streams.
     /// The deadline covers the head only. Stopping iteration of the body resets the stream.
     public func stream(_ request: HTTP2ClientRequest, to peer: Peer, timeout: TimeAmount? = nil) async throws -> HTTP2ClientStreamingResponse {
@@ -111,19 +131,7 @@ public final class HTTP2Client: Sendable {
     }
 
     private func connection(to peer: Peer) async throws -> Connection {
-        let future: EventLoopFuture<Connection> = try pool.withLockedValue { pool in
-            if pool.shutDown { throw HTTP2TransportError.clientShutDown }
-            switch pool.entries[peer] {
-            case .ready(let connection) where connection.channel.isActive:
-                return connection.channel.eventLoop.makeSucceededFuture(connection)
-            case .connecting(let future):
-                return future
-            default:
-                let future = connect(to: peer)
-                pool.entries[peer] = .connecting(future)
-                return future
-            }
-        }
+        let future = try pooledConnection(to: peer)
         do {
             let connection = try await future.get()
             // A connection that already got GOAWAY must not take new streams.
@@ -139,6 +147,34 @@ public final class HTTP2Client: Sendable {
             }
             throw error
         }
+    }
+
+    /// The pooled connection to `peer`: the ready one, the one being made, or a new one.
+    private func pooledConnection(to peer: Peer) throws -> EventLoopFuture<Connection> {
+        let box = pool
+        let (future, isNew) = try box.withLockedValue { pool -> (EventLoopFuture<Connection>, Bool) in
+            if pool.shutDown { throw HTTP2TransportError.clientShutDown }
+            switch pool.entries[peer] {
+            case .ready(let connection) where connection.channel.isActive:
+                return (connection.channel.eventLoop.makeSucceededFuture(connection), false)
+            case .connecting(let future):
+                return (future, false)
+            default:
+                let future = connect(to: peer)
+                pool.entries[peer] = .connecting(future)
+                return (future, true)
+            }
+        }
+        if isNew {
+            // A failed attempt is forgotten, so the next request tries again (registered outside
+            // the lock: a future that failed already runs the callback at once).
+            future.whenFailure { _ in
+                box.withLockedValue { pool in
+                    if case .connecting(let current) = pool.entries[peer], current === future { pool.entries[peer] = nil }
+                }
+            }
+        }
+        return future
     }
 
     private func connect(to peer: Peer) -> EventLoopFuture<Connection> {

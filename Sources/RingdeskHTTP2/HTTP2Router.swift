@@ -6,6 +6,10 @@ public struct HTTP2Router: Sendable {
         case inline(@Sendable (HTTP2Request) -> HTTP2Response)
         /// Runs as a task; the response is sent when it returns.
         case async(@Sendable (HTTP2Request) async throws -> HTTP2Response)
+        /// Runs on the connection's event loop and answers later, from any thread, through the
+        /// responder (once; later answers are ignored). For routes that hand work to another
+        /// thread and get a callback: no task and no cooperative thread per request.
+        case deferred(@Sendable (HTTP2Request, HTTP2Responder) -> Void)
         /// Runs as a task that writes the response over time through the writer.
         case streaming(@Sendable (HTTP2Request, HTTP2ResponseWriter) async throws -> Void)
     }

@@ -229,6 +229,8 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
             respond(streamID: streamID, response: body(request))
         case .async(let body):
             streams[streamID]?.task = Self.spawn(body, request: request, streamID: streamID, connection: loopBound, eventLoop: eventLoop)
+        case .deferred(let body):
+            body(request, HTTP2Responder(connection: loopBound, eventLoop: eventLoop, streamID: streamID))
         case .streaming(let body):
             let writer = HTTP2ResponseWriter(connection: loopBound, eventLoop: eventLoop, streamID: streamID)
             streams[streamID]?.task = Self.spawn(body, request: request, writer: writer, connection: loopBound, eventLoop: eventLoop)
@@ -292,6 +294,12 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
     }
 
     fileprivate func respondFromTask(streamID: Int32, response: HTTP2Response) {
+        respond(streamID: streamID, response: response)
+    }
+
+    /// A deferred route's answer: the first one counts (the stream may also be gone by now).
+    fileprivate func respondFromResponder(streamID: Int32, response: HTTP2Response) {
+        guard streams[streamID]?.responseStarted == false else { return }
         respond(streamID: streamID, response: response)
     }
 
@@ -424,6 +432,37 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
         let actions = machine.beginGracefulShutdown(now: .now())
         self.machine = machine
         actions.forEach(perform)
+    }
+}
+
+/// Answers one request of a `.deferred` route, from any thread.
+public struct HTTP2Responder: Sendable {
+    private let connection: NIOLoopBound<HTTP2ServerConnectionHandler>
+    private let eventLoop: any EventLoop
+    public let streamID: Int32
+
+    init(connection: NIOLoopBound<HTTP2ServerConnectionHandler>, eventLoop: any EventLoop, streamID: Int32) {
+        self.connection = connection
+        self.eventLoop = eventLoop
+        self.streamID = streamID
+    }
+
+    /// Sends `response` (the first answer wins; later ones, or any after the peer reset the
+    /// stream, are dropped).
+    public func respond(_ response: HTTP2Response) {
+        respond { response }
+    }
+
+    /// Builds the response on the connection's event loop, then sends it: keeps encoding off the
+    /// calling thread (say, a replication loop answering many callers at once).
+    public func respond(_ make: @escaping @Sendable () -> HTTP2Response) {
+        let connection = self.connection
+        let streamID = self.streamID
+        if eventLoop.inEventLoop {
+            connection.value.respondFromResponder(streamID: streamID, response: make())
+        } else {
+            eventLoop.execute { connection.value.respondFromResponder(streamID: streamID, response: make()) }
+        }
     }
 }
 

@@ -28,7 +28,16 @@ struct ReplicationAPI: Sendable {
                 return APIErrors.response(for: APIError(status: 400, code: "raft_malformed", message: "\(error)"))
             }
         })
-        route(&router, "POST", "/v1/replication/groups/{group}/commands", command)
+        let commandTemplate = "/v1/replication/groups/{group}/commands"
+        router.add("POST", commandTemplate, .deferred { [self] request, responder in
+            let start = ContinuousClock.now
+            command(request) { response in
+                metrics.record(route: commandTemplate, method: "POST", status: response.status, since: start)
+                return response
+            } answer: { make in
+                responder.respond(make)
+            }
+        })
         route(&router, "GET", "/v1/replication/groups/{group}/tickets/{id}", readTicket)
         route(&router, "GET", "/v1/replication/status", status)
         route(&router, "POST", "/v1/admin/replication/drain", drain)
@@ -59,15 +68,35 @@ struct ReplicationAPI: Sendable {
         return group
     }
 
-    @Sendable func command(_ request: HTTP2Request) async throws -> HTTP2Response {
-        let group = try group(request)
-        let body = try APIJSON.decode(ShardCommandRequest.self, from: request, schema: .shardCommand)
-        let command = try body.command()
+    /// `POST …/commands`, the hot path: decoded on the event loop, proposed without a task, and
+    /// answered (`answer` gets a builder the event loop runs; `finish` sees every response) when
+    /// the entry is applied. Only forwarding to another leader takes a task.
+    func command(_ request: HTTP2Request, finish: @escaping @Sendable (HTTP2Response) -> HTTP2Response,
+                 answer: @escaping @Sendable (@escaping @Sendable () -> HTTP2Response) -> Void) {
+        let group: UInt32
+        let command: ShardCommand
         do {
-            let outcome = try await host.propose(group: group, command: command)
-            return try APIJSON.response(ShardCommandResponse(group: group, index: outcome.index, result: ShardResultBody(outcome.result)))
-        } catch let error as ReplicationError {
-            return try await forwardOrFail(error, request)
+            group = try self.group(request)
+            command = try APIJSON.decode(ShardCommandRequest.self, from: request, schema: .shardCommand).command()
+        } catch {
+            return answer { finish(APIErrors.response(for: error)) }
+        }
+        host.propose(group: group, command: command) { [self] result in
+            switch result {
+            case .success(let outcome):
+                answer {
+                    let body = ShardCommandResponse(group: group, index: outcome.index, result: ShardResultBody(outcome.result))
+                    do { return finish(try APIJSON.response(body)) } catch { return finish(APIErrors.response(for: error)) }
+                }
+            case .failure(let error as ReplicationError):
+                Task {
+                    let response: HTTP2Response
+                    do { response = try await forwardOrFail(error, request) } catch { response = APIErrors.response(for: error) }
+                    answer { finish(response) }
+                }
+            case .failure(let error):
+                answer { finish(APIErrors.response(for: error)) }
+            }
         }
     }
 

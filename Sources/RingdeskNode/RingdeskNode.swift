@@ -66,7 +66,7 @@ public final class RingdeskNode: Service {
             let client = try HTTP2Client(group: group, configuration: Self.peerClientConfiguration(tlsCA: configuration.cluster?.tlsCA))
             let path = (configuration.dataDirectory as NSString).appendingPathComponent("raft.sqlite")
             let host = try ReplicationHost(configuration: settings, databasePath: path, client: client,
-                                           logger: Logger(label: "ringdesk.raft"), metrics: metrics.factory)
+                                           logger: Logger(label: "ringdesk.raft"), metrics: metrics.factory, eventLoop: group.next())
             host.start()
             replication = (host, client)
         }

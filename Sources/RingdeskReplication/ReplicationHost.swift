@@ -2,6 +2,8 @@ import CoreMetrics
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
 import RingdeskHTTP2
 import RingdeskRaft
 import RingdeskShard
@@ -19,11 +21,17 @@ public final class ReplicationHost: Sendable {
     private let loop: ReplicationLoop
     private let senders: [RaftNodeID: RaftPeerSender]
     private let started = NIOLockedValueBox(false)
+    /// The event loop the host made for itself when it was given none.
+    private let ownGroup: MultiThreadedEventLoopGroup?
 
     /// Opens the store, creates missing groups and reloads every group's state; does not start.
     /// `client` carries traffic to the peers (nil when the only member is this node).
+    ///
+    /// The groups run on `eventLoop`: give the one the node's HTTP/2 server and peer client use,
+    /// so a peer's message or a client's proposal reaches the groups without a thread switch.
+    /// Without one the host runs its own single-threaded event loop.
     public init(configuration: ReplicationConfiguration, databasePath: String, client: HTTP2Client?, logger: Logger,
-                metrics: (any MetricsFactory)? = nil) throws {
+                metrics: (any MetricsFactory)? = nil, eventLoop: (any EventLoop)? = nil) throws {
         let errors = configuration.validationErrors()
         guard errors.isEmpty else { throw ReplicationError(code: "replication_config", message: errors.joined(separator: "; ")) }
         self.configuration = configuration
@@ -36,30 +44,34 @@ public final class ReplicationHost: Sendable {
         }
         self.senders = senders
         let store = try RaftLogStore(path: databasePath, metrics: metrics)
-        loop = try ReplicationLoop(configuration: configuration, store: store, inbox: inbox, logger: logger,
+        let ownGroup = eventLoop == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
+        self.ownGroup = ownGroup
+        loop = try ReplicationLoop(configuration: configuration, eventLoop: eventLoop ?? ownGroup!.next(), store: store, inbox: inbox, logger: logger,
                                    metrics: ReplicationMetrics(factory: metrics ?? NOOPMetricsHandler.instance),
                                    send: { [senders] peer, bytes in senders[peer]?.send(bytes) })
     }
 
-    /// Starts the loop thread.
+    /// Starts the loop (and its writer thread).
     public func start() {
         let first = started.withLockedValue { started in
             defer { started = true }
             return !started
         }
         guard first else { return }
-        let loop = self.loop
-        let thread = Thread { loop.run() }
-        thread.name = "ringdesk-raft"
-        thread.stackSize = 4 << 20
-        thread.start()
+        loop.start()
     }
 
     /// Stops the loop (after its current turn) and the senders; pending callers get an error.
     public func stop() {
-        inbox.stop()
-        if started.withLockedValue({ $0 }) { loop.waitUntilStopped() }
+        if started.withLockedValue({ $0 }) {
+            loop.stop()
+        } else {
+            inbox.stop()
+        }
         for sender in senders.values { sender.stop() }
+        if let ownGroup, !loop.eventLoop.inEventLoop {
+            try? ownGroup.syncShutdownGracefully()
+        }
     }
 
     // MARK: Requests
@@ -89,11 +101,24 @@ public final class ReplicationHost: Sendable {
     /// when another node leads, and `outcome_unknown` when leadership changed or the deadline
     /// passed before the outcome was known (retry with the same idempotency key).
     public func propose(group: UInt32, command: ShardCommand) async throws -> ShardProposalOutcome {
-        guard group < configuration.groups else { throw ReplicationError.unknownGroup(group) }
-        return try await withCheckedThrowingContinuation { continuation in
-            inbox.propose(ReplicationInbox.Proposal(group: group, data: command.encoded, continuation: continuation),
-                          limit: configuration.maxPendingProposals)
+        try await withCheckedThrowingContinuation { continuation in
+            propose(group: group, command: command, completion: ReplicationInbox.ProposalCompletion(continuation))
         }
+    }
+
+    /// `propose(group:command:)` without a task: `completion` gets the outcome exactly once, on
+    /// the replication loop's thread (or the caller's, for a refusal), so it must be quick and
+    /// hand any real work to another thread. For callers on an event loop that answer many
+    /// requests: no task is created and no cooperative thread is woken per proposal.
+    public func propose(group: UInt32, command: ShardCommand,
+                        completion: @escaping @Sendable (Result<ShardProposalOutcome, any Error>) -> Void) {
+        propose(group: group, command: command, completion: ReplicationInbox.ProposalCompletion(completion))
+    }
+
+    private func propose(group: UInt32, command: ShardCommand, completion: ReplicationInbox.ProposalCompletion) {
+        guard group < configuration.groups else { return completion.resume(throwing: ReplicationError.unknownGroup(group)) }
+        inbox.propose(ReplicationInbox.Proposal(group: group, data: command.encoded, continuation: completion),
+                      limit: configuration.maxPendingProposals)
     }
 
     /// A linearizable read of one ticket through read-index: the leader confirms it still leads,
@@ -114,7 +139,7 @@ public final class ReplicationHost: Sendable {
         guard group < configuration.groups else { throw ReplicationError.unknownGroup(group) }
         let outcome = try await withCheckedThrowingContinuation { continuation in
             inbox.changeMembership(ReplicationInbox.Membership(group: group, change: change, proposal: ReplicationInbox.Proposal(
-                group: group, data: [], continuation: continuation)), limit: configuration.maxPendingProposals)
+                group: group, data: [], continuation: ReplicationInbox.ProposalCompletion(continuation))), limit: configuration.maxPendingProposals)
         }
         return outcome.index
     }

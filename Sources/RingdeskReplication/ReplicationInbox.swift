@@ -1,17 +1,34 @@
 import Foundation
+import NIOConcurrencyHelpers
 import RingdeskRaft
 import RingdeskShard
 
-/// Where callers leave work for the loop thread, and where the loop thread sleeps until there is
-/// some (or its next tick is due).
+/// Where callers leave work for the replication loop. The first item after the loop last took
+/// its work wakes it (through `onWork`); everything queued until it runs is taken together.
 ///
-/// `@unchecked Sendable`: every stored property is read and written only while holding
-/// `condition`'s lock.
+/// `@unchecked Sendable`: every stored property is read and written only while holding `lock`.
 final class ReplicationInbox: @unchecked Sendable {
     struct Proposal {
         var group: UInt32
         var data: [UInt8]
-        var continuation: CheckedContinuation<ShardProposalOutcome, any Error>
+        var continuation: ProposalCompletion
+    }
+
+    /// Where a proposal's outcome goes: a suspended task or a callback (called on the loop
+    /// thread, so it must hand real work elsewhere). Resumed exactly once.
+    struct ProposalCompletion: Sendable {
+        let deliver: @Sendable (Result<ShardProposalOutcome, any Error>) -> Void
+
+        init(_ deliver: @escaping @Sendable (Result<ShardProposalOutcome, any Error>) -> Void) {
+            self.deliver = deliver
+        }
+
+        init(_ continuation: CheckedContinuation<ShardProposalOutcome, any Error>) {
+            deliver = { continuation.resume(with: $0) }
+        }
+
+        func resume(returning outcome: ShardProposalOutcome) { deliver(.success(outcome)) }
+        func resume(throwing error: any Error) { deliver(.failure(error)) }
     }
 
     struct Read {
@@ -43,18 +60,32 @@ final class ReplicationInbox: @unchecked Sendable {
         /// Write jobs the writer thread made durable since the last take, in order.
         var written: [ReplicationWriteJob] = []
         var stopped = false
+
+        var isEmpty: Bool {
+            messages.isEmpty && proposals.isEmpty && reads.isEmpty && written.isEmpty && drains.isEmpty && memberships.isEmpty && !stopped
+        }
     }
 
-    private let condition = NSCondition()
+    private let lock = NIOLock()
     private var work = Work()
     private var waiting = 0
+    /// Set once the loop is told there is work, cleared when it takes it: callers wake it once per
+    /// batch, not once per item.
+    private var wakePending = false
+    private var wake: (@Sendable () -> Void)?
+
+    /// How the loop wants to be told there is work (it runs `takeAll()` in response).
+    func onWork(_ wake: @escaping @Sendable () -> Void) {
+        let pending = lock.withLock { () -> Bool in
+            self.wake = wake
+            return !work.isEmpty
+        }
+        if pending { wake() }
+    }
 
     func deliver(_ envelopes: [RaftEnvelope]) {
         guard !envelopes.isEmpty else { return }
-        condition.lock()
-        work.messages.append(contentsOf: envelopes)
-        condition.signal()
-        condition.unlock()
+        enqueue { $0.messages.append(contentsOf: envelopes) }
     }
 
     func propose(_ proposal: Proposal, limit: Int) {
@@ -77,64 +108,70 @@ final class ReplicationInbox: @unchecked Sendable {
 
     /// Queues a caller's request unless the loop stopped or holds `limit` callers already; returns
     /// the refusal otherwise (the caller is resumed outside the lock).
-    private func admit(limit: Int, _ enqueue: (inout Work) -> Void) -> ReplicationError? {
-        condition.lock()
-        defer { condition.unlock() }
-        if work.stopped { return .stopped }
-        if waiting >= limit { return .overloaded }
-        enqueue(&work)
-        condition.signal()
-        return nil
+    private func admit(limit: Int, _ add: (inout Work) -> Void) -> ReplicationError? {
+        var refusal: ReplicationError?
+        enqueue { work in
+            if work.stopped { refusal = .stopped; return false }
+            if waiting >= limit { refusal = .overloaded; return false }
+            add(&work)
+            return true
+        }
+        return refusal
+    }
+
+    private func enqueue(_ add: (inout Work) -> Void) {
+        enqueue { work -> Bool in
+            add(&work)
+            return true
+        }
+    }
+
+    /// Runs `add` under the lock; if it added something and the loop was not told yet, tells it
+    /// (outside the lock).
+    private func enqueue(_ add: (inout Work) -> Bool) {
+        let wake = lock.withLock { () -> (@Sendable () -> Void)? in
+            guard add(&work), !wakePending, let wake = self.wake else { return nil }
+            wakePending = true
+            return wake
+        }
+        wake?()
     }
 
     func written(_ jobs: [ReplicationWriteJob]) {
-        condition.lock()
-        work.written.append(contentsOf: jobs)
-        condition.signal()
-        condition.unlock()
+        enqueue { $0.written.append(contentsOf: jobs) }
     }
 
     func drain(_ drain: Drain) {
-        condition.lock()
-        if work.stopped {
-            condition.unlock()
-            drain.continuation.resume(throwing: ReplicationError.stopped)
-            return
+        var stopped = false
+        enqueue { work in
+            if work.stopped { stopped = true; return false }
+            work.drains.append(drain)
+            return true
         }
-        work.drains.append(drain)
-        condition.signal()
-        condition.unlock()
+        if stopped { drain.continuation.resume(throwing: ReplicationError.stopped) }
     }
 
     func stop() {
-        condition.lock()
-        work.stopped = true
-        condition.signal()
-        condition.unlock()
+        enqueue { $0.stopped = true }
     }
 
     /// The loop reports how many callers it holds, for back-pressure.
     func setWaiting(_ count: Int) {
-        condition.lock()
-        waiting = count
-        condition.unlock()
+        lock.withLock { waiting = count }
     }
 
-    /// Everything queued, waiting until something is or `deadline` passes.
-    func take(until deadline: Date) -> Work {
-        condition.lock()
-        defer { condition.unlock() }
-        while work.messages.isEmpty, work.proposals.isEmpty, work.reads.isEmpty, work.written.isEmpty, work.drains.isEmpty,
-              work.memberships.isEmpty, !work.stopped {
-            if !condition.wait(until: deadline) { break }
+    /// Everything queued (possibly nothing); the next item queued wakes the loop again.
+    func takeAll() -> Work {
+        lock.withLock {
+            wakePending = false
+            let taken = work
+            work.messages.removeAll(keepingCapacity: true)
+            work.proposals.removeAll(keepingCapacity: true)
+            work.reads.removeAll(keepingCapacity: true)
+            work.written.removeAll(keepingCapacity: true)
+            work.drains.removeAll(keepingCapacity: true)
+            work.memberships.removeAll(keepingCapacity: true)
+            return taken
         }
-        let taken = work
-        work.messages.removeAll(keepingCapacity: true)
-        work.proposals.removeAll(keepingCapacity: true)
-        work.reads.removeAll(keepingCapacity: true)
-        work.written.removeAll(keepingCapacity: true)
-        work.drains.removeAll(keepingCapacity: true)
-        work.memberships.removeAll(keepingCapacity: true)
-        return taken
     }
 }

@@ -2,14 +2,17 @@ import CoreMetrics
 import Foundation
 import Logging
 import NIOConcurrencyHelpers
+import NIOCore
 import RingdeskRaft
 import RingdeskShard
 
-/// The loop thread's world: every group's replica, the store, and callers waiting for outcomes.
+/// The replication loop's world: every group's replica, the store, and callers waiting for outcomes.
+/// It runs on one event loop (the node's HTTP/2 loop, so peer messages and proposals that arrive
+/// there reach it without a thread switch), next to a writer thread for the blocking SQLite work.
 ///
-/// `@unchecked Sendable`: `groups`, `store` and the other `var`s are touched only by the loop
-/// thread (`run()`); other threads read `status` (a locked box) and call `waitUntilStopped()`
-/// (a condition lock).
+/// `@unchecked Sendable`: `groups`, `store` and the other `var`s are touched only on `eventLoop`
+/// (`start()` on); other threads read `status` (a locked box) and call `stop()` (which waits on a
+/// condition lock).
 final class ReplicationLoop: @unchecked Sendable {
     struct Waiting {
         var term: UInt64
@@ -44,10 +47,15 @@ final class ReplicationLoop: @unchecked Sendable {
     private let published = NIOLockedValueBox<[ReplicationGroupStatus]>([])
     private let stoppedLock = ConditionLock(value: false)
     private var lastPublish = Date.distantPast
+    /// Where the loop runs: every group's state is touched only on this event loop.
+    let eventLoop: any EventLoop
+    private var tickTask: Scheduled<Void>?
+    private var stopped = false
 
-    init(configuration: ReplicationConfiguration, store: RaftLogStore, inbox: ReplicationInbox, logger: Logger,
+    init(configuration: ReplicationConfiguration, eventLoop: any EventLoop, store: RaftLogStore, inbox: ReplicationInbox, logger: Logger,
          metrics: ReplicationMetrics, send: @escaping @Sendable (RaftNodeID, [UInt8]) -> Void) throws {
         self.configuration = configuration
+        self.eventLoop = eventLoop
         self.store = store
         self.writer = ReplicationWriter(store: store, inbox: inbox, logger: logger)
         self.inbox = inbox
@@ -106,46 +114,74 @@ final class ReplicationLoop: @unchecked Sendable {
 
     // MARK: The loop
 
-    func run() {
+    /// Starts the writer thread and the loop on `eventLoop`: from now on every method below runs
+    /// there, woken by the inbox and by its tick.
+    func start() {
         writer.start()
-        let tick = TimeInterval(configuration.tickMilliseconds) / 1000
-        var nextTick = Date().addingTimeInterval(tick)
-        while true {
-            let work = inbox.take(until: nextTick)
-            if work.stopped {
-                writer.stopAndWait()
-                failEverything(ReplicationError.stopped)
-                break
-            }
-            for job in work.written { completeWrite(job) }
-            for envelope in work.messages where envelope.group < groups.count {
-                // A snapshot whose image does not decode is dropped before the core adopts it:
-                // the leader sends another, and a forged one cannot take the node down.
-                if let snapshot = envelope.message.snapshot, (try? ShardStateMachine(snapshot: snapshot.data)) == nil {
-                    logger.warning("dropped a snapshot that does not decode", metadata: ["group": "\(envelope.group)",
-                                                                                        "from": "\(envelope.message.from)"])
-                    continue
-                }
-                groups[Int(envelope.group)].node.step(envelope.message)
-            }
-            for proposal in work.proposals { admit(proposal) }
-            for read in work.reads { admit(read) }
-            for drain in work.drains { drain.continuation.resume(returning: startDrain()) }
-            for change in work.memberships { admit(change) }
-            let now = Date()
-            if now >= nextTick {
-                for index in groups.indices { groups[index].node.tick() }
-                expireProposals(now: now)
-                nextTick = nextTick.addingTimeInterval(tick)
-                // After a stall (a slow disk), do not fire a burst of ticks that would start elections.
-                if nextTick < now { nextTick = now.addingTimeInterval(tick) }
-            }
-            turn()
-            inbox.setWaiting(groups.reduce(0) { $0 + $1.waiting.count + $1.reads.count + $1.confirmedReads.count })
-            publishStatus(force: false)
+        let eventLoop = self.eventLoop
+        inbox.onWork { eventLoop.execute { self.pump() } }
+        eventLoop.execute {
+            self.scheduleTick()
+            self.pump()
         }
-        stoppedLock.lock()
-        stoppedLock.unlock(withValue: true)
+    }
+
+    /// Stops after the work queued so far; pending callers get `stopped`. Returns once done (on the
+    /// event loop itself it stops right there).
+    func stop() {
+        inbox.stop()
+        if eventLoop.inEventLoop {
+            pump()
+        } else {
+            waitUntilStopped()
+        }
+    }
+
+    /// The next tick comes one tick after this one's work is done: after a stall (a slow disk) the
+    /// ticks missed are not fired in a burst that would start elections.
+    private func scheduleTick() {
+        tickTask = eventLoop.scheduleTask(in: .milliseconds(Int64(configuration.tickMilliseconds))) { self.onTick() }
+    }
+
+    private func onTick() {
+        guard !stopped else { return }
+        for index in groups.indices { groups[index].node.tick() }
+        expireProposals(now: Date())
+        pump()
+        scheduleTick()
+    }
+
+    /// One turn: everything the inbox holds, then every group's Ready.
+    private func pump() {
+        guard !stopped else { return }
+        let work = inbox.takeAll()
+        if work.stopped {
+            stopped = true
+            tickTask?.cancel()
+            writer.stopAndWait()
+            failEverything(ReplicationError.stopped)
+            stoppedLock.lock()
+            stoppedLock.unlock(withValue: true)
+            return
+        }
+        for job in work.written { completeWrite(job) }
+        for envelope in work.messages where envelope.group < groups.count {
+            // A snapshot whose image does not decode is dropped before the core adopts it:
+            // the leader sends another, and a forged one cannot take the node down.
+            if let snapshot = envelope.message.snapshot, (try? ShardStateMachine(snapshot: snapshot.data)) == nil {
+                logger.warning("dropped a snapshot that does not decode", metadata: ["group": "\(envelope.group)",
+                                                                                    "from": "\(envelope.message.from)"])
+                continue
+            }
+            groups[Int(envelope.group)].node.step(envelope.message)
+        }
+        for proposal in work.proposals { admit(proposal) }
+        for read in work.reads { admit(read) }
+        for drain in work.drains { drain.continuation.resume(returning: startDrain()) }
+        for change in work.memberships { admit(change) }
+        turn()
+        inbox.setWaiting(groups.reduce(0) { $0 + $1.waiting.count + $1.reads.count + $1.confirmedReads.count })
+        publishStatus(force: false)
     }
 
     private func admit(_ proposal: ReplicationInbox.Proposal) {
@@ -387,7 +423,7 @@ final class ReplicationLoop: @unchecked Sendable {
     private func failEverything(_ error: ReplicationError) {
         for group in groups.indices { failWaiting(group: group, error) }
         // Callers that raced with the stop are still in the inbox.
-        let late = inbox.take(until: Date())
+        let late = inbox.takeAll()
         for proposal in late.proposals { proposal.continuation.resume(throwing: error) }
         for read in late.reads { read.continuation.resume(throwing: error) }
         for drain in late.drains { drain.continuation.resume(throwing: error) }
