@@ -156,45 +156,19 @@ struct ReplicationBench: AsyncParsableCommand {
         let measureFrom = start + .milliseconds(Int64(warmup * 1000))
         let end = measureFrom + .milliseconds(Int64(duration * 1000))
         let path = "/v1/replication/groups/\(self.group)/commands"
-        let recorders = try await withThrowingTaskGroup(of: OperationRecorder.self) { tasks in
-            for worker in 0..<concurrency {
-                tasks.addTask {
-                    var recorder = OperationRecorder()
-                    var sequence = 0
-                    while clock.now < end {
-                        sequence += 1
-                        let id = "b-\(run)-\(worker)-\(sequence)"
-                        let body = #"{"op":"create","ticket_id":"\#(id)","idempotency_key":"\#(id)","payload":"\#(payload)","at":0}"#
-                        let request = HTTP2ClientRequest(method: "POST", path: path, headers: HTTP2Headers([("content-type", "application/json")]),
-                                                         body: ByteBuffer(string: body))
-                        let sent = clock.now
-                        let measured = sent >= measureFrom
-                        let second = Int((sent - measureFrom).components.seconds)
-                        do {
-                            let response = try await client.execute(request, to: leader, timeout: .seconds(10))
-                            let latency = clock.now - sent
-                            guard measured else { continue }
-                            if response.status == 200 {
-                                recorder.success(latency: Double(latency.components.attoseconds) / 1e18 + Double(latency.components.seconds), second: second)
-                            } else {
-                                let code = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])?["code"] as? String
-                                recorder.failure(code: code ?? "http_\(response.status)", second: second)
-                            }
-                        } catch {
-                            if measured { recorder.failure(code: "transport", second: second) }
-                        }
-                    }
-                    return recorder
-                }
-            }
-            var all: [OperationRecorder] = []
-            for try await recorder in tasks { all.append(recorder) }
-            return all
+        // The workers are callback chains on the client's event loop (send, on completion record
+        // and send the next), not tasks: the load generator shares the machine with the nodes,
+        // and a task per request would cost it a thread hop each.
+        let driver = ClosedLoopDriver(eventLoop: group.next(), workers: concurrency, measureFrom: measureFrom, end: end) { worker, sequence in
+            let id = "b-\(run)-\(worker)-\(sequence)"
+            let body = #"{"op":"create","ticket_id":"\#(id)","idempotency_key":"\#(id)","payload":"\#(payload)","at":0}"#
+            let request = HTTP2ClientRequest(method: "POST", path: path, headers: HTTP2Headers([("content-type", "application/json")]),
+                                             body: ByteBuffer(string: body))
+            return client.send(request, to: leader, timeout: .seconds(10))
         }
+        let merged = try await driver.run()
         await client.shutdown()
         try? await group.shutdownGracefully()
-        var merged = OperationRecorder()
-        for recorder in recorders { merged.merge(recorder) }
         let summary = merged.summary(duration: duration)
         print("leader \(leader), group \(self.group), concurrency \(concurrency), \(duration) s measured")
         print(String(format: "committed %d proposals: %.0f/s; latency p50 %.2f ms, p90 %.2f ms, p99 %.2f ms, max %.2f ms; errors %d",
@@ -223,5 +197,69 @@ struct ReplicationBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(100))
         }
         throw CLIError.input("no node among \(nodes) leads group \(group) after 30 s")
+    }
+}
+
+/// Keeps `workers` requests in flight until `end`: each worker sends, and when the answer comes
+/// records it (if sent after `measureFrom`) and sends its next. Everything runs on `eventLoop`.
+final class ClosedLoopDriver: @unchecked Sendable {
+    private let eventLoop: any EventLoop
+    private let workers: Int
+    private let measureFrom: ContinuousClock.Instant
+    private let end: ContinuousClock.Instant
+    private let makeRequest: @Sendable (_ worker: Int, _ sequence: Int) -> EventLoopFuture<HTTP2ClientResponse>
+    // Touched only on `eventLoop`.
+    private var recorder = OperationRecorder()
+    private var sequences: [Int]
+    private var running = 0
+    private var done: EventLoopPromise<OperationRecorder>?
+
+    init(eventLoop: any EventLoop, workers: Int, measureFrom: ContinuousClock.Instant, end: ContinuousClock.Instant,
+         makeRequest: @escaping @Sendable (Int, Int) -> EventLoopFuture<HTTP2ClientResponse>) {
+        self.eventLoop = eventLoop
+        self.workers = workers
+        self.measureFrom = measureFrom
+        self.end = end
+        self.makeRequest = makeRequest
+        sequences = Array(repeating: 0, count: workers)
+    }
+
+    func run() async throws -> OperationRecorder {
+        try await eventLoop.flatSubmit {
+            let promise = self.eventLoop.makePromise(of: OperationRecorder.self)
+            self.done = promise
+            self.running = self.workers
+            for worker in 0..<self.workers { self.next(worker) }
+            return promise.futureResult
+        }.get()
+    }
+
+    private func next(_ worker: Int) {
+        let sent = ContinuousClock.now
+        guard sent < end else {
+            running -= 1
+            if running == 0 { done?.succeed(recorder) }
+            return
+        }
+        sequences[worker] += 1
+        makeRequest(worker, sequences[worker]).hop(to: eventLoop).whenComplete { result in
+            self.record(result, sent: sent)
+            self.next(worker)
+        }
+    }
+
+    private func record(_ result: Result<HTTP2ClientResponse, any Error>, sent: ContinuousClock.Instant) {
+        guard sent >= measureFrom else { return }
+        let latency = ContinuousClock.now - sent
+        let second = Int((sent - measureFrom).components.seconds)
+        switch result {
+        case .success(let response) where response.status == 200:
+            recorder.success(latency: Double(latency.components.attoseconds) / 1e18 + Double(latency.components.seconds), second: second)
+        case .success(let response):
+            let code = (try? JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any])?["code"] as? String
+            recorder.failure(code: code ?? "http_\(response.status)", second: second)
+        case .failure:
+            recorder.failure(code: "transport", second: second)
+        }
     }
 }
