@@ -137,8 +137,9 @@ extension RaftLogStore {
             }
             let insert = try db.cachedStatement(sql: "INSERT INTO raft_entries (group_id, idx, term, kind, data, crc) VALUES (?, ?, ?, ?, ?, ?)")
             for entry in write.entries {
-                try insert.execute(arguments: [group, Int64(bitPattern: entry.index), Int64(bitPattern: entry.term), Int64(entry.kind.rawValue),
-                                               blob(entry.data), Int64(RaftCodec.entryChecksum(entry, group: write.group))])
+                try run(insert, .integer(group), .integer(Int64(bitPattern: entry.index)), .integer(Int64(bitPattern: entry.term)),
+                        .integer(Int64(entry.kind.rawValue)), .blob(entry.data),
+                        .integer(Int64(RaftCodec.entryChecksum(entry, group: write.group))), db: db)
             }
         }
         if let hardState = write.hardState {
@@ -165,14 +166,14 @@ extension RaftLogStore {
             switch change {
             case .putTicket(let id, let record):
                 if let row = rows.rowByTicket[id] {
-                    try db.cachedStatement(sql: "UPDATE shard_tickets SET record = ? WHERE group_id = ? AND row_no = ?")
-                        .execute(arguments: [blob(record), group, row])
+                    try run(db.cachedStatement(sql: "UPDATE shard_tickets SET record = ? WHERE group_id = ? AND row_no = ?"),
+                            .blob(record), .integer(group), .integer(row), db: db)
                 } else {
                     let row = rows.next
                     rows.next += 1
                     rows.rowByTicket[id] = row
-                    try db.cachedStatement(sql: "INSERT INTO shard_tickets (group_id, row_no, ticket_id, record) VALUES (?, ?, ?, ?)")
-                        .execute(arguments: [group, row, id, blob(record)])
+                    try run(db.cachedStatement(sql: "INSERT INTO shard_tickets (group_id, row_no, ticket_id, record) VALUES (?, ?, ?, ?)"),
+                            .integer(group), .integer(row), .text(id), .blob(record), db: db)
                 }
             case .deleteTicket(let id):
                 if let row = rows.rowByTicket.removeValue(forKey: id) {
