@@ -77,7 +77,9 @@ struct ReplicationAPI: Sendable {
         let command: ShardCommand
         do {
             group = try self.group(request)
-            command = try APIJSON.decode(ShardCommandRequest.self, from: request, schema: .shardCommand).command()
+            let body = try ShardCommandFastJSON.decode(request.body)
+                ?? APIJSON.decode(ShardCommandRequest.self, from: request, schema: .shardCommand)
+            command = try body.command()
         } catch {
             return answer { finish(APIErrors.response(for: error)) }
         }
@@ -86,7 +88,7 @@ struct ReplicationAPI: Sendable {
             case .success(let outcome):
                 answer {
                     let body = ShardCommandResponse(group: group, index: outcome.index, result: ShardResultBody(outcome.result))
-                    do { return finish(try APIJSON.response(body)) } catch { return finish(APIErrors.response(for: error)) }
+                    return finish(HTTP2Response.json(ShardCommandFastJSON.encode(body)))
                 }
             case .failure(let error as ReplicationError):
                 Task {

@@ -2,7 +2,7 @@ import RingdeskShard
 
 /// The JSON body of `POST /v1/replication/groups/{group}/commands`: one shard command. Times are
 /// milliseconds since the Unix epoch, chosen by the caller (the state machine never reads a clock).
-struct ShardCommandRequest: Decodable {
+struct ShardCommandRequest: Decodable, Equatable {
     var op: String
     var ticketID: String
     var idempotencyKey: String?
