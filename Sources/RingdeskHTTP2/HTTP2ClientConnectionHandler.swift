@@ -156,6 +156,9 @@ final class HTTP2ClientConnectionHandler: ChannelInboundHandler {
 
     /// Starts a request; the delivery's promise completes with the response or an error.
     func submit(_ request: HTTP2ClientRequest, delivery: Delivery, timeout: TimeAmount) {
+        // NIO completes the connect promise before it fires channelActive: a request chained
+        // straight onto that promise arrives before `start()` ran.
+        if session == nil, let context, context.channel.isActive { start() }
         guard let context, let session, acceptsNewStreams else {
             fail(delivery, with: HTTP2TransportError.connectionUnavailable)
             return

@@ -28,6 +28,35 @@ import Testing
         }
     }
 
+    @Test func deferredRoutesAnswerOnceFromAnotherThreadAndSendNeedsNoTask() async throws {
+        try await withTestServer { server in
+            let client = try HTTP2Client(group: server.group)
+            defer { Task { await client.shutdown() } }
+            // `send` (futures, no task per request) against `.deferred` (answered from a
+            // dispatch thread, then answered again, which must be dropped).
+            let futures = (0..<200).map { index in
+                client.send(HTTP2ClientRequest(method: "POST", path: "/test/deferred", body: ByteBuffer(string: "n\(index)")), to: server.peer)
+            }
+            var bodies = Set<String>()
+            for future in futures {
+                let response = try await future.get()
+                #expect(response.status == 200)
+                bodies.insert(String(buffer: response.body))
+            }
+            #expect(bodies == Set((0..<200).map { #"{"echo":"n\#($0)"}"# }))
+
+            // A peer that is not there fails the future; the client keeps working for the next.
+            let gone = try await TestServer.start()
+            let closed = gone.port
+            try await gone.stop()
+            await #expect(throws: (any Error).self) {
+                _ = try await client.send(HTTP2ClientRequest(path: "/v1/health"), to: HTTP2Client.Peer(host: "127.0.0.1", port: closed)).get()
+            }
+            let again = try await client.send(HTTP2ClientRequest(method: "POST", path: "/test/deferred", body: ByteBuffer(string: "x")), to: server.peer).get()
+            #expect(again.status == 200)
+        }
+    }
+
     @Test func oneMebibyteEchoesIntact() async throws {
         try await withTestServer { server in
             let client = try HTTP2Client(group: server.group)

@@ -42,6 +42,14 @@ final class TestServer: Sendable {
             try await Task.sleep(for: .milliseconds(millis))
             return .json(ByteBuffer(string: #"{"slept_ms":\#(millis)}"#))
         })
+        // Answers later from another thread, and then tries again: only the first answer counts.
+        router.add("POST", "/test/deferred", .deferred { request, responder in
+            let text = String(buffer: request.body)
+            DispatchQueue.global().async {
+                responder.respond { .json(ByteBuffer(string: #"{"echo":"\#(text)"}"#)) }
+                responder.respond(HTTP2Response(status: 500))
+            }
+        })
         router.add("GET", "/v1/items/{id}", .inline { request in
             .json(ByteBuffer(string: #"{"id":"\#(request.pathParameters["id"] ?? "")","template":"\#(request.routeTemplate)"}"#))
         })

@@ -280,6 +280,11 @@ struct RaftLogStoreTests {
         #expect(try store.loadTickets(group: 4).map(\.record) == [[2], [3], [4]])
         let tables = try store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'shard_%' ORDER BY name") }
         #expect(tables == ["shard_tickets"])
+        // The hot-path binding keeps odd values intact: an empty id and record, non-ASCII text.
+        try store.apply([.init(group: 4, appliedIndex: 11, rows: [.putTicket(id: "", record: []), .putTicket(id: "票-ü x", record: [0, 255])])])
+        let rows = try store.loadTickets(group: 4)
+        #expect(rows.suffix(2).map(\.id) == ["", "票-ü x"])
+        #expect(rows.suffix(2).map(\.record) == [[], [0, 255]])
     }
 
     @Test("a group commit of 64 groups is one SQLite transaction")
