@@ -382,7 +382,11 @@ final class ReplicationLoop: @unchecked Sendable {
     /// as the rows it covers. The image is encoded by the writer thread; the core compacts once
     /// the job is durable.
     private func maybeSnapshot(group: Int) -> (group: UInt32, metadata: RaftSnapshotMetadata, machine: ShardStateMachine)? {
-        let due = max(configuration.snapshotEvery, groups[group].machine.tickets.count)
+        // Replicas spread their snapshots (replica k waits (k mod 4)/8 longer): a snapshot stalls
+        // its node's writer for a while, and a commit needs only a majority, so two replicas of
+        // one group should rarely be stalled at once.
+        let base = max(configuration.snapshotEvery, groups[group].machine.tickets.count)
+        let due = base + base / 8 * Int(configuration.nodeID % 4)
         guard groups[group].appliedSinceSnapshot >= due else { return nil }
         let node = groups[group].node
         groups[group].appliedSinceSnapshot = 0
