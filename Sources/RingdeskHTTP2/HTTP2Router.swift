@@ -68,19 +68,20 @@ public struct HTTP2Router: Sendable {
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
         var allowed: [String] = []
         for route in templated where route.segments.count == parts.count {
-            var parameters: [String: String] = [:]
-            var matched = true
-            for (segment, part) in zip(route.segments, parts) {
-                switch segment {
-                case .literal(let literal) where literal == part: continue
-                case .literal: matched = false
-                case .parameter(let name): parameters[name] = percentDecoded(String(part))
-                }
-                if !matched { break }
+            // Literals first, with no allocation; parameters are decoded only for the match.
+            let literalsMatch = zip(route.segments, parts).allSatisfy { segment, part in
+                if case .literal(let literal) = segment { literal == part } else { true }
             }
-            guard matched else { continue }
-            if route.method == method { return .found(route.handler, template: route.template, parameters: parameters) }
-            allowed.append(route.method)
+            guard literalsMatch else { continue }
+            guard route.method == method else {
+                allowed.append(route.method)
+                continue
+            }
+            var parameters: [String: String] = [:]
+            for (segment, part) in zip(route.segments, parts) {
+                if case .parameter(let name) = segment { parameters[name] = percentDecoded(String(part)) }
+            }
+            return .found(route.handler, template: route.template, parameters: parameters)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed.sorted())
     }
