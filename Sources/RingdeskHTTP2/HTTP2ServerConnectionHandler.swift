@@ -435,16 +435,20 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
     }
 }
 
+/// One stream of one connection, for answering it from off the event loop.
+struct HTTP2StreamHandle: Sendable {
+    let connection: NIOLoopBound<HTTP2ServerConnectionHandler>
+    let eventLoop: any EventLoop
+    let streamID: Int32
+}
+
 /// Answers one request of a `.deferred` route, from any thread.
 public struct HTTP2Responder: Sendable {
-    private let connection: NIOLoopBound<HTTP2ServerConnectionHandler>
-    private let eventLoop: any EventLoop
-    public let streamID: Int32
+    private let stream: HTTP2StreamHandle
+    public var streamID: Int32 { stream.streamID }
 
     init(connection: NIOLoopBound<HTTP2ServerConnectionHandler>, eventLoop: any EventLoop, streamID: Int32) {
-        self.connection = connection
-        self.eventLoop = eventLoop
-        self.streamID = streamID
+        stream = HTTP2StreamHandle(connection: connection, eventLoop: eventLoop, streamID: streamID)
     }
 
     /// Sends `response` (the first answer wins; later ones, or any after the peer reset the
@@ -456,12 +460,11 @@ public struct HTTP2Responder: Sendable {
     /// Builds the response on the connection's event loop, then sends it: keeps encoding off the
     /// calling thread (say, a replication loop answering many callers at once).
     public func respond(_ make: @escaping @Sendable () -> HTTP2Response) {
-        let connection = self.connection
-        let streamID = self.streamID
-        if eventLoop.inEventLoop {
-            connection.value.respondFromResponder(streamID: streamID, response: make())
+        let stream = self.stream
+        if stream.eventLoop.inEventLoop {
+            stream.connection.value.respondFromResponder(streamID: stream.streamID, response: make())
         } else {
-            eventLoop.execute { connection.value.respondFromResponder(streamID: streamID, response: make()) }
+            stream.eventLoop.execute { stream.connection.value.respondFromResponder(streamID: stream.streamID, response: make()) }
         }
     }
 }
@@ -469,14 +472,13 @@ public struct HTTP2Responder: Sendable {
 /// Writes a response over time. Each `write` may suspend until the peer has read enough
 /// (back-pressure); it throws `HTTP2TransportError` once the peer reset the stream or went away.
 public struct HTTP2ResponseWriter: Sendable {
-    private let connection: NIOLoopBound<HTTP2ServerConnectionHandler>
-    private let eventLoop: any EventLoop
-    public let streamID: Int32
+    private let stream: HTTP2StreamHandle
+    public var streamID: Int32 { stream.streamID }
+    private var connection: NIOLoopBound<HTTP2ServerConnectionHandler> { stream.connection }
+    private var eventLoop: any EventLoop { stream.eventLoop }
 
     init(connection: NIOLoopBound<HTTP2ServerConnectionHandler>, eventLoop: any EventLoop, streamID: Int32) {
-        self.connection = connection
-        self.eventLoop = eventLoop
-        self.streamID = streamID
+        stream = HTTP2StreamHandle(connection: connection, eventLoop: eventLoop, streamID: streamID)
     }
 
     /// Sends the status and headers; optional (the first `write` sends 200 with no extra headers).

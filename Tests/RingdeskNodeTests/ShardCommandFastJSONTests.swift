@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import RingdeskDomain
 import RingdeskShard
 import Testing
 @testable import RingdeskNode
@@ -65,7 +66,7 @@ struct ShardCommandFastJSONTests {
 
     @Test("seeded random bodies: the fast path agrees with the full decoder whenever it answers")
     func randomBodies() {
-        var generator = SplitMix(seed: 0x5EED_F00D)
+        var generator = SeededGenerator(seed: 0x5EED_F00D)
         let keys = ["op", "ticket_id", "idempotency_key", "payload", "at", "agent", "epoch", "lease_until", "now", "kind", "other"]
         let strings = ["create", "claim", "t-1", "", "ü", "a\\\"b", "x\\ny", "票据", "\\u00e9", " spaced ", "a/b"]
         let numbers = ["0", "-0", "1", "-1", "42", "9223372036854775807", "-9223372036854775808", "9223372036854775808",
@@ -111,17 +112,5 @@ struct ShardCommandFastJSONTests {
             let fullValue = try JSONSerialization.jsonObject(with: fullBytes) as? NSDictionary
             #expect(fastValue != nil && fastValue == fullValue, "\(String(decoding: fastBytes, as: UTF8.self)) vs \(String(decoding: fullBytes, as: UTF8.self))")
         }
-    }
-}
-
-private struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }
