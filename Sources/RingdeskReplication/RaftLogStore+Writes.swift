@@ -186,10 +186,12 @@ extension RaftLogStore {
     /// The group's ticket → row map as stored (once per group after open or a failed transaction).
     static func loadTicketRows(group: Int64, _ db: Database) throws -> TicketRows {
         var rows = TicketRows(rowByTicket: [:], next: 1)
-        let cursor = try Row.fetchCursor(db, sql: "SELECT row_no, ticket_id FROM shard_tickets WHERE group_id = ?", arguments: [group])
+        // The id is read as bytes: read as text, SQLite's C string would end at an embedded NUL.
+        let cursor = try Row.fetchCursor(db, sql: "SELECT row_no, CAST(ticket_id AS BLOB) FROM shard_tickets WHERE group_id = ?",
+                                         arguments: [group])
         while let row = try cursor.next() {
             let number: Int64 = row[0]
-            rows.rowByTicket[row[1]] = number
+            rows.rowByTicket[String(decoding: bytes(row[1]), as: UTF8.self)] = number
             rows.next = max(rows.next, number + 1)
         }
         return rows

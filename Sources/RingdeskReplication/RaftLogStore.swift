@@ -214,9 +214,9 @@ public final class RaftLogStore: Sendable {
     /// The group's ticket rows as last applied, in the order they were first stored.
     public func loadTickets(group: UInt32) throws -> [(id: String, record: [UInt8])] {
         try withReader { db in
-            try Row.fetchAll(db, sql: "SELECT ticket_id, record FROM shard_tickets WHERE group_id = ? ORDER BY row_no",
+            try Row.fetchAll(db, sql: "SELECT CAST(ticket_id AS BLOB), record FROM shard_tickets WHERE group_id = ? ORDER BY row_no",
                              arguments: [Int64(group)])
-                .map { (id: $0[0] as String, record: Self.bytes($0[1])) }
+                .map { (id: String(decoding: Self.bytes($0[0]), as: UTF8.self), record: Self.bytes($0[1])) }
         }
     }
 

@@ -280,11 +280,17 @@ struct RaftLogStoreTests {
         #expect(try store.loadTickets(group: 4).map(\.record) == [[2], [3], [4]])
         let tables = try store.pool.read { db in try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE name LIKE 'shard_%' ORDER BY name") }
         #expect(tables == ["shard_tickets"])
-        // The hot-path binding keeps odd values intact: an empty id and record, non-ASCII text.
-        try store.apply([.init(group: 4, appliedIndex: 11, rows: [.putTicket(id: "", record: []), .putTicket(id: "票-ü x", record: [0, 255])])])
+        // The hot-path binding keeps odd values intact: an empty id and record, non-ASCII text and
+        // an embedded NUL (kept on the way back too, and found again by a reopened store).
+        try store.apply([.init(group: 4, appliedIndex: 11, rows: [.putTicket(id: "", record: []), .putTicket(id: "票-ü\u{0}x", record: [0, 255])])])
         let rows = try store.loadTickets(group: 4)
-        #expect(rows.suffix(2).map(\.id) == ["", "票-ü x"])
+        #expect(rows.suffix(2).map(\.id) == ["", "票-ü\u{0}x"])
         #expect(rows.suffix(2).map(\.record) == [[], [0, 255]])
+        try store.close()
+        let reopened = try RaftLogStore(path: path)
+        defer { try? reopened.close() }
+        try reopened.apply([.init(group: 4, appliedIndex: 12, rows: [.putTicket(id: "票-ü\u{0}x", record: [7])])])
+        #expect(try reopened.loadTickets(group: 4).suffix(2).map(\.record) == [[], [7]], "updated in place, not added again")
     }
 
     @Test("a group commit of 64 groups is one SQLite transaction")
