@@ -312,7 +312,7 @@ final class ReplicationLoop: @unchecked Sendable {
 
     /// Applies the Ready's snapshot and committed entries to the in-memory state machine, answers
     /// the proposals they complete, and returns the rows to write in the same transaction.
-    private func applyCommitted(group: Int, ready: RaftReady) -> RaftLogStore.GroupApply? {
+    private func applyCommitted(group: Int, ready: RaftReady) -> ShardApply? {
         var changes: [ShardRowChange] = []
         var appliedIndex: UInt64?
         var replaceAll = false
@@ -359,7 +359,7 @@ final class ReplicationLoop: @unchecked Sendable {
             }
         }
         guard let appliedIndex else { return nil }
-        return RaftLogStore.GroupApply(group: UInt32(group), appliedIndex: appliedIndex, replaceAll: replaceAll, changes: changes)
+        return ShardApply(group: UInt32(group), appliedIndex: appliedIndex, replaceAll: replaceAll, changes: changes)
     }
 
     private func answerReads(group: Int) {

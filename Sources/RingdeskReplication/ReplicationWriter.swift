@@ -7,7 +7,8 @@ import RingdeskShard
 /// only happen once it is on disk (messages that promise persistence, `advance`).
 struct ReplicationWriteJob: Sendable {
     var writes: [RaftLogStore.GroupWrite] = []
-    var applies: [RaftLogStore.GroupApply] = []
+    /// Applied row changes, converted to store rows (ticket records encoded) on the writer thread.
+    var applies: [ShardApply] = []
     /// Snapshots to take: the state machine as of `metadata.index` (a copy-on-write value), encoded
     /// on the writer thread so a large image never stalls the loop.
     var compactions: [(group: UInt32, metadata: RaftSnapshotMetadata, machine: ShardStateMachine)] = []
@@ -18,6 +19,14 @@ struct ReplicationWriteJob: Sendable {
     var late: [RaftNodeID: [RaftEnvelope]] = [:]
     /// The Readies to `advance` after the write, by group.
     var readies: [(group: Int, ready: RaftReady)] = []
+}
+
+/// One group's applied state machine changes, as the loop leaves them for the writer.
+struct ShardApply: Sendable {
+    var group: UInt32
+    var appliedIndex: UInt64
+    var replaceAll: Bool
+    var changes: [ShardRowChange]
 }
 
 /// The thread that makes write jobs durable, so the loop thread keeps stepping messages and
@@ -76,7 +85,8 @@ final class ReplicationWriter: @unchecked Sendable {
             var compactions: [(group: UInt32, snapshot: RaftSnapshot)] = []
             for index in jobs.indices {
                 writes += jobs[index].writes
-                applies += jobs[index].applies
+                applies += jobs[index].applies.map { RaftLogStore.GroupApply(group: $0.group, appliedIndex: $0.appliedIndex,
+                                                                             replaceAll: $0.replaceAll, changes: $0.changes) }
                 for compaction in jobs[index].compactions {
                     let snapshot = RaftSnapshot(metadata: compaction.metadata, data: compaction.machine.snapshot())
                     jobs[index].snapshots.append((compaction.group, snapshot))
