@@ -131,22 +131,15 @@ public final class HTTP2Client: Sendable {
     }
 
     private func connection(to peer: Peer) async throws -> Connection {
-        let future = try pooledConnection(to: peer)
-        do {
-            let connection = try await future.get()
-            // A connection that already got GOAWAY must not take new streams.
-            let usable = try await connection.channel.eventLoop.submit { connection.handler.value.acceptsNewStreams }.get()
-            if !usable {
-                forget(connection, peer: peer)
-                return try await self.connection(to: peer)
-            }
-            return connection
-        } catch {
-            pool.withLockedValue { pool in
-                if case .connecting(let current) = pool.entries[peer], current === future { pool.entries[peer] = nil }
-            }
-            throw error
+        // A failed attempt has already left the pool (see `pooledConnection`).
+        let connection = try await pooledConnection(to: peer).get()
+        // A connection that already got GOAWAY must not take new streams.
+        let usable = try await connection.channel.eventLoop.submit { connection.handler.value.acceptsNewStreams }.get()
+        if !usable {
+            forget(connection, peer: peer)
+            return try await self.connection(to: peer)
         }
+        return connection
     }
 
     /// The pooled connection to `peer`: the ready one, the one being made, or a new one.

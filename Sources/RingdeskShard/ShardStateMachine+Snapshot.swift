@@ -36,6 +36,27 @@ extension ShardReader {
     }
 }
 
+extension ShardTicket {
+    private static let recordVersion: UInt8 = 1
+
+    /// The ticket alone, as a store keeps it in a row: a version byte, then the same canonical
+    /// encoding snapshots use. Versioned so the row can change without a migration.
+    public var record: [UInt8] {
+        var writer = ShardWriter()
+        writer.byte(Self.recordVersion)
+        writer.encode(self)
+        return writer.bytes
+    }
+
+    /// The ticket in `record`, or nil when the bytes are not a valid record of this version
+    /// (never traps).
+    public init?(record: [UInt8]) {
+        var reader = ShardReader(record)
+        guard (try? reader.byte()) == Self.recordVersion, let ticket = try? reader.ticket(), reader.isAtEnd else { return nil }
+        self = ticket
+    }
+}
+
 extension ShardStateMachine {
     /// "RDS" and format version 1.
     private static let magic: [UInt8] = [0x52, 0x44, 0x53, 0x01]

@@ -323,12 +323,12 @@ struct RaftLogStoreTests {
     func shardRows() throws {
         let ticket = ShardTicket(id: "tk-1", idempotencyKey: "idem", payload: [0, 1, 2], createdAt: -5, status: .assigned, epoch: 9,
                                  holder: "agent-ü", leaseUntil: Int64.max, escalations: 2, reopens: .max)
-        let record = ShardTicketRecord.encode(ticket)
-        #expect(ShardTicketRecord.decode(record) == ticket)
+        let record = ticket.record
+        #expect(ShardTicket(record: record) == ticket)
         let plain = ShardTicket(id: "x", idempotencyKey: nil, payload: [], createdAt: Int64.min)
-        #expect(ShardTicketRecord.decode(ShardTicketRecord.encode(plain)) == plain)
-        for length in 0..<record.count { #expect(ShardTicketRecord.decode(Array(record.prefix(length))) == nil) }
-        #expect(ShardTicketRecord.decode(record + [0]) == nil)
+        #expect(ShardTicket(record: plain.record) == plain)
+        for length in 0..<record.count { #expect(ShardTicket(record: Array(record.prefix(length))) == nil) }
+        #expect(ShardTicket(record: record + [0]) == nil)
 
         let apply = RaftLogStore.GroupApply(group: 1, appliedIndex: 3, changes: [.ticket(ticket), .idempotencyKey(key: "idem", ticketID: "tk-1")])
         // The key needs no row of its own: the ticket's record carries it.
