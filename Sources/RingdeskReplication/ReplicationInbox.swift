@@ -141,14 +141,11 @@ final class ReplicationInbox: @unchecked Sendable {
         enqueue { $0.written.append(contentsOf: jobs) }
     }
 
+    /// Not bounded by the callers' limit: only a stopped loop refuses it.
     func drain(_ drain: Drain) {
-        var stopped = false
-        enqueue { work in
-            if work.stopped { stopped = true; return false }
-            work.drains.append(drain)
-            return true
+        if let refusal = admit(limit: .max, { $0.drains.append(drain) }) {
+            drain.continuation.resume(throwing: refusal)
         }
-        if stopped { drain.continuation.resume(throwing: ReplicationError.stopped) }
     }
 
     func stop() {
