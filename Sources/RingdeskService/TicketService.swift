@@ -296,11 +296,19 @@ public actor TicketService {
     /// in the same transaction.
     @discardableResult
     public func apply(_ command: TicketCommand, to id: String, by actor: TicketActor) async throws -> Ticket {
+        try await apply(command, to: id, by: actor, decidedAt: nil)
+    }
+
+    /// `decidedAt` is when routing made the decision this command records (an offer): the
+    /// offer's window then starts when the agent was reserved, not when the write got its turn,
+    /// so `expires_at - offered_at` is the policy's offer timeout. Never earlier than the
+    /// ticket's last change, so its history stays in time order.
+    private func apply(_ command: TicketCommand, to id: String, by actor: TicketActor, decidedAt: Date?) async throws -> Ticket {
         await lock("t:" + id)
         defer { unlock("t:" + id) }
         let before = try await ticket(id)
         var ticket = before
-        let now = clock.now()
+        let now = decidedAt.map { max($0, before.updatedAt) } ?? clock.now()
         var effects = try ticket.apply(command, by: actor, at: now, policy: configuration.policy)
         guard ticket != before else { return ticket }
         var followUps: [Ticket] = []
@@ -464,9 +472,11 @@ public actor TicketService {
         for action in actions {
             let ticketID: String
             let command: TicketCommand
+            var decidedAt: Date?
             switch action {
             case .decide(let decision):
                 ticketID = decision.ticketID
+                decidedAt = decision.decidedAt
                 command = .offer(agentID: decision.agentID, expiresAt: decision.expiresAt, why: decision.score.details)
             case .offerExpired(let id, _):
                 ticketID = id
@@ -485,7 +495,7 @@ public actor TicketService {
                 ticketID = id
                 command = .transfer(queue: configuration.policy.reviewQueue, requiredSkills: nil)
             }
-            do { try await apply(command, to: ticketID, by: .system) } catch {
+            do { _ = try await apply(command, to: ticketID, by: .system, decidedAt: decidedAt) } catch {
                 logger.debug("routing action not applied", metadata: ["ticket": "\(ticketID)", "command": "\(command.name)", "error": "\(error)"])
                 resync(ticketID)
             }

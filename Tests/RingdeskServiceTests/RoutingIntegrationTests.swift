@@ -37,6 +37,39 @@ import Testing
         try await harness.close()
     }
 
+    /// A clock that moves a quarter second every time it is read, so the routing decision and
+    /// the write that records it see different times (as under load on a busy node).
+    final class SteppingClock: NodeClock {
+        private let clock = ManualClock()
+        func now() -> Date {
+            clock.advance(by: 0.25)
+            return clock.now()
+        }
+    }
+
+    @Test func offerWindowStartsWhenRoutingDecidedNotWhenTheWriteRan() async throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-service-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let storage = try await SQLiteStorage.open(.defaults(path: directory.appendingPathComponent("ringdesk.sqlite").path))
+        var configuration = TicketServiceConfiguration.defaults
+        configuration.policy.offerTimeout = 7
+        var logger = Logger(label: "test")
+        logger.logLevel = .critical
+        let service = try TicketService(storage: storage, configuration: configuration, clock: SteppingClock(), logger: logger)
+        try await service.load()
+        _ = try await service.upsertAgent(TicketServiceTests.agent("ana"))
+        _ = try await service.setPresence(.available, agentID: "ana")
+        let created = try await service.create(TicketServiceTests.draft(customer: "C-1"), idempotencyKey: nil, by: .intake("test"))
+        #expect(try await eventually { try await service.offers(for: "ana").map(\.id) == [created.ticket.id] })
+        let ticket = try await service.ticket(created.ticket.id)
+        let offer = try #require(ticket.offer)
+        #expect(offer.expiresAt.timeIntervalSince(offer.offeredAt) == 7)
+        #expect(offer.offeredAt >= created.ticket.updatedAt)
+        #expect(ticket.history.last?.at == offer.offeredAt)
+        try await storage.close()
+    }
+
     @Test func leaseRenewsAndLapsesBackToTheHead() async throws {
         let harness = try await Harness.make()
         let service = harness.service
