@@ -36,6 +36,7 @@ final class ReplicationLoop: @unchecked Sendable {
     }
 
     let configuration: ReplicationConfiguration
+    private var snapshotPolicy: SnapshotPolicy { SnapshotPolicy(every: configuration.snapshotEvery, nodeID: configuration.nodeID) }
     private let store: RaftLogStore
     private let writer: ReplicationWriter
     private let inbox: ReplicationInbox
@@ -376,18 +377,12 @@ final class ReplicationLoop: @unchecked Sendable {
         groups[group].confirmedReads = remaining
     }
 
-    /// Every `snapshotEvery` applied entries (or as many entries as the group has tickets, if more:
-    /// an image costs its size, so this keeps snapshots at O(1) per applied entry), the group's
-    /// state machine image becomes its snapshot and the log before it goes, in the same write job
-    /// as the rows it covers. The image is encoded by the writer thread; the core compacts once
-    /// the job is durable.
+    /// When `SnapshotPolicy` says so, the group's state machine image becomes its snapshot and
+    /// the log before it goes, in the same write job as the rows it covers. The image is encoded
+    /// by the writer thread; the core compacts once the job is durable.
     private func maybeSnapshot(group: Int) -> (group: UInt32, metadata: RaftSnapshotMetadata, machine: ShardStateMachine)? {
-        // Replicas spread their snapshots (replica k waits (k mod 4)/8 longer): a snapshot stalls
-        // its node's writer for a while, and a commit needs only a majority, so two replicas of
-        // one group should rarely be stalled at once.
-        let base = max(configuration.snapshotEvery, groups[group].machine.tickets.count)
-        let due = base + base / 8 * Int(configuration.nodeID % 4)
-        guard groups[group].appliedSinceSnapshot >= due else { return nil }
+        guard snapshotPolicy.isDue(appliedSinceSnapshot: groups[group].appliedSinceSnapshot,
+                                   tickets: groups[group].machine.tickets.count) else { return nil }
         let node = groups[group].node
         groups[group].appliedSinceSnapshot = 0
         metrics.snapshots.increment()
