@@ -36,7 +36,7 @@ final class ReplicationLoop: @unchecked Sendable {
     }
 
     let configuration: ReplicationConfiguration
-    private var snapshotPolicy: SnapshotPolicy { SnapshotPolicy(every: configuration.snapshotEvery, nodeID: configuration.nodeID) }
+    private let snapshotPolicy: SnapshotPolicy
     private let store: RaftLogStore
     private let writer: ReplicationWriter
     private let inbox: ReplicationInbox
@@ -56,6 +56,7 @@ final class ReplicationLoop: @unchecked Sendable {
     init(configuration: ReplicationConfiguration, eventLoop: any EventLoop, store: RaftLogStore, inbox: ReplicationInbox, logger: Logger,
          metrics: ReplicationMetrics, send: @escaping @Sendable (RaftNodeID, [UInt8]) -> Void) throws {
         self.configuration = configuration
+        self.snapshotPolicy = SnapshotPolicy(every: configuration.snapshotEvery, nodeID: configuration.nodeID)
         self.eventLoop = eventLoop
         self.store = store
         self.writer = ReplicationWriter(store: store, inbox: inbox, logger: logger)
