@@ -106,6 +106,8 @@ extension RaftNode {
         leader = newLeader
         role = .follower
         leadership = nil
+        // Only a leader sends snapshots: an image asked for while leading is not needed now.
+        wantsSnapshotImage = false
         votes = [:]
         electionElapsed = 0
         resetRandomizedElectionTimeout()

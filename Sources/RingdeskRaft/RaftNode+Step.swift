@@ -138,7 +138,13 @@ extension RaftNode {
     }
 
     private mutating func sendSnapshot(to peer: RaftNodeID, progress: inout RaftProgress) {
-        guard let data = snapshotData, let snapshotConf, log.snapshotIndex > 0 else { return }
+        guard let snapshotConf, log.snapshotIndex > 0 else { return }
+        guard let data = snapshotData else {
+            // Compacted without an image: the application encodes one; the follower stays in
+            // probe and gets it on a later heartbeat response.
+            wantsSnapshotImage = true
+            return
+        }
         let metadata = RaftSnapshotMetadata(index: log.snapshotIndex, term: log.snapshotTerm, conf: snapshotConf)
         send(RaftMessage(kind: .installSnapshot, from: id, to: peer, term: term, snapshot: RaftSnapshot(metadata: metadata, data: data)))
         progress.state = .snapshot(index: log.snapshotIndex, waitedTicks: 0)
@@ -343,6 +349,7 @@ extension RaftNode {
         pendingSnapshot = snapshot
         snapshotData = snapshot.data
         snapshotConf = metadata.conf
+        wantsSnapshotImage = false
         recovering = false
         send(RaftMessage(kind: .appendResponse, from: id, to: message.from, term: term, index: metadata.index))
     }

@@ -25,7 +25,9 @@ public struct RaftNode: Sendable {
     var randomizedElectionTimeout = 0
     var random: RaftRandom
 
-    /// The latest snapshot's data, kept to send to followers that fell behind the log's start.
+    /// The latest snapshot's image, kept to send to followers that fell behind the log's start;
+    /// nil after a compaction without one (the application encodes one when asked, see
+    /// `wantsSnapshotImage`).
     var snapshotData: [UInt8]?
     var snapshotConf: RaftConfState?
     /// A snapshot received from the leader, not yet handed to the application.
@@ -43,11 +45,20 @@ public struct RaftNode: Sendable {
     public var firstIndex: UInt64 { log.firstIndex }
     /// The term of the last applied entry (for the metadata of a snapshot taken there).
     public var termOfApplied: UInt64 { log.term(at: log.applied) ?? 0 }
+    /// A follower needs a snapshot but the log was compacted without an image: the application
+    /// should encode its state machine at `appliedIndex` and hand it over with
+    /// `compact(_:image:)` (metadata from `snapshotMetadataAtApplied`). Cleared once it does.
+    public internal(set) var wantsSnapshotImage = false
+    /// The metadata of a snapshot taken at the applied index now.
+    public var snapshotMetadataAtApplied: RaftSnapshotMetadata {
+        RaftSnapshotMetadata(index: log.applied, term: termOfApplied, conf: conf)
+    }
 
     /// - Parameters:
     ///   - persisted: what earlier `RaftReady`s asked to persist (empty for a new replica).
     ///   - applied: the index the application's durable state machine has applied.
-    ///   - snapshotData: the data of `persisted.snapshot`, if any (needed to catch up followers).
+    ///   - snapshotData: the image of `persisted.snapshot`, if the application kept one (to catch up
+    ///     followers; without it the replica asks for one when needed, see `wantsSnapshotImage`).
     ///   - recovering: the storage found corruption and dropped data; see `recovering`.
     public init(configuration: RaftConfiguration, persisted: RaftPersistentState, applied: UInt64,
                 snapshotData: [UInt8]? = nil, recovering: Bool = false) {
@@ -179,19 +190,34 @@ public struct RaftNode: Sendable {
     /// The application took a snapshot of its state machine at `appliedIndex`: older entries go.
     public mutating func compact(appliedIndex: UInt64, snapshotData data: [UInt8]) {
         guard appliedIndex == log.applied else { return }
-        compact(RaftSnapshot(metadata: RaftSnapshotMetadata(index: appliedIndex, term: log.term(at: appliedIndex) ?? 0, conf: conf),
-                             data: data))
+        compact(snapshotMetadataAtApplied, image: data)
     }
 
     /// The same for a snapshot the application made at an earlier applied index (it encoded the
     /// image elsewhere meanwhile); `snapshot.metadata.conf` must be the membership at that index.
-    /// Ignored unless it is newer than the current snapshot, applied, and matches the log.
     public mutating func compact(_ snapshot: RaftSnapshot) {
-        let index = snapshot.metadata.index
-        guard index <= log.applied, index > log.snapshotIndex, log.term(at: index) == snapshot.metadata.term else { return }
-        log.compact(upTo: index)
-        snapshotData = snapshot.data
-        snapshotConf = snapshot.metadata.conf
+        compact(snapshot.metadata, image: snapshot.data)
+    }
+
+    /// The application's state at `metadata.index` (≤ applied; `metadata.conf` the membership
+    /// there) is durable elsewhere: entries up to it go. `image` is the state machine encoded at
+    /// that index, kept to send to followers; nil when the application did not encode one (its
+    /// state lives in its own tables) and will when `wantsSnapshotImage` asks.
+    ///
+    /// Ignored when stale: an index below the current snapshot, one not applied yet, or a term
+    /// that does not match the log. At the current snapshot's own index only an image is taken.
+    public mutating func compact(_ metadata: RaftSnapshotMetadata, image: [UInt8]?) {
+        let index = metadata.index
+        guard index <= log.applied, index >= log.snapshotIndex, log.term(at: index) == metadata.term else { return }
+        if index == log.snapshotIndex {
+            guard let image, index > 0 else { return }
+            snapshotData = image
+        } else {
+            log.compact(upTo: index)
+            snapshotData = image
+            snapshotConf = metadata.conf
+        }
+        if snapshotData != nil { wantsSnapshotImage = false }
     }
 
     // MARK: Ready / advance

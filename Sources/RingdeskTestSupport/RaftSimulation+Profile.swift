@@ -148,6 +148,8 @@ public struct RaftSimulationReport: Sendable, CustomStringConvertible {
     public var snapshotsSent = 0
     public var snapshotsInstalled = 0
     public var compactions = 0
+    /// Images encoded because a core that compacted without one needed to send a snapshot.
+    public var imagesOnDemand = 0
     public var confChanges = 0
     public var transfers = 0
     public var crashes = 0

@@ -65,7 +65,7 @@ extension RaftSimulationWorld {
             let kind = RaftConfChange.Kind(rawValue: UInt8(truncatingIfNeeded: record.a)).map { "\($0)" } ?? "?"
             what = "leader \(record.node) proposes \(kind) \(record.b)"
         case .transfer: what = "leader \(record.node) transfers leadership to \(record.a)"
-        case .compact: what = "\(record.node) snapshots at \(record.a) (t\(record.b)) and compacts"
+        case .compact: what = "\(record.node) snapshots at \(record.a) (t\(record.b)) and compacts\(record.c == 0 ? " (no image)" : "")"
         case .retire: what = "\(record.node) is stopped: no live replica counts it as a member any more"
         case .read: what = "read \(record.a) asked at \(record.node) (committed then: \(record.b))"
         case .readServed: what = "read \(record.a) answered by \(record.node) at index \(record.b)"

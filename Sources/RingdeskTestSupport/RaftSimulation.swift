@@ -343,6 +343,7 @@ final class RaftSimulationWorld {
         }
         observeCommit(index)
         maybeCompact(index)
+        maybeProvideImage(index)
     }
 
     /// The contract's driver loop: persist, send, restore/apply, advance.
@@ -530,23 +531,40 @@ final class RaftSimulationWorld {
     }
 
     /// The application's snapshot: taken at the applied index, then the core drops older entries.
+    /// Replicas with an even id compact without an image, as the replication host does (the
+    /// state machine is durable on its own), and encode one only when the core asks for it.
     func maybeCompact(_ index: Int) {
         let every = replicas[index].compactEvery
-        guard every > 0, replicas[index].appliedSinceCompaction >= every, let node = replicas[index].node,
-              options.unsafeDriver != .applyBeforeCommit else { return }
+        guard every > 0, replicas[index].appliedSinceCompaction >= every,
+              replicas[index].disk.applied > replicas[index].disk.snapshotIndex else { return }
+        if compact(index, image: replicas[index].id % 2 == 1) {
+            replicas[index].appliedSinceCompaction = 0
+            report.compactions += 1
+        }
+    }
+
+    /// Hands the core the image it asked for (`wantsSnapshotImage`), taken at the applied index.
+    func maybeProvideImage(_ index: Int) {
+        guard replicas[index].node?.wantsSnapshotImage == true else { return }
+        if compact(index, image: true) { report.imagesOnDemand += 1 }
+    }
+
+    /// Snapshots at the applied index (which must be durable and settled) and compacts the disk's
+    /// log: with `image`, the core gets the state machine's encoding; without, only the metadata.
+    private func compact(_ index: Int, image: Bool) -> Bool {
+        guard let node = replicas[index].node, options.unsafeDriver != .applyBeforeCommit else { return false }
         let applied = replicas[index].disk.applied
-        guard node.appliedIndex == applied, applied > replicas[index].disk.snapshotIndex, !node.hasReady else { return }
-        let data = replicas[index].disk.machine.snapshot()
-        let metadata = RaftSnapshotMetadata(index: applied, term: node.termOfApplied, conf: node.conf)
-        replicas[index].node!.compact(appliedIndex: applied, snapshotData: data)
+        guard node.appliedIndex == applied, applied >= replicas[index].disk.snapshotIndex, applied > 0, !node.hasReady else { return false }
+        let metadata = node.snapshotMetadataAtApplied
+        let data = image ? replicas[index].disk.machine.snapshot() : nil
+        replicas[index].node!.compact(metadata, image: data)
         var disk = replicas[index].disk
         let drop = Int(applied - disk.snapshotIndex)
         disk.entries.removeFirst(min(drop, disk.entries.count))
-        disk.snapshot = RaftSnapshot(metadata: metadata, data: data)
+        disk.snapshot = RaftSnapshot(metadata: metadata, data: data ?? [])
         replicas[index].disk = disk
-        replicas[index].appliedSinceCompaction = 0
-        report.compactions += 1
-        trace(.compact, node: replicas[index].id, applied, metadata.term, 0, 0)
+        trace(.compact, node: replicas[index].id, applied, metadata.term, data == nil ? 0 : 1, 0)
+        return true
     }
 
     // MARK: Crash and restart
@@ -615,7 +633,7 @@ final class RaftSimulationWorld {
         let persisted = RaftPersistentState(hardState: disk.hardState, snapshot: disk.snapshot?.metadata, entries: disk.entries,
                                             initialConf: disk.initialConf)
         replicas[index].node = RaftNode(configuration: configuration(replicas[index].id), persisted: persisted, applied: disk.applied,
-                                        snapshotData: disk.snapshot?.data, recovering: recovering)
+                                        snapshotData: disk.snapshot.flatMap { $0.data.isEmpty ? nil : $0.data }, recovering: recovering)
         replicas[index].appliedSinceCompaction = 0
         trace(.restart, node: replicas[index].id, disk.hardState.term, disk.lastIndex, disk.applied, recovering ? 1 : 0)
         scheduleTick(index, after: random.between(1, replicas[index].tickPeriod))

@@ -111,7 +111,7 @@ if let seed = settings.replay {
 
 let started = monotonicSeconds()
 var failures: [UInt64] = []
-var totals = (elections: 0, commits: UInt64(0), acknowledged: 0, claims: 0, snapshots: 0, confChanges: 0, crashes: 0,
+var totals = (elections: 0, commits: UInt64(0), acknowledged: 0, claims: 0, snapshots: 0, imagesOnDemand: 0, confChanges: 0, crashes: 0,
               partitions: 0, transfers: 0, dropped: 0, sent: 0, reads: 0, corruptions: 0)
 print("ringdesk-raft-sim: \(settings.seeds) seeds from \(settings.from), replicas \(settings.replicaChoices), "
       + "\(settings.steps) steps each, profile \(settings.profile?.name ?? "by seed")")
@@ -126,6 +126,7 @@ for offset in 0..<settings.seeds {
     totals.acknowledged += report.acknowledged
     totals.claims += report.acknowledgedClaims
     totals.snapshots += report.snapshotsInstalled
+    totals.imagesOnDemand += report.imagesOnDemand
     totals.confChanges += report.confChanges
     totals.crashes += report.crashes
     totals.partitions += report.partitions
@@ -154,7 +155,7 @@ print("\(settings.seeds)  \(failures.count)  \(totals.elections)  \(totals.commi
 let failed = failures.prefix(50).map(String.init).joined(separator: ",")
 print("{\"seeds\": \(settings.seeds), \"from\": \(settings.from), \"steps\": \(settings.steps), \"failures\": \(failures.count), "
       + "\"failed_seeds\": [\(failed)], \"elections\": \(totals.elections), \"commits\": \(totals.commits), "
-      + "\"acknowledged\": \(totals.acknowledged), \"acknowledged_claims\": \(totals.claims), \"reads_served\": \(totals.reads), \"snapshots_installed\": \(totals.snapshots), "
+      + "\"acknowledged\": \(totals.acknowledged), \"acknowledged_claims\": \(totals.claims), \"reads_served\": \(totals.reads), \"snapshots_installed\": \(totals.snapshots), \"images_on_demand\": \(totals.imagesOnDemand), "
       + "\"conf_changes\": \(totals.confChanges), \"crashes\": \(totals.crashes), \"corruptions\": \(totals.corruptions), \"partitions\": \(totals.partitions), "
       + "\"transfers\": \(totals.transfers), \"messages_sent\": \(totals.sent), \"messages_dropped\": \(totals.dropped), "
       + "\"seconds\": \(String(format: "%.1f", elapsed))}")

@@ -341,6 +341,39 @@ struct RaftFeatureTests {
         #expect(cluster.nodes[lagging]!.conf.voters == [1, 2, 3])
     }
 
+    @Test("a log compacted without an image asks for one when a follower needs it, and sends the image it gets")
+    func snapshotImageOnDemand() throws {
+        var cluster = RaftTestCluster(voters: [1, 2, 3])
+        let leader = try cluster.requireLeader()
+        let lagging: RaftNodeID = leader == 3 ? 2 : 3
+        cluster.isolated = [lagging]
+        for i in 0..<10 { _ = try cluster.propose("s\(i)") }
+        cluster.deliverAll()
+        cluster.nodes[leader]!.compact(cluster.nodes[leader]!.snapshotMetadataAtApplied, image: nil)
+        let compactedAt = cluster.nodes[leader]!.appliedIndex
+        #expect(cluster.nodes[leader]!.firstIndex == compactedAt + 1)
+        #expect(!cluster.nodes[leader]!.wantsSnapshotImage)
+        _ = try cluster.propose("after")
+        cluster.deliverAll()
+        cluster.isolated = []
+        cluster.tick(times: 3)
+        // Nothing to send yet: the leader asks, and the follower has not moved.
+        #expect(cluster.nodes[leader]!.wantsSnapshotImage)
+        #expect(cluster.applied(lagging).isEmpty || !cluster.applied(lagging).contains("after"))
+        // A stale image (below the snapshot) is refused; one at the applied index is taken.
+        cluster.nodes[leader]!.compact(RaftSnapshotMetadata(index: compactedAt - 1, term: 1, conf: cluster.nodes[leader]!.conf),
+                                       image: Array("stale".utf8))
+        #expect(cluster.nodes[leader]!.wantsSnapshotImage)
+        let applied = cluster.nodes[leader]!.appliedIndex
+        cluster.nodes[leader]!.compact(cluster.nodes[leader]!.snapshotMetadataAtApplied, image: Array("image@\(applied)".utf8))
+        #expect(!cluster.nodes[leader]!.wantsSnapshotImage)
+        #expect(cluster.nodes[leader]!.firstIndex == applied + 1)
+        _ = try cluster.propose("later")
+        cluster.tick(times: 5)
+        #expect(cluster.applied(lagging) == ["image@\(applied)", "later"])
+        #expect(cluster.disks[lagging]!.snapshot?.metadata.index == applied)
+    }
+
     @Test("a learner joins with an empty log, catches up, is promoted, and then a voter is removed")
     func membership() throws {
         var cluster = RaftTestCluster(voters: [1, 2, 3])
