@@ -217,7 +217,19 @@ public struct RaftNode: Sendable {
             snapshotData = image
             snapshotConf = metadata.conf
         }
-        if snapshotData != nil { wantsSnapshotImage = false }
+        guard snapshotData != nil, wantsSnapshotImage else { return }
+        wantsSnapshotImage = false
+        // The followers that asked for it get it now rather than at their next heartbeat response.
+        guard let peers = leadership?.progress.keys.sorted() else { return }
+        for peer in peers where peer != id {
+            if let progress = leadership?.progress[peer], log.term(at: progress.next - 1) == nil { sendAppend(to: peer) }
+        }
+    }
+
+    /// A follower is waiting for a snapshot (an image is wanted or one is on its way): compacting
+    /// further now would make the image it gets useless, so an application should wait.
+    public var isSendingSnapshot: Bool {
+        wantsSnapshotImage || leadership?.progress.values.contains { if case .snapshot = $0.state { true } else { false } } == true
     }
 
     // MARK: Ready / advance

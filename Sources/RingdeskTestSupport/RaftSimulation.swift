@@ -537,7 +537,10 @@ final class RaftSimulationWorld {
         let every = replicas[index].compactEvery
         guard every > 0, replicas[index].appliedSinceCompaction >= every,
               replicas[index].disk.applied > replicas[index].disk.snapshotIndex else { return }
-        if compact(index, image: replicas[index].id % 2 == 1) {
+        let image = replicas[index].id % 2 == 1
+        // Like the host: no image-less compaction past a follower still waiting for its snapshot.
+        if !image, replicas[index].node?.isSendingSnapshot == true { return }
+        if compact(index, image: image) {
             replicas[index].appliedSinceCompaction = 0
             report.compactions += 1
         }
