@@ -19,8 +19,10 @@ extension RaftLogStore {
     }
 
     /// `persist`, then `apply`, then compactions, in one transaction: the replication loop's whole
-    /// turn for one fsync. A compaction stores the group's snapshot and deletes the entries it covers.
-    public func commit(writes: [GroupWrite], applies: [GroupApply], compactions: [(group: UInt32, snapshot: RaftSnapshot)] = []) throws {
+    /// turn for one fsync. A compaction records the group's snapshot metadata and deletes the
+    /// entries it covers: the ticket rows are the state there, so its index must be applied
+    /// (by now, in this transaction included), or nothing is written (`.invalidArgument`).
+    public func commit(writes: [GroupWrite], applies: [GroupApply], compactions: [(group: UInt32, metadata: RaftSnapshotMetadata)] = []) throws {
         let writes = writes.filter { !$0.isEmpty }
         guard !writes.isEmpty || !applies.isEmpty || !compactions.isEmpty else { return }
         for write in writes { try Self.validate(write) }
@@ -29,11 +31,7 @@ extension RaftLogStore {
             try inTransaction(groups: groups, entries: writes.reduce(0) { $0 + $1.entries.count }) { db in
                 for write in writes { try Self.persist(write, db) }
                 for apply in applies { try Self.apply(apply, db, ticketRows: &ticketRows) }
-                for (group, snapshot) in compactions {
-                    try Self.storeSnapshot(snapshot, group: group, db)
-                    try db.cachedStatement(sql: "DELETE FROM raft_entries WHERE group_id = ? AND idx <= ?")
-                        .execute(arguments: [Int64(group), Int64(bitPattern: snapshot.metadata.index)])
-                }
+                for (group, metadata) in compactions { try Self.compact(group: group, upTo: metadata.index, metadata: metadata, db) }
             }
         }
     }
@@ -51,24 +49,33 @@ extension RaftLogStore {
         }
     }
 
-    /// Stores `snapshot` (the group's state machine at `snapshot.metadata.index`) and deletes the
-    /// entries it covers, up to `index` (≤ the snapshot's index; a smaller one keeps a tail of
-    /// entries for followers that lag a little).
-    public func compact(group: UInt32, upTo index: UInt64, snapshot: RaftSnapshot) throws {
-        guard index <= snapshot.metadata.index else {
-            throw RaftLogStoreError(code: .invalidArgument,
-                                    message: "cannot compact group \(group) to \(index), past its snapshot at \(snapshot.metadata.index)")
-        }
-        try inTransaction { db in
-            try Self.storeSnapshot(snapshot, group: group, db)
-            try db.cachedStatement(sql: "DELETE FROM raft_entries WHERE group_id = ? AND idx <= ?")
-                .execute(arguments: [Int64(group), Int64(bitPattern: index)])
-        }
+    /// Records a snapshot at `metadata.index` (which must be applied: the ticket rows hold the
+    /// state there) and deletes the entries it covers, up to `index` (≤ the snapshot's index; a
+    /// smaller one keeps a tail of entries for followers that lag a little).
+    public func compact(group: UInt32, upTo index: UInt64, metadata: RaftSnapshotMetadata) throws {
+        try inTransaction { db in try Self.compact(group: group, upTo: index, metadata: metadata, db) }
     }
 
-    /// `compact(group:upTo:snapshot:)` up to the snapshot's own index.
-    public func compact(group: UInt32, snapshot: RaftSnapshot) throws {
-        try compact(group: group, upTo: snapshot.metadata.index, snapshot: snapshot)
+    /// `compact(group:upTo:metadata:)` up to the snapshot's own index.
+    public func compact(group: UInt32, metadata: RaftSnapshotMetadata) throws {
+        try compact(group: group, upTo: metadata.index, metadata: metadata)
+    }
+
+    static func compact(group: UInt32, upTo index: UInt64, metadata: RaftSnapshotMetadata, _ db: Database) throws {
+        guard index <= metadata.index else {
+            throw RaftLogStoreError(code: .invalidArgument,
+                                    message: "cannot compact group \(group) to \(index), past its snapshot at \(metadata.index)")
+        }
+        let applied = try Int64.fetchOne(db.cachedStatement(sql: "SELECT applied_idx FROM raft_groups WHERE group_id = ?"),
+                                         arguments: [Int64(group)])
+        guard let applied else { throw RaftLogStoreError(code: .unknownGroup, message: "group \(group) was never created") }
+        guard UInt64(bitPattern: applied) >= metadata.index else {
+            throw RaftLogStoreError(code: .invalidArgument,
+                                    message: "cannot snapshot group \(group) at \(metadata.index): its rows are applied only to \(applied)")
+        }
+        try storeSnapshot(metadata, group: group, db)
+        try db.cachedStatement(sql: "DELETE FROM raft_entries WHERE group_id = ? AND idx <= ?")
+            .execute(arguments: [Int64(group), Int64(bitPattern: index)])
     }
 
     /// Wipes what a corrupted group can no longer trust: entries, snapshot, applied index, ticket
@@ -125,7 +132,7 @@ extension RaftLogStore {
     static func persist(_ write: GroupWrite, _ db: Database) throws {
         let group = Int64(write.group)
         if let snapshot = write.snapshot {
-            try storeSnapshot(snapshot, group: write.group, db)
+            try storeSnapshot(snapshot.metadata, group: write.group, db)
             try db.cachedStatement(sql: "DELETE FROM raft_entries WHERE group_id = ?").execute(arguments: [group])
             // A leader's snapshot is a complete, trusted state: a wiped replica has recovered.
             try db.cachedStatement(sql: "UPDATE raft_groups SET recovering = 0 WHERE group_id = ? AND recovering != 0").execute(arguments: [group])
@@ -165,15 +172,16 @@ extension RaftLogStore {
         for change in apply.rows {
             switch change {
             case .putTicket(let id, let record):
+                let crc = Int64(checksum(ticket: id.utf8, record: record, group: apply.group))
                 if let row = rows.rowByTicket[id] {
-                    try run(db.cachedStatement(sql: "UPDATE shard_tickets SET record = ? WHERE group_id = ? AND row_no = ?"),
-                            .blob(record), .integer(group), .integer(row), db: db)
+                    try run(db.cachedStatement(sql: "UPDATE shard_tickets SET record = ?, crc = ? WHERE group_id = ? AND row_no = ?"),
+                            .blob(record), .integer(crc), .integer(group), .integer(row), db: db)
                 } else {
                     let row = rows.next
                     rows.next += 1
                     rows.rowByTicket[id] = row
-                    try run(db.cachedStatement(sql: "INSERT INTO shard_tickets (group_id, row_no, ticket_id, record) VALUES (?, ?, ?, ?)"),
-                            .integer(group), .integer(row), .text(id), .blob(record), db: db)
+                    try run(db.cachedStatement(sql: "INSERT INTO shard_tickets (group_id, row_no, ticket_id, record, crc) VALUES (?, ?, ?, ?, ?)"),
+                            .integer(group), .integer(row), .text(id), .blob(record), .integer(crc), db: db)
                 }
             case .deleteTicket(let id):
                 if let row = rows.rowByTicket.removeValue(forKey: id) {
@@ -203,13 +211,13 @@ extension RaftLogStore {
                                  Int64(checksum(state, group: group))])
     }
 
-    static func storeSnapshot(_ snapshot: RaftSnapshot, group: UInt32, _ db: Database) throws {
-        let metadata = snapshot.metadata
+    /// A snapshot row holds metadata only (an empty image, checksummed as such).
+    static func storeSnapshot(_ metadata: RaftSnapshotMetadata, group: UInt32, _ db: Database) throws {
         try db.cachedStatement(sql: """
-            INSERT OR REPLACE INTO raft_snapshots (group_id, idx, term, voters, learners, data, crc) VALUES (?, ?, ?, ?, ?, ?, ?)
+            INSERT OR REPLACE INTO raft_snapshots (group_id, idx, term, voters, learners, data, crc) VALUES (?, ?, ?, ?, ?, NULL, ?)
             """)
             .execute(arguments: [Int64(group), Int64(bitPattern: metadata.index), Int64(bitPattern: metadata.term),
                                  blob(encodeMembers(metadata.conf.voters)), blob(encodeMembers(metadata.conf.learners)),
-                                 blob(snapshot.data), Int64(checksum(snapshot, group: group))])
+                                 Int64(checksum(RaftSnapshot(metadata: metadata, data: []), group: group))])
     }
 }

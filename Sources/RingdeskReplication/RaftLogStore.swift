@@ -15,7 +15,9 @@ import Synchronization
 /// disk is reported (`LoadedGroup.corruption`) instead of being served or voted on.
 /// - entry: `RaftCodec.entryChecksum(entry, group:)` (the same value the codec sends).
 /// - hard state: group, term, vote, commit (each as big-endian u64).
-/// - snapshot: group, index, term, voter count and ids, learner count and ids, data length and data.
+/// - snapshot: group, index, term, voter count and ids, learner count and ids, data length and data
+///   (always empty since raft-v4: snapshots are metadata, the ticket rows are the state).
+/// - ticket row: group, id length and UTF-8 bytes, record length and record.
 ///
 /// Threading: every method blocks the calling thread until SQLite is done (a write, until its
 /// COMMIT is on disk). Call it from a dedicated thread (the replication loop's), never from a task
@@ -116,12 +118,17 @@ public final class RaftLogStore: Sendable {
 
     // MARK: Loading
 
-    /// The group's durable state, every checksum verified.
+    /// The group's durable state, every checksum verified, read in one transaction: its log and
+    /// the ticket rows its applied entries produced (the state machine at `appliedIndex`, which
+    /// is never behind the snapshot: compactions and installs write their rows in the same
+    /// transaction).
     ///
     /// On the first bad row the state is cut there: a bad entry drops it and every later entry; a
     /// bad snapshot drops the snapshot and the whole log (entries after it mean nothing alone); a
     /// bad hard state is replaced by an empty one. A gap in the log counts as a bad entry. The
-    /// hard state's commit is clamped to the last entry kept. `corruption` then says where.
+    /// hard state's commit is clamped to the last entry kept. A bad ticket row, or rows behind the
+    /// snapshot, is reported too (the rows are then not to be trusted at all). `corruption` says
+    /// where the first damage is.
     ///
     /// A group wiped by `deleteGroupState` reports corruption (table "raft_groups") on every load
     /// until a snapshot is persisted for it or `markRecovered(group:)` is called: a restart must
@@ -153,7 +160,7 @@ public final class RaftLogStore: Sendable {
                 }
             }
 
-            var snapshot: RaftSnapshot?
+            var snapshot: RaftSnapshotMetadata?
             if let row = try Row.fetchOne(db, sql: "SELECT idx, term, voters, learners, data, crc FROM raft_snapshots WHERE group_id = ?",
                                           arguments: [Int64(group)]) {
                 let index = UInt64(bitPattern: row[0])
@@ -165,7 +172,7 @@ public final class RaftLogStore: Sendable {
                     let candidate = RaftSnapshot(metadata: RaftSnapshotMetadata(index: index, term: UInt64(bitPattern: row[1]), conf: conf),
                                                  data: Self.bytes(row[4]))
                     if Self.checksum(candidate, group: group) == Self.crc(row[5]) {
-                        snapshot = candidate
+                        snapshot = candidate.metadata
                     } else {
                         report(CorruptionReport(table: "raft_snapshots", index: index, reason: "checksum mismatch"))
                     }
@@ -177,7 +184,7 @@ public final class RaftLogStore: Sendable {
             var entries: [RaftEntry] = []
             let snapshotBroken = corruption?.table == "raft_snapshots"
             if !snapshotBroken {
-                let after = snapshot?.metadata.index ?? 0
+                let after = snapshot?.index ?? 0
                 let rows = try Row.fetchCursor(db, sql: "SELECT idx, term, kind, data, crc FROM raft_entries WHERE group_id = ? AND idx > ? ORDER BY idx",
                                                arguments: [Int64(group), Int64(bitPattern: after)])
                 var expected = after + 1
@@ -201,23 +208,46 @@ public final class RaftLogStore: Sendable {
                     expected += 1
                 }
             }
+            if let snapshot, appliedIndex < snapshot.index {
+                report(CorruptionReport(table: "raft_groups", index: appliedIndex,
+                                        reason: "applied rows are behind the snapshot at \(snapshot.index)"))
+            }
             if corruption != nil {
-                let lastKept = entries.last?.index ?? snapshot?.metadata.index ?? 0
+                let lastKept = entries.last?.index ?? snapshot?.index ?? 0
                 hardState.commit = min(hardState.commit, lastKept)
             }
-            let persistent = RaftPersistentState(hardState: hardState, snapshot: snapshot?.metadata, entries: entries,
+            let (tickets, badRow) = try Self.readTickets(group: group, db)
+            if let badRow { report(badRow) }
+            let persistent = RaftPersistentState(hardState: hardState, snapshot: snapshot, entries: entries,
                                                  initialConf: RaftConfState(voters: initialVoters))
-            return LoadedGroup(persistent: persistent, appliedIndex: appliedIndex, snapshotData: snapshot?.data, corruption: corruption)
+            return LoadedGroup(persistent: persistent, appliedIndex: appliedIndex, tickets: tickets, corruption: corruption)
         }
     }
 
-    /// The group's ticket rows as last applied, in the order they were first stored.
-    public func loadTickets(group: UInt32) throws -> [(id: String, record: [UInt8])] {
+    /// The group's ticket rows as last applied, in the order they were first stored. Throws
+    /// `.corruptFile` if a row fails its checksum.
+    public func loadTickets(group: UInt32) throws -> [StoredTicket] {
         try withReader { db in
-            try Row.fetchAll(db, sql: "SELECT CAST(ticket_id AS BLOB), record FROM shard_tickets WHERE group_id = ? ORDER BY row_no",
-                             arguments: [Int64(group)])
-                .map { (id: String(decoding: Self.bytes($0[0]), as: UTF8.self), record: Self.bytes($0[1])) }
+            let (tickets, badRow) = try Self.readTickets(group: group, db)
+            if let badRow { throw RaftLogStoreError(code: .corruptFile, message: "group \(group): \(badRow)") }
+            return tickets
         }
+    }
+
+    /// The group's ticket rows up to the first one that fails its checksum, and where that is.
+    static func readTickets(group: UInt32, _ db: Database) throws -> ([StoredTicket], CorruptionReport?) {
+        // The id is read as bytes: read as text, SQLite's C string would end at an embedded NUL.
+        let rows = try Row.fetchCursor(db, sql: "SELECT row_no, CAST(ticket_id AS BLOB), record, crc FROM shard_tickets WHERE group_id = ? ORDER BY row_no",
+                                       arguments: [Int64(group)])
+        var tickets: [StoredTicket] = []
+        while let row = try rows.next() {
+            let id = bytes(row[1]), record = bytes(row[2])
+            guard checksum(ticket: id, record: record, group: group) == crc(row[3]) else {
+                return (tickets, CorruptionReport(table: "shard_tickets", index: UInt64(bitPattern: row[0]), reason: "checksum mismatch"))
+            }
+            tickets.append(StoredTicket(id: String(decoding: id, as: UTF8.self), record: record))
+        }
+        return (tickets, nil)
     }
 
     // MARK: Plumbing
@@ -298,6 +328,14 @@ public final class RaftLogStore: Sendable {
         }
         crc = CRC32C.checksum(bigEndian: UInt64(snapshot.data.count), seed: crc)
         return CRC32C.checksum(snapshot.data, seed: crc)
+    }
+
+    static func checksum(ticket id: some Collection<UInt8>, record: [UInt8], group: UInt32) -> UInt32 {
+        var crc = CRC32C.checksum(bigEndian: UInt64(group))
+        crc = CRC32C.checksum(bigEndian: UInt64(id.count), seed: crc)
+        crc = CRC32C.checksum(id, seed: crc)
+        crc = CRC32C.checksum(bigEndian: UInt64(record.count), seed: crc)
+        return CRC32C.checksum(record, seed: crc)
     }
 
     /// A stored crc column (a u32 in an INTEGER); anything out of range never matches.

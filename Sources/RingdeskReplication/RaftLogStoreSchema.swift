@@ -1,4 +1,5 @@
 import GRDB
+import RingdeskRaft
 
 /// The Raft store's schema as frozen SQL migrations. Never edit a shipped migration: append one.
 ///
@@ -6,11 +7,49 @@ import GRDB
 /// Blob columns allow NULL because SQLite binds an empty blob as NULL; readers treat NULL as empty.
 /// `crc` columns hold the CRC-32C of the row (see `RaftLogStore` for what each covers).
 enum RaftLogStoreSchema {
-    static let migrations: [(identifier: String, sql: String)] = [
-        ("raft-v1-initial", v1Initial),
-        ("raft-v2-recovering", v2Recovering),
-        ("raft-v3-ticket-rows-in-creation-order", v3TicketRowsInCreationOrder),
+    /// A migration: frozen SQL, or Swift where it computes what SQL cannot (checksums).
+    enum Step {
+        case sql(String)
+        case code(@Sendable (Database) throws -> Void)
+    }
+
+    static let migrations: [(identifier: String, step: Step)] = [
+        ("raft-v1-initial", .sql(v1Initial)),
+        ("raft-v2-recovering", .sql(v2Recovering)),
+        ("raft-v3-ticket-rows-in-creation-order", .sql(v3TicketRowsInCreationOrder)),
+        ("raft-v4-checked-rows-imageless-snapshots", .code(v4CheckedRowsImagelessSnapshots)),
     ]
+
+    /// The applied ticket rows become the group's durable state machine, so they carry a CRC-32C
+    /// like every other row (`RaftLogStore.checksum(ticket:record:group:)`), computed here for the
+    /// rows already stored. Snapshot rows keep only their metadata: the rows are the state at the
+    /// applied index (never behind a snapshot), and an image is encoded only when a follower needs
+    /// one. A stored image whose checksum holds is dropped and the row re-checksummed without it;
+    /// one that fails its checksum is left as it is, so loading still reports it.
+    static func v4CheckedRowsImagelessSnapshots(_ db: Database) throws {
+        try db.execute(sql: "ALTER TABLE shard_tickets ADD COLUMN crc INTEGER NOT NULL DEFAULT 0")
+        let rows = try Row.fetchAll(db, sql: "SELECT group_id, row_no, CAST(ticket_id AS BLOB), record FROM shard_tickets")
+        let update = try db.makeStatement(sql: "UPDATE shard_tickets SET crc = ? WHERE group_id = ? AND row_no = ?")
+        for row in rows {
+            let group = UInt32(truncatingIfNeeded: row[0] as Int64)
+            let crc = RaftLogStore.checksum(ticket: RaftLogStore.bytes(row[2]), record: RaftLogStore.bytes(row[3]), group: group)
+            try update.execute(arguments: [Int64(crc), row[0] as Int64, row[1] as Int64])
+        }
+        let snapshots = try Row.fetchAll(db, sql: "SELECT group_id, idx, term, voters, learners, data, crc FROM raft_snapshots")
+        let rewrite = try db.makeStatement(sql: "UPDATE raft_snapshots SET data = NULL, crc = ? WHERE group_id = ?")
+        for row in snapshots {
+            let group = UInt32(truncatingIfNeeded: row[0] as Int64)
+            guard let voters = RaftLogStore.decodeMembers(RaftLogStore.bytes(row[3])),
+                  let learners = RaftLogStore.decodeMembers(RaftLogStore.bytes(row[4])) else { continue }
+            var conf = RaftConfState(voters: [])
+            conf.voters = voters
+            conf.learners = learners
+            let metadata = RaftSnapshotMetadata(index: UInt64(bitPattern: row[1]), term: UInt64(bitPattern: row[2]), conf: conf)
+            guard RaftLogStore.checksum(RaftSnapshot(metadata: metadata, data: RaftLogStore.bytes(row[5])), group: group)
+                    == RaftLogStore.crc(row[6]) else { continue }
+            try rewrite.execute(arguments: [Int64(RaftLogStore.checksum(RaftSnapshot(metadata: metadata, data: []), group: group)), row[0] as Int64])
+        }
+    }
 
     /// Ticket rows keyed by a per-group row number the store hands out in creation order, so a
     /// batch of creates appends to the B-tree's right edge instead of dirtying one random page per
@@ -92,9 +131,9 @@ enum RaftLogStoreSchema {
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         for migration in migrations {
-            let sql = migration.sql
-            migrator.registerMigration(migration.identifier) { db in
-                try db.execute(sql: sql)
+            switch migration.step {
+            case .sql(let sql): migrator.registerMigration(migration.identifier) { db in try db.execute(sql: sql) }
+            case .code(let body): migrator.registerMigration(migration.identifier, migrate: body)
             }
         }
         return migrator

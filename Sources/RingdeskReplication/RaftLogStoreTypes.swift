@@ -8,25 +8,38 @@ extension RaftLogStore {
         public var persistent: RaftPersistentState
         /// The last entry whose effects are in `shard_tickets` (0 if none).
         public var appliedIndex: UInt64
-        /// The application's image at `persistent.snapshot`, if any.
-        public var snapshotData: [UInt8]?
-        /// Set when a row failed its checksum or the log had a gap: the replica must not vote on
-        /// or serve this data and should recover from the leader.
+        /// The ticket rows at `appliedIndex`, in creation order: the state machine there.
+        public var tickets: [StoredTicket]
+        /// Set when a row failed its checksum, the log had a gap, or the rows are behind the
+        /// snapshot: the replica must not vote on or serve this data and should recover from the leader.
         public var corruption: CorruptionReport?
 
-        public init(persistent: RaftPersistentState, appliedIndex: UInt64, snapshotData: [UInt8]?, corruption: CorruptionReport?) {
+        public init(persistent: RaftPersistentState, appliedIndex: UInt64, tickets: [StoredTicket] = [], corruption: CorruptionReport?) {
             self.persistent = persistent
             self.appliedIndex = appliedIndex
-            self.snapshotData = snapshotData
+            self.tickets = tickets
             self.corruption = corruption
+        }
+    }
+
+    /// One applied ticket row as stored (its checksum verified); the store never reads `record`.
+    public struct StoredTicket: Sendable, Hashable {
+        public var id: String
+        public var record: [UInt8]
+
+        public init(id: String, record: [UInt8]) {
+            self.id = id
+            self.record = record
         }
     }
 
     /// Where `load(group:)` found damage.
     public struct CorruptionReport: Sendable, Hashable, CustomStringConvertible {
-        /// The SQLite table holding the bad row: "raft_entries", "raft_hard_state" or "raft_snapshots".
+        /// The SQLite table holding the bad row: "raft_entries", "raft_hard_state", "raft_snapshots",
+        /// "shard_tickets", or "raft_groups" (wiped and not caught up, or rows behind the snapshot).
         public var table: String
-        /// The log index of the bad entry or snapshot (0 for the hard state).
+        /// The log index of the bad entry or snapshot (0 for the hard state, the row number for a
+        /// ticket row, the applied index for rows behind the snapshot).
         public var index: UInt64
         public var reason: String
 
@@ -46,6 +59,8 @@ extension RaftLogStore {
         /// Contiguous; stored entries from `entries[0].index` on are replaced (a conflicting suffix).
         public var entries: [RaftEntry]
         /// Replaces the group's snapshot and its whole log (see `RaftReady`); `entries` follow it.
+        /// Only the metadata is stored: the state it carries must be applied (a `GroupApply` with
+        /// `replaceAll`) in the same `commit`, or the next load reports the rows behind it.
         public var snapshot: RaftSnapshot?
 
         public init(group: UInt32, hardState: RaftHardState? = nil, entries: [RaftEntry] = [], snapshot: RaftSnapshot? = nil) {

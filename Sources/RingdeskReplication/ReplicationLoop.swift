@@ -31,6 +31,8 @@ final class ReplicationLoop: @unchecked Sendable {
         /// Reads confirmed at an index, waiting until it is applied.
         var confirmedReads: [(index: UInt64, read: ReplicationInbox.Read)] = []
         var appliedSinceSnapshot = 0
+        /// An image is being encoded for the core (it asked: a follower needs a snapshot).
+        var imagePending = false
         /// Loaded as recovering; once the core leaves recovery the store's mark is cleared.
         var wasRecovering = false
     }
@@ -74,36 +76,33 @@ final class ReplicationLoop: @unchecked Sendable {
 
     private static func loadGroup(_ group: UInt32, store: RaftLogStore, configuration: ReplicationConfiguration,
                                   logger: Logger) throws -> GroupReplica {
-        var loaded = try store.load(group: group)
+        let loaded = try store.load(group: group)
         let raftConfiguration = RaftConfiguration(id: configuration.nodeID, electionTicks: configuration.electionTicks,
                                                   randomSeed: configuration.nodeID &* 1_000_003 &+ UInt64(group))
-        if let corruption = loaded.corruption {
-            // Never serve or vote on data that failed its checksum: start empty, stop voting, and
+        // The state machine is the applied rows (the state at the applied index; the log after it
+        // is applied again by the core as committed entries).
+        var damage = loaded.corruption.map(\.description)
+        var machine = ShardStateMachine()
+        if damage == nil {
+            do {
+                machine = try ShardStateMachine(rows: loaded.tickets.lazy.map { (id: $0.id, record: $0.record) })
+            } catch {
+                damage = "shard_tickets: \(error)"
+            }
+        }
+        if let damage {
+            // Never serve or vote on data that failed its checks: start empty, stop voting, and
             // let the leader send a snapshot (or the whole log).
             logger.error("raft group data failed its checksum; the replica recovers from the leader",
-                         metadata: ["group": "\(group)", "corruption": "\(corruption)"])
+                         metadata: ["group": "\(group)", "corruption": "\(damage)"])
             let hard = loaded.persistent.hardState
             try store.deleteGroupState(group: group)
             let persisted = RaftPersistentState(hardState: RaftHardState(term: hard.term, vote: hard.vote, commit: 0),
                                                 initialConf: RaftConfState(voters: []))
-            loaded = RaftLogStore.LoadedGroup(persistent: persisted, appliedIndex: 0, snapshotData: nil, corruption: corruption)
             return GroupReplica(node: RaftNode(configuration: raftConfiguration, persisted: persisted, applied: 0, recovering: true),
                                 machine: ShardStateMachine(), wasRecovering: true)
         }
-        // The state machine is the snapshot plus the applied entries after it (replayed in memory;
-        // the rows in SQLite already hold the same result).
-        var machine = ShardStateMachine()
-        if let data = loaded.snapshotData {
-            machine = try ShardStateMachine(snapshot: data)
-        }
-        let snapshotIndex = loaded.persistent.snapshot?.index ?? 0
-        for entry in loaded.persistent.entries where entry.index > snapshotIndex && entry.index <= loaded.appliedIndex {
-            if entry.kind == .normal, !entry.data.isEmpty, let command = try? ShardCommand(encoded: entry.data) {
-                _ = machine.apply(command)
-            }
-        }
-        let node = RaftNode(configuration: raftConfiguration, persisted: loaded.persistent, applied: loaded.appliedIndex,
-                            snapshotData: loaded.snapshotData)
+        let node = RaftNode(configuration: raftConfiguration, persisted: loaded.persistent, applied: loaded.appliedIndex)
         return GroupReplica(node: node, machine: machine)
     }
 
@@ -257,7 +256,7 @@ final class ReplicationLoop: @unchecked Sendable {
         for index in groups.indices where groups[index].node.hasReady {
             readies.append((index, groups[index].node.ready()))
         }
-        guard !readies.isEmpty else { return }
+        guard !readies.isEmpty || groups.contains(where: { $0.node.wantsSnapshotImage && !$0.imagePending }) else { return }
 
         // A leader may send its appends before its own write (Raft thesis §10.2.1): its own copy
         // only counts towards a quorum after `advance`. Everything else waits for the disk.
@@ -291,12 +290,16 @@ final class ReplicationLoop: @unchecked Sendable {
                 failWaiting(group: group, ReplicationError(code: "outcome_unknown", message: ReplicationError.outcomeUnknown.message,
                                                           leaderHint: soft.leader))
             }
-            if let compaction = maybeSnapshot(group: group) { job.compactions.append(compaction) }
             if groups[group].wasRecovering, !groups[group].node.recovering {
                 groups[group].wasRecovering = false
                 job.recovered.append(UInt32(group))
             }
         }
+        // After the applies: every machine is at its core's applied index now.
+        for group in groups.indices {
+            if let compaction = maybeSnapshot(group: group) { job.compactions.append(compaction) }
+        }
+        guard !readies.isEmpty || !job.compactions.isEmpty else { return }
         job.readies = readies
         writer.submit(job)
     }
@@ -307,8 +310,10 @@ final class ReplicationLoop: @unchecked Sendable {
         for (group, ready) in job.readies {
             groups[group].node.advance(ready)
         }
-        for (group, snapshot) in job.snapshots {
-            groups[Int(group)].node.compact(snapshot)
+        for compaction in job.compactions {
+            let group = Int(compaction.group)
+            if compaction.image != nil { groups[group].imagePending = false }
+            groups[group].node.compact(compaction.metadata, image: compaction.image)
         }
     }
 
@@ -378,17 +383,22 @@ final class ReplicationLoop: @unchecked Sendable {
         groups[group].confirmedReads = remaining
     }
 
-    /// When `SnapshotPolicy` says so, the group's state machine image becomes its snapshot and
-    /// the log before it goes, in the same write job as the rows it covers. The image is encoded
-    /// by the writer thread; the core compacts once the job is durable.
-    private func maybeSnapshot(group: Int) -> (group: UInt32, metadata: RaftSnapshotMetadata, machine: ShardStateMachine)? {
-        guard snapshotPolicy.isDue(appliedSinceSnapshot: groups[group].appliedSinceSnapshot,
-                                   tickets: groups[group].machine.tickets.count) else { return nil }
+    /// A snapshot at the applied index, in the same write job as the rows it covers (the core
+    /// compacts once the job is durable): when `SnapshotPolicy` says so, metadata only (the rows
+    /// are the state), unless a follower still waits for an image; and when the core asks for an
+    /// image, with the machine for the writer thread to encode.
+    private func maybeSnapshot(group: Int) -> ShardCompaction? {
         let node = groups[group].node
+        guard !groups[group].imagePending, node.appliedIndex > 0 else { return nil }
+        let wantsImage = node.wantsSnapshotImage && node.role == .leader
+        guard wantsImage || (!node.isSendingSnapshot
+            && snapshotPolicy.isDue(appliedSinceSnapshot: groups[group].appliedSinceSnapshot)) else { return nil }
         groups[group].appliedSinceSnapshot = 0
+        groups[group].imagePending = wantsImage
         metrics.snapshots.increment()
-        return (UInt32(group), RaftSnapshotMetadata(index: node.appliedIndex, term: node.termOfApplied, conf: node.conf),
-                groups[group].machine)
+        if wantsImage { metrics.snapshotImages.increment() }
+        return ShardCompaction(group: UInt32(group), metadata: node.snapshotMetadataAtApplied,
+                               imageOf: wantsImage ? groups[group].machine : nil)
     }
 
     private func flush(_ outgoing: [RaftNodeID: [RaftEnvelope]]) {

@@ -11,7 +11,10 @@ struct ReplicationMetrics: Sendable {
     /// From taking a proposal in to answering it with its applied result.
     let proposalLatency: Timer
     let leaderChanges: Counter
+    /// Compactions (snapshot metadata recorded, log dropped).
     let snapshots: Counter
+    /// State machine images encoded because a follower needed a snapshot.
+    let snapshotImages: Counter
 
     init(factory: any MetricsFactory) {
         groupsByRole = Dictionary(uniqueKeysWithValues: ["leader", "follower", "preCandidate", "candidate"].map {
@@ -24,5 +27,6 @@ struct ReplicationMetrics: Sendable {
         proposalLatency = Timer(label: "ringdesk_raft_proposal_seconds", dimensions: [], factory: factory)
         leaderChanges = Counter(label: "ringdesk_raft_leader_changes_total", dimensions: [], factory: factory)
         snapshots = Counter(label: "ringdesk_raft_snapshots_total", dimensions: [], factory: factory)
+        snapshotImages = Counter(label: "ringdesk_raft_snapshot_images_total", dimensions: [], factory: factory)
     }
 }

@@ -9,16 +9,25 @@ struct ReplicationWriteJob: Sendable {
     var writes: [RaftLogStore.GroupWrite] = []
     /// Applied row changes, converted to store rows (ticket records encoded) on the writer thread.
     var applies: [ShardApply] = []
-    /// Snapshots to take: the state machine as of `metadata.index` (a copy-on-write value), encoded
-    /// on the writer thread so a large image never stalls the loop.
-    var compactions: [(group: UInt32, metadata: RaftSnapshotMetadata, machine: ShardStateMachine)] = []
-    /// Filled in by the writer: the encoded snapshots, for the loop to hand to the cores.
-    var snapshots: [(group: UInt32, snapshot: RaftSnapshot)] = []
+    /// Snapshots to record (after this job's applies, in the same transaction); the loop hands
+    /// them to the cores once the job is durable.
+    var compactions: [ShardCompaction] = []
     var recovered: [UInt32] = []
     /// Messages to send after the write, by peer.
     var late: [RaftNodeID: [RaftEnvelope]] = [:]
     /// The Readies to `advance` after the write, by group.
     var readies: [(group: Int, ready: RaftReady)] = []
+}
+
+/// A snapshot at an applied index: the store records its metadata (the ticket rows are the state
+/// there) and drops the log before it. When a follower needs the state machine's image, `imageOf`
+/// carries the machine as of `metadata.index` (a copy-on-write value) and the writer thread
+/// encodes it into `image`, so a large image never stalls the loop.
+struct ShardCompaction: Sendable {
+    var group: UInt32
+    var metadata: RaftSnapshotMetadata
+    var imageOf: ShardStateMachine?
+    var image: [UInt8]?
 }
 
 /// One group's applied state machine changes, as the loop leaves them for the writer.
@@ -82,17 +91,19 @@ final class ReplicationWriter: @unchecked Sendable {
             if finish { break }
             var writes: [RaftLogStore.GroupWrite] = []
             var applies: [RaftLogStore.GroupApply] = []
-            var compactions: [(group: UInt32, snapshot: RaftSnapshot)] = []
+            var compactions: [(group: UInt32, metadata: RaftSnapshotMetadata)] = []
             for index in jobs.indices {
                 writes += jobs[index].writes
                 applies += jobs[index].applies.map { RaftLogStore.GroupApply(group: $0.group, appliedIndex: $0.appliedIndex,
                                                                              replaceAll: $0.replaceAll, changes: $0.changes) }
-                for compaction in jobs[index].compactions {
-                    let snapshot = RaftSnapshot(metadata: compaction.metadata, data: compaction.machine.snapshot())
-                    jobs[index].snapshots.append((compaction.group, snapshot))
-                    compactions.append((compaction.group, snapshot))
+                for position in jobs[index].compactions.indices {
+                    let compaction = jobs[index].compactions[position]
+                    if let machine = compaction.imageOf {
+                        jobs[index].compactions[position].image = machine.snapshot()
+                        jobs[index].compactions[position].imageOf = nil
+                    }
+                    compactions.append((compaction.group, compaction.metadata))
                 }
-                jobs[index].compactions = []
             }
             do {
                 try store.commit(writes: writes, applies: applies, compactions: compactions)

@@ -114,4 +114,22 @@ extension ShardStateMachine {
         }
         self.init(validatedTickets: tickets, keys: keys)
     }
+
+    /// The state a store kept as rows (each ticket's `record`, its row's id beside it), as of
+    /// the index those rows were applied to; the key map is rebuilt from the records. Throws on a
+    /// record that does not decode, an id that does not match its record, a ticket twice, or a
+    /// key claimed by two tickets. Never traps.
+    public init(rows: some Sequence<(id: String, record: [UInt8])>) throws(ShardCodecError) {
+        var tickets: [String: ShardTicket] = [:]
+        var keys: [String: String] = [:]
+        for row in rows {
+            guard let ticket = ShardTicket(record: row.record) else { throw .malformed("row \(row.id): record does not decode") }
+            guard ticket.id == row.id else { throw .malformed("row \(row.id) holds ticket \(ticket.id)") }
+            guard tickets.updateValue(ticket, forKey: ticket.id) == nil else { throw .malformed("ticket \(ticket.id) stored twice") }
+            if let key = ticket.idempotencyKey {
+                guard keys.updateValue(ticket.id, forKey: key) == nil else { throw .malformed("key \(key) held by two tickets") }
+            }
+        }
+        self.init(validatedTickets: tickets, keys: keys)
+    }
 }

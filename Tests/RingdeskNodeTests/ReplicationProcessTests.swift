@@ -11,7 +11,7 @@ import Testing
 @Suite("Replicated shards: real processes", .serialized)
 struct ReplicationProcessTests {
     /// Writes one config file per node and returns the processes (not started).
-    static func makeCluster(size: Int, groups: Int, voters: [Int]? = nil) throws -> (nodes: [NodeProcess], configs: [URL]) {
+    static func makeCluster(size: Int, groups: Int, voters: [Int]? = nil, snapshotEvery: Int? = nil) throws -> (nodes: [NodeProcess], configs: [URL]) {
         let ports = try (0..<size).map { _ in try NodeProcess.freePort() }
         var peers: [String: String] = [:]
         for (index, port) in ports.enumerated() { peers[String(index + 1)] = "127.0.0.1:\(port)" }
@@ -21,6 +21,7 @@ struct ReplicationProcessTests {
             let config = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-raft-\(UUID().uuidString).json")
             var replication: [String: Any] = ["node_id": index + 1, "peers": peers, "groups": groups, "tick_ms": 50, "election_ticks": 10]
             if let voters { replication["voters"] = voters }
+            if let snapshotEvery { replication["snapshot_every"] = snapshotEvery }
             let object: [String: Any] = ["replication": replication]
             try JSONSerialization.data(withJSONObject: object).write(to: config)
             configs.append(config)
@@ -31,9 +32,9 @@ struct ReplicationProcessTests {
 
     /// Starts a cluster as `makeCluster` writes it, runs `body` with its nodes and a client, and
     /// always stops the nodes by PID, removes their data and configs, and shuts the client down.
-    static func withCluster(size: Int, groups: Int, voters: [Int]? = nil,
+    static func withCluster(size: Int, groups: Int, voters: [Int]? = nil, snapshotEvery: Int? = nil,
                             _ body: ([NodeProcess], HTTP2Client) async throws -> Void) async throws {
-        let (nodes, configs) = try makeCluster(size: size, groups: groups, voters: voters)
+        let (nodes, configs) = try makeCluster(size: size, groups: groups, voters: voters, snapshotEvery: snapshotEvery)
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = HTTP2ClientConfiguration.defaults
         configuration.connectTimeout = .milliseconds(300)
@@ -87,9 +88,21 @@ struct ReplicationProcessTests {
         return (response.status, (object?["result"] as? [String: Any])?["outcome"] as? String)
     }
 
+    /// A counter from a node's /metrics (0 when absent or unreachable).
+    static func counter(_ name: String, _ client: HTTP2Client, _ node: NodeProcess) async -> Double {
+        guard let response = try? await client.execute(HTTP2ClientRequest(path: "/metrics"), to: node.peer, timeout: .seconds(2)) else { return 0 }
+        let text = String(decoding: Data(response.body.readableBytesView), as: UTF8.self)
+        for line in text.split(separator: "\n") where line.hasPrefix(name + " ") {
+            return Double(line.split(separator: " ").last ?? "") ?? 0
+        }
+        return 0
+    }
+
     @Test("kill -9 of the leader during a burst: a new leader takes over and every acknowledged write is on all survivors")
     func killLeaderDuringBurst() async throws {
-        try await Self.withCluster(size: 3, groups: 4) { nodes, client in
+        // Snapshots every 64 entries: the survivors compact while the old leader is down, so it
+        // restarts from its applied rows and catches up from an image encoded for it.
+        try await Self.withCluster(size: 3, groups: 4, snapshotEvery: 64) { nodes, client in
             let oldLeader = try await Self.leader(of: 0, among: nodes, client: client)
 
             // The burst: 16 writers round-robin over the nodes (followers forward to the leader);
@@ -176,6 +189,15 @@ struct ReplicationProcessTests {
                 if !caughtUp { try await Task.sleep(for: .milliseconds(50)) }
             }
             #expect(caughtUp, "the restarted node applied the writes made while it was down")
+            // It holds what it had applied before the kill too (its rows) and the rest (the image).
+            for id in [acked[0], acked[beforeKill / 2], acked[acked.count / 2]] {
+                let response = try? await client.execute(HTTP2ClientRequest(path: "/v1/replication/groups/0/tickets/\(id)?consistency=local"),
+                                                         to: oldLeader.peer, timeout: .seconds(2))
+                #expect(response?.status == 200, "the restarted node lacks \(id)")
+            }
+            var compactions = 0.0
+            for node in survivors { compactions += await Self.counter("ringdesk_raft_snapshots_total", client, node) }
+            #expect(compactions >= 2, "the survivors compacted their logs during the burst")
         }
     }
 
@@ -217,7 +239,9 @@ struct ReplicationProcessTests {
 
     @Test("membership: a fourth node joins a group as a learner, catches up, is promoted, and the old leader is removed")
     func membershipChange() async throws {
-        try await Self.withCluster(size: 4, groups: 2, voters: [1, 2, 3]) { nodes, client in
+        // Snapshots every 16 entries: the leader has compacted the 30 writes away by the time the
+        // learner joins, so it catches up from an image encoded when it asks.
+        try await Self.withCluster(size: 4, groups: 2, voters: [1, 2, 3], snapshotEvery: 16) { nodes, client in
             let joiner = nodes[3]
             let leader = try await Self.leader(of: 0, among: Array(nodes.prefix(3)), client: client)
             let leaderID = nodes.firstIndex { $0 === leader }! + 1
@@ -233,10 +257,14 @@ struct ReplicationProcessTests {
             let added = try await admin.send("POST", "/v1/admin/replication/groups/0/members", json: ["action": "add_learner", "node": 4])
             #expect(added.status == 200, "\(added.json)")
             #expect(try await Self.eventually {
-                let response = try? await client.execute(HTTP2ClientRequest(path: "/v1/replication/groups/0/tickets/m-29?consistency=local"),
-                                                         to: joiner.peer, timeout: .seconds(2))
-                return response?.status == 200
-            }, "the learner received the log")
+                for id in ["m-0", "m-29"] {
+                    let response = try? await client.execute(HTTP2ClientRequest(path: "/v1/replication/groups/0/tickets/\(id)?consistency=local"),
+                                                             to: joiner.peer, timeout: .seconds(2))
+                    if response?.status != 200 { return false }
+                }
+                return true
+            }, "the learner received the state")
+            #expect(await Self.counter("ringdesk_raft_snapshot_images_total", client, leader) >= 1, "the learner needed an image")
             // Status is published at most every 50 ms: poll it.
             #expect(try await Self.eventually { (await Self.groupStatus(client, leader, group: 0)?["learners"] as? [Int]) == [4] })
             let promoted = try await admin.send("POST", "/v1/admin/replication/groups/0/members", json: ["action": "promote", "node": 4])

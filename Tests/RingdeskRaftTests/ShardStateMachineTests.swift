@@ -285,4 +285,25 @@ struct ShardStateMachineTests {
         #expect(throws: ShardCodecError.self) { try ShardStateMachine(snapshot: Array(one.dropLast(9)) + [0]) }
         #expect((try? ShardStateMachine(snapshot: one))?.tickets.count == 1)
     }
+
+    @Test("the rows a store keeps rebuild the same state (keys included); rows that disagree are refused")
+    func rebuildFromRows() throws {
+        var machine = Self.machine(with: ["b", "a", "c"])
+        _ = machine.apply(.claim(ticketID: "a", agent: "ana", expectedEpoch: 0, leaseUntil: 77))
+        _ = machine.apply(.create(ticketID: "d", idempotencyKey: nil, payload: [0xFF], at: -1))
+        // What a store holds: one record per ticket, in creation order.
+        let rows = ["b", "a", "c", "d"].map { (id: $0, record: machine.tickets[$0]!.record) }
+        let rebuilt = try ShardStateMachine(rows: rows)
+        #expect(rebuilt.tickets == machine.tickets)
+        #expect(rebuilt.idempotencyKeys == machine.idempotencyKeys)
+        #expect(rebuilt.digest == machine.digest)
+        #expect(rebuilt.snapshot() == machine.snapshot())
+        #expect(try ShardStateMachine(rows: []).digest == ShardStateMachine().digest)
+
+        #expect(throws: ShardCodecError.self) { try ShardStateMachine(rows: [(id: "a", record: Array(rows[1].record.dropLast()))]) }
+        #expect(throws: ShardCodecError.self) { try ShardStateMachine(rows: [(id: "x", record: rows[1].record)]) }
+        #expect(throws: ShardCodecError.self) { try ShardStateMachine(rows: [rows[1], rows[1]]) }
+        let sameKey = ShardTicket(id: "e", idempotencyKey: "key-a", payload: [], createdAt: 0)
+        #expect(throws: ShardCodecError.self) { try ShardStateMachine(rows: [rows[1], (id: "e", record: sameKey.record)]) }
+    }
 }

@@ -57,7 +57,7 @@ struct RaftLogStoreTests {
             #expect(zero.persistent.hardState == RaftHardState(term: 2, vote: 1, commit: 3))
             #expect(zero.persistent.entries == entries(1...4, term: 2, group: 0))
             #expect(zero.persistent.initialConf == RaftConfState(voters: [1, 2, 3]))
-            #expect(zero.persistent.snapshot == nil && zero.snapshotData == nil && zero.appliedIndex == 0)
+            #expect(zero.persistent.snapshot == nil && zero.tickets.isEmpty && zero.appliedIndex == 0)
             let one = try store.load(group: 1)
             #expect(one.persistent.hardState.vote == .max)
             #expect(one.persistent.entries.isEmpty)
@@ -84,38 +84,57 @@ struct RaftLogStoreTests {
         }
     }
 
-    @Test("compaction keeps the snapshot and the entries after it; an installed snapshot replaces the whole log")
+    @Test("compaction records the snapshot's metadata and keeps the entries after it; an installed snapshot replaces the whole log")
     func snapshotAndCompaction() throws {
         try withStore { store, _ in
             try store.createGroup(2, voters: [1, 2, 3])
-            try store.persist([.init(group: 2, hardState: RaftHardState(term: 1, vote: 1, commit: 10), entries: entries(1...10, term: 1))])
+            try store.commit(writes: [.init(group: 2, hardState: RaftHardState(term: 1, vote: 1, commit: 10), entries: entries(1...10, term: 1))],
+                             applies: [.init(group: 2, appliedIndex: 10, rows: [.putTicket(id: "a", record: [1]), .putTicket(id: "b", record: [2])])])
             let conf = RaftConfState(voters: [1, 2, 3], learners: [4])
-            let local = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 6, term: 1, conf: conf), data: Array("image@6".utf8))
-            try store.compact(group: 2, snapshot: local)
+            let local = RaftSnapshotMetadata(index: 6, term: 1, conf: conf)
+            try store.compact(group: 2, metadata: local)
             var loaded = try store.load(group: 2)
             #expect(loaded.corruption == nil)
-            #expect(loaded.persistent.snapshot == local.metadata)
-            #expect(loaded.snapshotData == local.data)
+            #expect(loaded.persistent.snapshot == local)
             #expect(loaded.persistent.entries == entries(7...10, term: 1))
+            // The state is the rows at the applied index; no image is stored.
+            #expect(loaded.appliedIndex == 10)
+            #expect(loaded.tickets == [.init(id: "a", record: [1]), .init(id: "b", record: [2])])
+            let image = try store.pool.read { db in try Data.fetchOne(db, sql: "SELECT data FROM raft_snapshots WHERE group_id = 2") }
+            #expect(image == nil)
 
             // A tail kept before the snapshot is not part of the loaded log.
-            let later = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 9, term: 1, conf: conf), data: [])
-            try store.compact(group: 2, upTo: 8, snapshot: later)
+            let later = RaftSnapshotMetadata(index: 9, term: 1, conf: conf)
+            try store.compact(group: 2, upTo: 8, metadata: later)
             loaded = try store.load(group: 2)
             #expect(loaded.persistent.entries == entries(10...10, term: 1))
-            #expect(loaded.snapshotData == [])
-            #expect(throws: RaftLogStoreError.self) { try store.compact(group: 2, upTo: 10, snapshot: later) }
+            #expect(throws: RaftLogStoreError.self) { try store.compact(group: 2, upTo: 10, metadata: later) }
+            // A snapshot past the applied rows would claim a state nobody stored: refused, nothing written.
+            #expect(throws: RaftLogStoreError.self) {
+                try store.commit(writes: [.init(group: 2, hardState: RaftHardState(term: 1, vote: 1, commit: 11), entries: entries(11...11, term: 1))],
+                                 applies: [], compactions: [(2, RaftSnapshotMetadata(index: 11, term: 1, conf: conf))])
+            }
+            #expect(try store.load(group: 2).persistent.snapshot == later)
+            #expect(try store.load(group: 2).persistent.entries.map(\.index) == [10])
 
-            // From the leader: the snapshot at 20 replaces everything; the entries follow it.
+            // From the leader: the snapshot at 20 replaces everything, its rows replace the rows.
             let installed = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 20, term: 3, conf: RaftConfState(voters: [1, 2])), data: [1, 2, 3])
-            try store.persist([.init(group: 2, hardState: RaftHardState(term: 3, vote: 0, commit: 20), entries: entries(21...22, term: 3),
-                                     snapshot: installed)])
+            try store.commit(writes: [.init(group: 2, hardState: RaftHardState(term: 3, vote: 0, commit: 20), entries: entries(21...22, term: 3),
+                                            snapshot: installed)],
+                             applies: [.init(group: 2, appliedIndex: 20, replaceAll: true, rows: [.putTicket(id: "z", record: [9])])])
             loaded = try store.load(group: 2)
+            #expect(loaded.corruption == nil)
             #expect(loaded.persistent.snapshot == installed.metadata)
-            #expect(loaded.snapshotData == [1, 2, 3])
             #expect(loaded.persistent.entries == entries(21...22, term: 3))
+            #expect(loaded.tickets == [.init(id: "z", record: [9])])
             let stored = try store.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM raft_entries WHERE group_id = 2") }
             #expect(stored == 2)
+
+            // A snapshot persisted without the rows it stands for leaves them behind it: reported.
+            let bare = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 30, term: 3, conf: RaftConfState(voters: [1, 2])), data: [])
+            try store.persist([.init(group: 2, snapshot: bare)])
+            #expect(try store.load(group: 2).corruption == RaftLogStore.CorruptionReport(
+                table: "raft_groups", index: 20, reason: "applied rows are behind the snapshot at 30"))
         }
     }
 
@@ -193,7 +212,8 @@ struct RaftLogStoreTests {
 
             // A snapshot from the leader ends recovery; so does markRecovered after a log catch-up.
             let snapshot = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 5, term: 1, conf: RaftConfState(voters: [1, 2, 3])), data: [1])
-            try store.persist([.init(group: 4, hardState: RaftHardState(term: 1, vote: 2, commit: 5), snapshot: snapshot)])
+            try store.commit(writes: [.init(group: 4, hardState: RaftHardState(term: 1, vote: 2, commit: 5), snapshot: snapshot)],
+                             applies: [.init(group: 4, appliedIndex: 5, replaceAll: true, rows: [.putTicket(id: "t", record: [2])])])
             let recovered = try store.load(group: 4)
             #expect(recovered.corruption == nil)
             #expect(recovered.persistent.snapshot == snapshot.metadata)
@@ -204,20 +224,23 @@ struct RaftLogStoreTests {
         }
     }
 
-    @Test("a damaged term, hard state, snapshot or a missing entry is reported too")
+    @Test("a damaged term, hard state, snapshot, ticket row or a missing entry is reported too")
     func otherCorruption() throws {
         try withStore { store, _ in
-            for group: UInt32 in 1...4 { try store.createGroup(group, voters: [1]) }
-            let snapshot = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 2, term: 1, conf: RaftConfState(voters: [1])), data: [9, 9])
-            for group: UInt32 in 1...4 {
-                try store.persist([.init(group: group, hardState: RaftHardState(term: 1, vote: 1, commit: 4), entries: entries(1...4, term: 1, group: group))])
+            for group: UInt32 in 1...5 { try store.createGroup(group, voters: [1]) }
+            let snapshot = RaftSnapshotMetadata(index: 2, term: 1, conf: RaftConfState(voters: [1]))
+            for group: UInt32 in 1...5 {
+                try store.commit(writes: [.init(group: group, hardState: RaftHardState(term: 1, vote: 1, commit: 4),
+                                                entries: entries(1...4, term: 1, group: group))],
+                                 applies: [.init(group: group, appliedIndex: 2, rows: [.putTicket(id: "a", record: [1, 2]), .putTicket(id: "b", record: [3])])])
             }
-            try store.compact(group: 3, snapshot: snapshot)
+            try store.compact(group: 3, metadata: snapshot)
             try store.pool.write { db in
                 try db.execute(sql: "UPDATE raft_entries SET term = 2 WHERE group_id = 1 AND idx = 4")
                 try db.execute(sql: "UPDATE raft_hard_state SET vote = 3 WHERE group_id = 2")
-                try db.execute(sql: "UPDATE raft_snapshots SET data = x'0909aa' WHERE group_id = 3")
+                try db.execute(sql: "UPDATE raft_snapshots SET term = 7 WHERE group_id = 3")
                 try db.execute(sql: "DELETE FROM raft_entries WHERE group_id = 4 AND idx = 2")
+                try db.execute(sql: "UPDATE shard_tickets SET record = x'0103' WHERE group_id = 5 AND ticket_id = 'a'")
             }
             let one = try store.load(group: 1)
             #expect(one.corruption?.index == 4)
@@ -228,11 +251,16 @@ struct RaftLogStoreTests {
             #expect(two.persistent.entries.count == 4)
             let three = try store.load(group: 3)
             #expect(three.corruption?.table == "raft_snapshots")
-            #expect(three.persistent.snapshot == nil && three.persistent.entries.isEmpty && three.snapshotData == nil)
+            #expect(three.persistent.snapshot == nil && three.persistent.entries.isEmpty)
             let four = try store.load(group: 4)
             #expect(four.corruption?.table == "raft_entries")
             #expect(four.corruption?.index == 2)
             #expect(four.persistent.entries.map(\.index) == [1])
+            let five = try store.load(group: 5)
+            #expect(five.corruption == RaftLogStore.CorruptionReport(table: "shard_tickets", index: 1, reason: "checksum mismatch"))
+            #expect(five.tickets.isEmpty && five.persistent.entries.count == 4)
+            #expect(throws: RaftLogStoreError.self) { try store.loadTickets(group: 5) }
+            #expect(try store.load(group: 1).tickets.map(\.id) == ["a", "b"])
         }
     }
 
@@ -291,6 +319,40 @@ struct RaftLogStoreTests {
         defer { try? reopened.close() }
         try reopened.apply([.init(group: 4, appliedIndex: 12, rows: [.putTicket(id: "票-ü\u{0}x", record: [7])])])
         #expect(try reopened.loadTickets(group: 4).suffix(2).map(\.record) == [[], [7]], "updated in place, not added again")
+    }
+
+    @Test("a store from before checked rows gets its rows checksummed and its intact snapshot images dropped; a damaged one stays reported")
+    func migratesToCheckedRowsAndImagelessSnapshots() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-raftstore-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let path = directory.appendingPathComponent("raft.sqlite").path
+        let conf = RaftConfState(voters: [1, 2, 3])
+        let intact = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 4, term: 2, conf: conf), data: [0x52, 0x44, 0x53, 0x01, 0])
+        do {
+            let old = try DatabasePool(path: path)
+            try RaftLogStoreSchema.migrator.migrate(old, upTo: "raft-v3-ticket-rows-in-creation-order")
+            try old.write { db in
+                try db.execute(sql: "INSERT INTO raft_groups (group_id, initial_voters, applied_idx) VALUES (1, NULL, 6), (2, NULL, 6)")
+                try db.execute(sql: "INSERT INTO shard_tickets VALUES (1, 1, 'x', x'0102'), (1, 2, 'y', NULL), (2, 1, 'z', x'03')")
+                for (group, crc) in [(Int64(1), Int64(RaftLogStore.checksum(intact, group: 1))), (2, 12345)] {
+                    try db.execute(sql: "INSERT INTO raft_snapshots VALUES (?, 4, 2, ?, NULL, ?, ?)",
+                                   arguments: [group, Data(RaftLogStore.encodeMembers(conf.voters)), Data(intact.data), crc])
+                }
+            }
+            try old.close()
+        }
+        let store = try RaftLogStore(path: path)
+        defer { try? store.close() }
+        let one = try store.load(group: 1)
+        #expect(one.corruption == nil)
+        #expect(one.persistent.snapshot == intact.metadata)
+        #expect(one.tickets == [.init(id: "x", record: [1, 2]), .init(id: "y", record: [])])
+        let image = try store.pool.read { db in try Data.fetchOne(db, sql: "SELECT data FROM raft_snapshots WHERE group_id = 1") }
+        #expect(image == nil)
+        let two = try store.load(group: 2)
+        #expect(two.corruption?.table == "raft_snapshots")
+        #expect(two.tickets == [.init(id: "z", record: [3])])
     }
 
     @Test("a group commit of 64 groups is one SQLite transaction")
