@@ -146,7 +146,10 @@ extension RaftNode {
             return
         }
         let metadata = RaftSnapshotMetadata(index: log.snapshotIndex, term: log.snapshotTerm, conf: snapshotConf)
-        send(RaftMessage(kind: .installSnapshot, from: id, to: peer, term: term, snapshot: RaftSnapshot(metadata: metadata, data: data)))
+        // `context`: our last index, as on appends: a recovering follower stays out of elections
+        // until it holds that much, and a snapshot may well be older.
+        send(RaftMessage(kind: .installSnapshot, from: id, to: peer, term: term, context: log.lastIndex,
+                         snapshot: RaftSnapshot(metadata: metadata, data: data)))
         progress.state = .snapshot(index: log.snapshotIndex, waitedTicks: 0)
         progress.inflight.removeAll(keepingCapacity: true)
     }
@@ -350,7 +353,11 @@ extension RaftNode {
         snapshotData = snapshot.data
         snapshotConf = metadata.conf
         wantsSnapshotImage = false
-        recovering = false
-        send(RaftMessage(kind: .appendResponse, from: id, to: message.from, term: term, index: metadata.index))
+        // A recovering replica may have acknowledged entries past this snapshot before it lost
+        // them: it votes again only once it holds all the leader had when it sent the snapshot
+        // (the appends that follow finish that, see `handleAppend`).
+        if metadata.index >= message.context { recovering = false }
+        send(RaftMessage(kind: .appendResponse, from: id, to: message.from, term: term, index: metadata.index,
+                         context: recovering ? 1 : 0))
     }
 }

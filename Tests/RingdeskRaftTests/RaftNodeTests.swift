@@ -440,6 +440,45 @@ struct RaftFeatureTests {
         #expect(cluster.applied(victim) == (0..<6).map { "c\($0)" })
     }
 
+    @Test("a wiped replica that installs a snapshot older than the leader's log stays out of elections until it holds the rest")
+    func recoveringThroughAnOldSnapshot() throws {
+        // Simulation seed 7018 (chaos): the wiped replica left recovery on installing a snapshot
+        // at 147 while 148–156 were committed; with a lagging third voter it then won an election
+        // without them.
+        var cluster = RaftTestCluster(voters: [1, 2, 3])
+        let leader = try cluster.requireLeader()
+        for i in 0..<4 { _ = try cluster.propose("a\(i)") }
+        cluster.deliverAll()
+        cluster.nodes[leader]!.compact(appliedIndex: cluster.nodes[leader]!.appliedIndex, snapshotData: Array("image".utf8))
+        let snapshotIndex = cluster.nodes[leader]!.firstIndex - 1
+        for i in 0..<4 { _ = try cluster.propose("b\(i)") }
+        cluster.deliverAll()
+        let victim: RaftNodeID = leader == 1 ? 2 : 1
+        cluster.restart(victim, recovering: true)
+        // Run until the leader sends the snapshot; deliver only that.
+        var snapshot: RaftMessage?
+        for _ in 0..<50 where snapshot == nil {
+            cluster.nodes[leader]!.tick()
+            cluster.process()
+            snapshot = cluster.inFlight.first { $0.kind == .installSnapshot && $0.to == victim }
+            if snapshot == nil {
+                for message in cluster.inFlight { cluster.nodes[message.to]?.step(message) }
+                cluster.inFlight = []
+            }
+        }
+        let message = try #require(snapshot)
+        #expect(message.snapshot?.metadata.index == snapshotIndex && message.context > snapshotIndex)
+        cluster.inFlight = []
+        cluster.nodes[victim]!.step(message)
+        // Still recovering, so it refuses votes (see `recovering()`): the snapshot is older than the leader's log.
+        #expect(cluster.nodes[victim]!.recovering, "the snapshot is older than what the leader holds")
+        // The appends that follow bring it up to the leader's log, and it votes again.
+        cluster.electLeader()
+        cluster.tick(times: 20)
+        #expect(!cluster.nodes[victim]!.recovering)
+        #expect(cluster.applied(victim).suffix(4) == (0..<4).map { "b\($0)" })
+    }
+
     @Test("late acknowledgements from before a wipe do not make the leader forget the wiped follower")
     func lateAcksAfterWipe() throws {
         var cluster = RaftTestCluster(voters: [1, 2, 3])
