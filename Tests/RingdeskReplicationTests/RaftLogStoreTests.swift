@@ -16,6 +16,14 @@ private func withStore<T>(_ body: (RaftLogStore, String) throws -> T) throws -> 
     return try body(store, path)
 }
 
+/// A store path in a fresh temporary directory (for tests that write an old schema first); the
+/// caller removes the directory.
+private func temporaryStorePath() throws -> String {
+    let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-raftstore-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+    return directory.appendingPathComponent("raft.sqlite").path
+}
+
 private func entries(_ range: ClosedRange<UInt64>, term: UInt64, group: UInt32 = 0) -> [RaftEntry] {
     range.map { RaftEntry(term: term, index: $0, kind: .normal, data: Array("g\(group)-t\(term)-i\($0)".utf8)) }
 }
@@ -287,10 +295,8 @@ struct RaftLogStoreTests {
 
     @Test("a store written before ticket rows were keyed by creation order migrates its rows and drops the key table")
     func migratesTicketRows() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-raftstore-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("raft.sqlite").path
+        let path = try temporaryStorePath()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
         do {
             let old = try DatabasePool(path: path)
             try RaftLogStoreSchema.migrator.migrate(old, upTo: "raft-v2-recovering")
@@ -323,10 +329,8 @@ struct RaftLogStoreTests {
 
     @Test("a store from before checked rows gets its rows checksummed and its intact snapshot images dropped; a damaged one stays reported")
     func migratesToCheckedRowsAndImagelessSnapshots() throws {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-raftstore-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: directory) }
-        let path = directory.appendingPathComponent("raft.sqlite").path
+        let path = try temporaryStorePath()
+        defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
         let conf = RaftConfState(voters: [1, 2, 3])
         let intact = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 4, term: 2, conf: conf), data: [0x52, 0x44, 0x53, 0x01, 0])
         do {
