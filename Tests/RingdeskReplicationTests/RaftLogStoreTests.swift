@@ -24,6 +24,14 @@ private func temporaryStorePath() throws -> String {
     return directory.appendingPathComponent("raft.sqlite").path
 }
 
+/// Creates a store at `path` migrated only up to `migration` (an older build's file) and fills it.
+private func writeOldStore(at path: String, upTo migration: String, _ fill: (Database) throws -> Void) throws {
+    let old = try DatabasePool(path: path)
+    try RaftLogStoreSchema.migrator.migrate(old, upTo: migration)
+    try old.write(fill)
+    try old.close()
+}
+
 private func entries(_ range: ClosedRange<UInt64>, term: UInt64, group: UInt32 = 0) -> [RaftEntry] {
     range.map { RaftEntry(term: term, index: $0, kind: .normal, data: Array("g\(group)-t\(term)-i\($0)".utf8)) }
 }
@@ -297,15 +305,10 @@ struct RaftLogStoreTests {
     func migratesTicketRows() throws {
         let path = try temporaryStorePath()
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
-        do {
-            let old = try DatabasePool(path: path)
-            try RaftLogStoreSchema.migrator.migrate(old, upTo: "raft-v2-recovering")
-            try old.write { db in
-                try db.execute(sql: "INSERT INTO raft_groups (group_id, initial_voters, applied_idx) VALUES (4, NULL, 9)")
-                try db.execute(sql: "INSERT INTO shard_tickets VALUES (4, 'zeta', x'01'), (4, 'alpha', x'02')")
-                try db.execute(sql: "INSERT INTO shard_idempotency VALUES (4, 'k', 'zeta')")
-            }
-            try old.close()
+        try writeOldStore(at: path, upTo: "raft-v2-recovering") { db in
+            try db.execute(sql: "INSERT INTO raft_groups (group_id, initial_voters, applied_idx) VALUES (4, NULL, 9)")
+            try db.execute(sql: "INSERT INTO shard_tickets VALUES (4, 'zeta', x'01'), (4, 'alpha', x'02')")
+            try db.execute(sql: "INSERT INTO shard_idempotency VALUES (4, 'k', 'zeta')")
         }
         let store = try RaftLogStore(path: path)
         defer { try? store.close() }
@@ -333,18 +336,13 @@ struct RaftLogStoreTests {
         defer { try? FileManager.default.removeItem(atPath: URL(fileURLWithPath: path).deletingLastPathComponent().path) }
         let conf = RaftConfState(voters: [1, 2, 3])
         let intact = RaftSnapshot(metadata: RaftSnapshotMetadata(index: 4, term: 2, conf: conf), data: [0x52, 0x44, 0x53, 0x01, 0])
-        do {
-            let old = try DatabasePool(path: path)
-            try RaftLogStoreSchema.migrator.migrate(old, upTo: "raft-v3-ticket-rows-in-creation-order")
-            try old.write { db in
-                try db.execute(sql: "INSERT INTO raft_groups (group_id, initial_voters, applied_idx) VALUES (1, NULL, 6), (2, NULL, 6)")
-                try db.execute(sql: "INSERT INTO shard_tickets VALUES (1, 1, 'x', x'0102'), (1, 2, 'y', NULL), (2, 1, 'z', x'03')")
-                for (group, crc) in [(Int64(1), Int64(RaftLogStore.checksum(intact, group: 1))), (2, 12345)] {
-                    try db.execute(sql: "INSERT INTO raft_snapshots VALUES (?, 4, 2, ?, NULL, ?, ?)",
-                                   arguments: [group, Data(RaftLogStore.encodeMembers(conf.voters)), Data(intact.data), crc])
-                }
+        try writeOldStore(at: path, upTo: "raft-v3-ticket-rows-in-creation-order") { db in
+            try db.execute(sql: "INSERT INTO raft_groups (group_id, initial_voters, applied_idx) VALUES (1, NULL, 6), (2, NULL, 6)")
+            try db.execute(sql: "INSERT INTO shard_tickets VALUES (1, 1, 'x', x'0102'), (1, 2, 'y', NULL), (2, 1, 'z', x'03')")
+            for (group, crc) in [(Int64(1), Int64(RaftLogStore.checksum(intact, group: 1))), (2, 12345)] {
+                try db.execute(sql: "INSERT INTO raft_snapshots VALUES (?, 4, 2, ?, NULL, ?, ?)",
+                               arguments: [group, Data(RaftLogStore.encodeMembers(conf.voters)), Data(intact.data), crc])
             }
-            try old.close()
         }
         let store = try RaftLogStore(path: path)
         defer { try? store.close() }
