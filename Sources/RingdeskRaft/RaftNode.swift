@@ -43,15 +43,13 @@ public struct RaftNode: Sendable {
     public var lastIndex: UInt64 { log.lastIndex }
     public var appliedIndex: UInt64 { log.applied }
     public var firstIndex: UInt64 { log.firstIndex }
-    /// The term of the last applied entry (for the metadata of a snapshot taken there).
-    public var termOfApplied: UInt64 { log.term(at: log.applied) ?? 0 }
     /// A follower needs a snapshot but the log was compacted without an image: the application
     /// should encode its state machine at `appliedIndex` and hand it over with
     /// `compact(_:image:)` (metadata from `snapshotMetadataAtApplied`). Cleared once it does.
     public internal(set) var wantsSnapshotImage = false
     /// The metadata of a snapshot taken at the applied index now.
     public var snapshotMetadataAtApplied: RaftSnapshotMetadata {
-        RaftSnapshotMetadata(index: log.applied, term: termOfApplied, conf: conf)
+        RaftSnapshotMetadata(index: log.applied, term: log.term(at: log.applied) ?? 0, conf: conf)
     }
 
     /// - Parameters:
@@ -191,12 +189,6 @@ public struct RaftNode: Sendable {
     public mutating func compact(appliedIndex: UInt64, snapshotData data: [UInt8]) {
         guard appliedIndex == log.applied else { return }
         compact(snapshotMetadataAtApplied, image: data)
-    }
-
-    /// The same for a snapshot the application made at an earlier applied index (it encoded the
-    /// image elsewhere meanwhile); `snapshot.metadata.conf` must be the membership at that index.
-    public mutating func compact(_ snapshot: RaftSnapshot) {
-        compact(snapshot.metadata, image: snapshot.data)
     }
 
     /// The application's state at `metadata.index` (≤ applied; `metadata.conf` the membership

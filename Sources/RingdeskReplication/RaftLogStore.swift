@@ -164,13 +164,7 @@ public final class RaftLogStore: Sendable {
             if let row = try Row.fetchOne(db, sql: "SELECT idx, term, voters, learners, data, crc FROM raft_snapshots WHERE group_id = ?",
                                           arguments: [Int64(group)]) {
                 let index = UInt64(bitPattern: row[0])
-                if let voters = Self.decodeMembers(Self.bytes(row[2])), let learners = Self.decodeMembers(Self.bytes(row[3])) {
-                    // Built field by field (not through RaftConfState.init) so a damaged list is not normalised into a valid one.
-                    var conf = RaftConfState(voters: [])
-                    conf.voters = voters
-                    conf.learners = learners
-                    let candidate = RaftSnapshot(metadata: RaftSnapshotMetadata(index: index, term: UInt64(bitPattern: row[1]), conf: conf),
-                                                 data: Self.bytes(row[4]))
+                if let candidate = Self.storedSnapshot(row) {
                     if Self.checksum(candidate, group: group) == Self.crc(row[5]) {
                         snapshot = candidate.metadata
                     } else {
@@ -336,6 +330,18 @@ public final class RaftLogStore: Sendable {
         crc = CRC32C.checksum(id, seed: crc)
         crc = CRC32C.checksum(bigEndian: UInt64(record.count), seed: crc)
         return CRC32C.checksum(record, seed: crc)
+    }
+
+    /// A `raft_snapshots` row selected as `idx, term, voters, learners, data, …`, or nil when a
+    /// membership list is not a multiple of 8 bytes. The checksum is the caller's to verify.
+    static func storedSnapshot(_ row: Row) -> RaftSnapshot? {
+        guard let voters = decodeMembers(bytes(row[2])), let learners = decodeMembers(bytes(row[3])) else { return nil }
+        // Built field by field (not through RaftConfState.init) so a damaged list is not normalised into a valid one.
+        var conf = RaftConfState(voters: [])
+        conf.voters = voters
+        conf.learners = learners
+        return RaftSnapshot(metadata: RaftSnapshotMetadata(index: UInt64(bitPattern: row[0]), term: UInt64(bitPattern: row[1]), conf: conf),
+                            data: bytes(row[4]))
     }
 
     /// A stored crc column (a u32 in an INTEGER); anything out of range never matches.

@@ -35,19 +35,14 @@ enum RaftLogStoreSchema {
             let crc = RaftLogStore.checksum(ticket: RaftLogStore.bytes(row[2]), record: RaftLogStore.bytes(row[3]), group: group)
             try update.execute(arguments: [Int64(crc), row[0] as Int64, row[1] as Int64])
         }
-        let snapshots = try Row.fetchAll(db, sql: "SELECT group_id, idx, term, voters, learners, data, crc FROM raft_snapshots")
+        let snapshots = try Row.fetchAll(db, sql: "SELECT idx, term, voters, learners, data, crc, group_id FROM raft_snapshots")
         let rewrite = try db.makeStatement(sql: "UPDATE raft_snapshots SET data = NULL, crc = ? WHERE group_id = ?")
         for row in snapshots {
-            let group = UInt32(truncatingIfNeeded: row[0] as Int64)
-            guard let voters = RaftLogStore.decodeMembers(RaftLogStore.bytes(row[3])),
-                  let learners = RaftLogStore.decodeMembers(RaftLogStore.bytes(row[4])) else { continue }
-            var conf = RaftConfState(voters: [])
-            conf.voters = voters
-            conf.learners = learners
-            let metadata = RaftSnapshotMetadata(index: UInt64(bitPattern: row[1]), term: UInt64(bitPattern: row[2]), conf: conf)
-            guard RaftLogStore.checksum(RaftSnapshot(metadata: metadata, data: RaftLogStore.bytes(row[5])), group: group)
-                    == RaftLogStore.crc(row[6]) else { continue }
-            try rewrite.execute(arguments: [Int64(RaftLogStore.checksum(RaftSnapshot(metadata: metadata, data: []), group: group)), row[0] as Int64])
+            let group = UInt32(truncatingIfNeeded: row[6] as Int64)
+            guard let stored = RaftLogStore.storedSnapshot(row),
+                  RaftLogStore.checksum(stored, group: group) == RaftLogStore.crc(row[5]) else { continue }
+            let metadata = stored.metadata
+            try rewrite.execute(arguments: [Int64(RaftLogStore.checksum(RaftSnapshot(metadata: metadata, data: []), group: group)), row[6] as Int64])
         }
     }
 

@@ -256,7 +256,6 @@ final class ReplicationLoop: @unchecked Sendable {
         for index in groups.indices where groups[index].node.hasReady {
             readies.append((index, groups[index].node.ready()))
         }
-        guard !readies.isEmpty || groups.contains(where: { $0.node.wantsSnapshotImage && !$0.imagePending }) else { return }
 
         // A leader may send its appends before its own write (Raft thesis §10.2.1): its own copy
         // only counts towards a quorum after `advance`. Everything else waits for the disk.
@@ -388,16 +387,15 @@ final class ReplicationLoop: @unchecked Sendable {
     /// are the state), unless a follower still waits for an image; and when the core asks for an
     /// image, with the machine for the writer thread to encode.
     private func maybeSnapshot(group: Int) -> ShardCompaction? {
-        let node = groups[group].node
-        guard !groups[group].imagePending, node.appliedIndex > 0 else { return nil }
-        let wantsImage = node.wantsSnapshotImage && node.role == .leader
-        guard wantsImage || (!node.isSendingSnapshot
-            && snapshotPolicy.isDue(appliedSinceSnapshot: groups[group].appliedSinceSnapshot)) else { return nil }
+        guard !groups[group].imagePending, groups[group].node.appliedIndex > 0 else { return nil }
+        let wantsImage = groups[group].node.wantsSnapshotImage && groups[group].node.role == .leader
+        guard wantsImage || (snapshotPolicy.isDue(appliedSinceSnapshot: groups[group].appliedSinceSnapshot)
+            && !groups[group].node.isSendingSnapshot) else { return nil }
         groups[group].appliedSinceSnapshot = 0
         groups[group].imagePending = wantsImage
         metrics.snapshots.increment()
         if wantsImage { metrics.snapshotImages.increment() }
-        return ShardCompaction(group: UInt32(group), metadata: node.snapshotMetadataAtApplied,
+        return ShardCompaction(group: UInt32(group), metadata: groups[group].node.snapshotMetadataAtApplied,
                                imageOf: wantsImage ? groups[group].machine : nil)
     }
 
