@@ -32,7 +32,7 @@ let package = Package(
         .target(
             name: "RingdeskHTTP2",
             dependencies: [
-                "CNGHTTP2",
+                "CNGHTTP2", "RingdeskPrimitives",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -42,8 +42,10 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),
+        // Zero-dependency helpers every core shares: the seeded generator, FNV-1a, byte reader/writer.
+        .target(name: "RingdeskPrimitives"),
         // Pure after-sales domain core: tickets, triage, SLA, lifecycle, KPIs. No I/O.
-        .target(name: "RingdeskDomain"),
+        .target(name: "RingdeskDomain", dependencies: ["RingdeskPrimitives"]),
         // Pure parts of the load client: arrival schedules, the ticket mix, HDR latency recording, reports.
         .target(
             name: "RingdeskLoad",
@@ -74,11 +76,11 @@ let package = Package(
             ]
         ),
         // Pure SWIM + Lifeguard membership core. No I/O.
-        .target(name: "RingdeskMembership"),
+        .target(name: "RingdeskMembership", dependencies: ["RingdeskPrimitives"]),
         // Pure Raft core in the ready/advance style. No I/O.
-        .target(name: "RingdeskRaft"),
+        .target(name: "RingdeskRaft", dependencies: ["RingdeskPrimitives"]),
         // Pure shard state machine replicated by Raft: tickets with idempotency keys, fenced claims, leases.
-        .target(name: "RingdeskShard"),
+        .target(name: "RingdeskShard", dependencies: ["RingdeskRaft", "RingdeskDomain", "RingdeskPrimitives"]),
         // Raft groups hosted by a node: SQLite logs (GRDB), group commit across groups, coalesced
         // messages per node pair over HTTP/2, the shard state machine applied in the same transaction.
         .target(
@@ -99,7 +101,7 @@ let package = Package(
             name: "RingdeskNode",
             dependencies: [
                 "RingdeskHTTP2", "RingdeskService", "RingdeskDomain", "RingdeskStorage", "RingdeskAPI", "RingdeskRouting",
-                "RingdeskMembership", "RingdeskReplication", "RingdeskShard", "RingdeskRaft",
+                "RingdeskMembership", "RingdeskReplication", "RingdeskShard", "RingdeskRaft", "RingdeskPrimitives",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -146,7 +148,7 @@ let package = Package(
         // Manual clock, simulated network, N-node harnesses shared by tests and simulations.
         .target(
             name: "RingdeskTestSupport",
-            dependencies: ["RingdeskMembership", "RingdeskRaft", "RingdeskShard", .product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["RingdeskMembership", "RingdeskRaft", "RingdeskShard", "RingdeskPrimitives", .product(name: "HeapModule", package: "swift-collections")]
         ),
         .testTarget(
             name: "RingdeskHTTP2Tests",
@@ -162,10 +164,11 @@ let package = Package(
         .testTarget(name: "RingdeskRoutingTests", dependencies: ["RingdeskRouting", "RingdeskDomain"]),
         .testTarget(name: "RingdeskSimulationTests", dependencies: ["RingdeskSimulation", "RingdeskRouting", "RingdeskDomain"]),
         .testTarget(name: "RingdeskMembershipTests", dependencies: ["RingdeskMembership", "RingdeskTestSupport"]),
-        .testTarget(name: "RingdeskRaftTests", dependencies: ["RingdeskRaft", "RingdeskShard", "RingdeskTestSupport"]),
+        .testTarget(name: "RingdeskRaftTests", dependencies: ["RingdeskRaft", "RingdeskShard", "RingdeskDomain", "RingdeskTestSupport"]),
         .testTarget(
             name: "RingdeskReplicationTests",
-            dependencies: ["RingdeskReplication", "RingdeskRaft", "RingdeskShard", "RingdeskTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: ["RingdeskReplication", "RingdeskRaft", "RingdeskShard", "RingdeskDomain", "RingdeskTestSupport",
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
         ),
         .testTarget(name: "RingdeskLoadTests", dependencies: ["RingdeskLoad", "RingdeskDomain"]),
         .testTarget(name: "RingdeskStorageTests", dependencies: ["RingdeskStorage"]),

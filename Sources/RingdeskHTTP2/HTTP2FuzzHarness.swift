@@ -2,6 +2,7 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOEmbedded
+import RingdeskPrimitives
 
 #if canImport(Glibc)
 import Glibc
@@ -111,7 +112,7 @@ public enum HTTP2FuzzHarness {
     @discardableResult
     public static func feedServerConnection(_ bytes: [UInt8]) -> Outcome {
         HarnessExecutor.run { executor in
-            var run = Run(executor: executor, seed: fnv1a(bytes, basis: 0xcbf2_9ce4_8422_2325))
+            var run = Run(executor: executor, seed: FNV1a.hash(bytes))
             return run.feed(bytes)
         }
     }
@@ -120,11 +121,11 @@ public enum HTTP2FuzzHarness {
     private struct Run {
         let executor: HarnessExecutor
         var random: SplitMix64
-        var outcome = Outcome(chunksFed: 0, outboundBytes: 0, outboundDigest: 0xcbf2_9ce4_8422_2325, jobsRun: 0, serverClosed: false)
+        var outcome = Outcome(chunksFed: 0, outboundBytes: 0, outboundDigest: FNV1a.offsetBasis, jobsRun: 0, serverClosed: false)
 
         init(executor: HarnessExecutor, seed: UInt64) {
             self.executor = executor
-            self.random = SplitMix64(state: seed)
+            self.random = SplitMix64(seed: seed)
         }
 
         mutating func feed(_ bytes: [UInt8]) -> Outcome {
@@ -220,28 +221,8 @@ public enum HTTP2FuzzHarness {
         mutating func drainOutbound(_ channel: EmbeddedChannel) {
             while case .some(.some(let buffer)) = try? channel.readOutbound(as: ByteBuffer.self) {
                 outcome.outboundBytes += buffer.readableBytes
-                outcome.outboundDigest = buffer.withUnsafeReadableBytes { fnv1a($0, basis: outcome.outboundDigest) }
+                outcome.outboundDigest = buffer.withUnsafeReadableBytes { FNV1a.hash($0, seed: outcome.outboundDigest) }
             }
-        }
-    }
-
-    static func fnv1a(_ bytes: some Sequence<UInt8>, basis: UInt64) -> UInt64 {
-        var hash = basis
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01b3
-        }
-        return hash
-    }
-
-    struct SplitMix64 {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9e37_79b9_7f4a_7c15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xbf58_476d_1ce4_e5b9
-            z = (z ^ (z >> 27)) &* 0x94d0_49bb_1331_11eb
-            return z ^ (z >> 31)
         }
     }
 }

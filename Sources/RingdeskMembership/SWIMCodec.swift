@@ -1,3 +1,5 @@
+import RingdeskPrimitives
+
 /// The compact binary encoding of `SWIMMessage`, hand-written so every length is checked: decoding
 /// any byte string either yields a message or throws `SWIMError` (code `swim_malformed_message`).
 ///
@@ -177,15 +179,7 @@ public enum SWIMCodec {
         return varintSize(UInt64(count)) + count
     }
 
-    static func varintSize(_ value: UInt64) -> Int {
-        var value = value
-        var size = 1
-        while value >= 0x80 {
-            value >>= 7
-            size += 1
-        }
-        return size
-    }
+    static func varintSize(_ value: UInt64) -> Int { ByteWriter.varintSize(value) }
 
     // MARK: Decoding
 
@@ -201,30 +195,11 @@ public enum SWIMCodec {
 
     // MARK: Primitives
 
-    static func writeU32(_ value: UInt32, into bytes: inout [UInt8]) {
-        bytes.append(UInt8(truncatingIfNeeded: value >> 24))
-        bytes.append(UInt8(truncatingIfNeeded: value >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: value))
-    }
+    static func writeU32(_ value: UInt32, into bytes: inout [UInt8]) { ByteWriter.u32(value, into: &bytes) }
 
-    static func writeU64(_ value: UInt64, into bytes: inout [UInt8]) {
-        var shift: UInt64 = 56
-        while true {
-            bytes.append(UInt8(truncatingIfNeeded: value >> shift))
-            if shift == 0 { break }
-            shift -= 8
-        }
-    }
+    static func writeU64(_ value: UInt64, into bytes: inout [UInt8]) { ByteWriter.u64(value, into: &bytes) }
 
-    static func writeVarint(_ value: UInt64, into bytes: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
-    }
+    static func writeVarint(_ value: UInt64, into bytes: inout [UInt8]) { ByteWriter.varint(value, into: &bytes) }
 
     static func writeString(_ string: String, into bytes: inout [UInt8]) {
         writeVarint(UInt64(string.utf8.count), into: &bytes)
@@ -240,58 +215,36 @@ public enum SWIMCodec {
 extension SWIMCodec {
     /// A bounds-checked cursor: every read checks the remaining length first.
     struct Reader {
-        let bytes: [UInt8]
+        private var base: ByteReader
         let limits: Limits
-        var offset = 0
 
         init(bytes: [UInt8], limits: Limits) {
-            self.bytes = bytes
+            base = ByteReader(bytes)
             self.limits = limits
         }
 
-        var isAtEnd: Bool { offset == bytes.count }
-        var remaining: Int { bytes.count - offset }
+        var offset: Int { base.offset }
+        var isAtEnd: Bool { base.isAtEnd }
+        var remaining: Int { base.remaining }
 
         mutating func readU8() throws(SWIMError) -> UInt8 {
-            guard remaining >= 1 else { throw .malformed("truncated at byte \(offset)") }
-            defer { offset += 1 }
-            return bytes[offset]
+            do { return try base.byte() } catch { throw .malformed(error.message) }
         }
 
         mutating func readU32() throws(SWIMError) -> UInt32 {
-            guard remaining >= 4 else { throw .malformed("truncated at byte \(offset)") }
-            var value: UInt32 = 0
-            for index in offset..<(offset + 4) {
-                value = value << 8 | UInt32(bytes[index])
-            }
-            offset += 4
-            return value
+            do { return try base.u32() } catch { throw .malformed(error.message) }
         }
 
         mutating func readU64() throws(SWIMError) -> UInt64 {
-            guard remaining >= 8 else { throw .malformed("truncated at byte \(offset)") }
-            var value: UInt64 = 0
-            for index in offset..<(offset + 8) {
-                value = value << 8 | UInt64(bytes[index])
-            }
-            offset += 8
-            return value
+            do { return try base.u64() } catch { throw .malformed(error.message) }
         }
 
         mutating func readVarint() throws(SWIMError) -> UInt64 {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                let byte = try readU8()
-                if shift == 63 && byte > 1 { throw .malformed("varint overflows 64 bits") }
-                value |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 {
-                    if byte == 0 && shift > 0 { throw .malformed("overlong varint") }
-                    return value
-                }
-                shift += 7
-                if shift > 63 { throw .malformed("varint longer than 10 bytes") }
-            }
+            do { return try base.varint() } catch { throw .malformed(error.message) }
+        }
+
+        mutating func readBytes(_ count: Int) throws(SWIMError) -> [UInt8] {
+            do { return try base.bytes(count) } catch { throw .malformed(error.message) }
         }
 
         mutating func readLength(max: Int, what: String) throws(SWIMError) -> Int {
@@ -312,17 +265,14 @@ extension SWIMCodec {
 
         mutating func readString() throws(SWIMError) -> String {
             let length = try readLength(max: limits.maxStringBytes, what: "string")
-            let slice = bytes[offset..<(offset + length)]
-            offset += length
+            let slice = try readBytes(length)
             guard let string = String(validating: slice, as: UTF8.self) else { throw .malformed("string is not UTF-8") }
             return string
         }
 
         mutating func readPayload() throws(SWIMError) -> [UInt8] {
             let length = try readLength(max: limits.maxPayloadBytes, what: "payload")
-            let payload = Array(bytes[offset..<(offset + length)])
-            offset += length
-            return payload
+            return try readBytes(length)
         }
 
         mutating func readMetadata() throws(SWIMError) -> SWIMNodeMetadata {

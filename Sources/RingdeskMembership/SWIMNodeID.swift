@@ -1,3 +1,5 @@
+import RingdeskPrimitives
+
 /// A member's identity: stable across restarts of the same node, so a restarted node refutes its
 /// old death with a higher incarnation instead of appearing as a stranger.
 public struct SWIMNodeID: Hashable, Comparable, Sendable, CustomStringConvertible {
@@ -9,12 +11,7 @@ public struct SWIMNodeID: Hashable, Comparable, Sendable, CustomStringConvertibl
 
     /// A 64-bit FNV-1a hash of a node name, for shells that identify nodes by configured names.
     public init(stableHashOf name: String) {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in name.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        self.rawValue = hash
+        self.rawValue = FNV1a.hash(name)
     }
 
     public static func < (lhs: SWIMNodeID, rhs: SWIMNodeID) -> Bool {

@@ -10,7 +10,7 @@ import RingdeskShard
 /// reads of one group, and the groups' status. Any node accepts a command and forwards it (once)
 /// to the group's leader, so a client never needs to know who leads.
 struct ReplicationAPI: Sendable {
-    let host: ReplicationHost
+    let host: ShardReplicationHost
     /// Carries requests to the leader; nil answers 503 `no_leader` with the leader's id instead.
     let forwarder: HTTP2Client?
     let metrics: NodeMetrics

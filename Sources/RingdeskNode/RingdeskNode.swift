@@ -7,6 +7,7 @@ import NIOSSL
 import Prometheus
 import RingdeskDomain
 import RingdeskHTTP2
+import RingdeskPrimitives
 import RingdeskReplication
 import RingdeskRouting
 import RingdeskService
@@ -61,11 +62,11 @@ public final class RingdeskNode: Service {
         }
         membership?.updatePolicyFingerprint(Self.policyFingerprint(configuration.policy, configuration.routing))
         runningMembership.withLockedValue { $0 = membership }
-        var replication: (host: ReplicationHost, client: HTTP2Client?)?
+        var replication: (host: ShardReplicationHost, client: HTTP2Client?)?
         if let settings = configuration.replication {
             let client = try HTTP2Client(group: group, configuration: Self.peerClientConfiguration(tlsCA: configuration.cluster?.tlsCA))
             let path = (configuration.dataDirectory as NSString).appendingPathComponent("raft.sqlite")
-            let host = try ReplicationHost(configuration: settings, databasePath: path, client: client,
+            let host = try ShardReplicationHost(configuration: settings, databasePath: path, client: client,
                                            logger: Logger(label: "ringdesk.raft"), metrics: metrics.factory, eventLoop: group.next())
             host.start()
             replication = (host, client)
@@ -141,12 +142,9 @@ public final class RingdeskNode: Service {
     static func policyFingerprint(_ policy: DomainPolicy, _ routing: RoutingConfiguration) -> String {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
+        var hash = FNV1a.offsetBasis
         for part in [try? encoder.encode(policy), try? encoder.encode(routing)] {
-            for byte in part ?? Data() {
-                hash ^= UInt64(byte)
-                hash &*= 0x0000_0100_0000_01B3
-            }
+            hash = FNV1a.hash(part ?? Data(), seed: hash)
         }
         let text = String(hash, radix: 16)
         return String(repeating: "0", count: 16 - text.count) + text
@@ -158,13 +156,13 @@ public final class RingdeskNode: Service {
     public static func router(service: TicketService, storage: SQLiteStorage, nodeID: String,
                               registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                               logger: Logger = Logger(label: "ringdesk.api"),
-                              replication: (host: ReplicationHost, client: HTTP2Client?)? = nil) -> HTTP2Router {
+                              replication: (host: ShardReplicationHost, client: HTTP2Client?)? = nil) -> HTTP2Router {
         router(service: service, storage: storage, nodeID: nodeID, metrics: NodeMetrics(registry: registry), logger: logger, membership: nil,
                replication: replication)
     }
 
     static func router(service: TicketService, storage: SQLiteStorage, nodeID: String, metrics: NodeMetrics, logger: Logger,
-                       membership: MembershipService?, replication: (host: ReplicationHost, client: HTTP2Client?)?) -> HTTP2Router {
+                       membership: MembershipService?, replication: (host: ShardReplicationHost, client: HTTP2Client?)?) -> HTTP2Router {
         var router = NodeRoutes.router(nodeID: nodeID, version: Self.version)
         NodeAPI(service: service, metrics: metrics, logger: logger, nodeID: nodeID, membership: membership).register(in: &router)
         if let replication {

@@ -1,3 +1,5 @@
+import RingdeskPrimitives
+
 /// One Raft message addressed to one group. Many envelopes between the same two nodes travel in
 /// one `RaftCodec` batch, so 64 groups' heartbeats cost one request, not 64.
 public struct RaftEnvelope: Sendable, Hashable {
@@ -245,68 +247,43 @@ public enum RaftCodec {
 
     // MARK: Primitives
 
-    static func writeU32(_ value: UInt32, into bytes: inout [UInt8]) {
-        bytes.append(UInt8(truncatingIfNeeded: value >> 24))
-        bytes.append(UInt8(truncatingIfNeeded: value >> 16))
-        bytes.append(UInt8(truncatingIfNeeded: value >> 8))
-        bytes.append(UInt8(truncatingIfNeeded: value))
-    }
+    @inline(__always)
+    static func writeU32(_ value: UInt32, into bytes: inout [UInt8]) { ByteWriter.u32(value, into: &bytes) }
 
-    static func writeVarint(_ value: UInt64, into bytes: inout [UInt8]) {
-        var value = value
-        while value >= 0x80 {
-            bytes.append(UInt8(truncatingIfNeeded: value) | 0x80)
-            value >>= 7
-        }
-        bytes.append(UInt8(value))
-    }
+    @inline(__always)
+    static func writeVarint(_ value: UInt64, into bytes: inout [UInt8]) { ByteWriter.varint(value, into: &bytes) }
 }
 
 extension RaftCodec {
     /// A bounds-checked cursor over `bytes[..<end]`: every read checks the remaining length first.
     struct Reader {
-        let bytes: [UInt8]
-        let end: Int
+        private var base: ByteReader
         let limits: Limits
-        var offset = 0
 
         init(bytes: [UInt8], end: Int, limits: Limits) {
-            self.bytes = bytes
-            self.end = end
+            base = ByteReader(bytes, end: end)
             self.limits = limits
         }
 
-        var isAtEnd: Bool { offset == end }
-        var remaining: Int { end - offset }
+        var bytes: [UInt8] { base.bytes }
+        var offset: Int { base.offset }
+        var isAtEnd: Bool { base.isAtEnd }
+        var remaining: Int { base.remaining }
 
+        @inline(__always)
         mutating func readU8() throws(RaftCodecError) -> UInt8 {
-            guard remaining >= 1 else { throw .malformed("truncated at byte \(offset)") }
-            defer { offset += 1 }
-            return bytes[offset]
+            do { return try base.byte() } catch { throw .malformed(error.message) }
         }
 
+        @inline(__always)
         mutating func readU32() throws(RaftCodecError) -> UInt32 {
-            guard remaining >= 4 else { throw .malformed("truncated at byte \(offset)") }
-            var value: UInt32 = 0
-            for index in offset..<(offset + 4) { value = value << 8 | UInt32(bytes[index]) }
-            offset += 4
-            return value
+            do { return try base.u32() } catch { throw .malformed(error.message) }
         }
 
         /// Minimal LEB128 only: an overlong form would make two encodings of one value.
+        @inline(__always)
         mutating func readVarint() throws(RaftCodecError) -> UInt64 {
-            var value: UInt64 = 0
-            var shift: UInt64 = 0
-            while true {
-                let byte = try readU8()
-                if shift == 63 && byte > 1 { throw .malformed("varint overflows 64 bits") }
-                value |= UInt64(byte & 0x7F) << shift
-                if byte & 0x80 == 0 {
-                    if byte == 0 && shift > 0 { throw .malformed("overlong varint") }
-                    return value
-                }
-                shift += 7
-            }
+            do { return try base.varint() } catch { throw .malformed(error.message) }
         }
 
         /// A field flagged present: zero would have been left out by the encoder.
@@ -330,9 +307,7 @@ extension RaftCodec {
             let length = try readVarint()
             guard length <= UInt64(clamping: max) else { throw .limit("\(what) of \(length) bytes exceeds \(max)") }
             guard length <= UInt64(remaining) else { throw .malformed("\(what) of \(length) bytes runs past the end") }
-            let payload = Array(bytes[offset..<(offset + Int(length))])
-            offset += Int(length)
-            return payload
+            do { return try base.bytes(Int(length)) } catch { throw .malformed(error.message) }
         }
 
         /// Checks the u32 that follows against the CRC of `bytes[start..<offset]` seeded with the group.

@@ -1,3 +1,5 @@
+import RingdeskPrimitives
+
 /// One replica of one Raft group, as a pure value: events in (`tick`, `step`, `propose`, …), work
 /// out (`ready()`), acknowledged with `advance(_:)`. It never sends, sleeps or touches a disk.
 ///
@@ -309,21 +311,11 @@ struct Leadership: Sendable {
 /// SplitMix64 seeded from the configuration: the core's only randomness (election timeouts), so
 /// a simulation replays exactly.
 struct RaftRandom: Sendable {
-    private var state: UInt64
+    private var generator: SplitMix64
 
     init(seed: UInt64) {
-        state = seed &* 0x9E37_79B9_7F4A_7C15 &+ 0x632B_E59B_D9B4_E019
+        generator = SplitMix64(seed: seed &* 0x9E37_79B9_7F4A_7C15 &+ 0x632B_E59B_D9B4_E019)
     }
 
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func below(_ bound: Int) -> Int {
-        Int(truncatingIfNeeded: next().multipliedFullWidth(by: UInt64(bound)).high)
-    }
+    mutating func below(_ bound: Int) -> Int { generator.below(bound) }
 }

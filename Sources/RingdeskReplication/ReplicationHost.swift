@@ -6,7 +6,6 @@ import NIOCore
 import NIOPosix
 import RingdeskHTTP2
 import RingdeskRaft
-import RingdeskShard
 
 /// Hosts every Raft group of one node: one loop thread drives all the groups' pure `RaftNode`s,
 /// writes all their Ready work in one SQLite transaction (group commit across groups: one fsync
@@ -15,10 +14,13 @@ import RingdeskShard
 ///
 /// Callers (HTTP handlers, tests) only enqueue: messages from peers, proposals, reads. They never
 /// touch a group's state, which belongs to the loop thread.
-public final class ReplicationHost: Sendable {
+///
+/// Generic over the replicated state machine: the host never looks inside commands or rows, and
+/// names no HTTP route (the node owns `/internal/raft` and hands its bodies to `receive`).
+public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
     public let configuration: ReplicationConfiguration
-    let inbox = ReplicationInbox()
-    private let loop: ReplicationLoop
+    let inbox = ReplicationInbox<Machine>()
+    private let loop: ReplicationLoop<Machine>
     private let senders: [RaftNodeID: RaftPeerSender]
     private let started = NIOLockedValueBox(false)
     /// The event loop the host made for itself when it was given none.
@@ -76,7 +78,7 @@ public final class ReplicationHost: Sendable {
 
     // MARK: Requests
 
-    /// A body of `POST /internal/raft`: length-prefixed `RaftCodec` batches. Throws on bytes that
+    /// A batch of peer messages (the node serves them as `POST /internal/raft`): length-prefixed `RaftCodec` batches. Throws on bytes that
     /// do not decode; nothing is enqueued then.
     public func receive(_ body: [UInt8]) throws {
         var envelopes: [RaftEnvelope] = []
@@ -100,9 +102,9 @@ public final class ReplicationHost: Sendable {
     /// majority's disks) and applied, with its result. Throws `not_leader` (with the leader's id)
     /// when another node leads, and `outcome_unknown` when leadership changed or the deadline
     /// passed before the outcome was known (retry with the same idempotency key).
-    public func propose(group: UInt32, command: ShardCommand) async throws -> ShardProposalOutcome {
+    public func propose(group: UInt32, command: Machine.Command) async throws -> ReplicatedOutcome<Machine.Result> {
         try await withCheckedThrowingContinuation { continuation in
-            propose(group: group, command: command, completion: ReplicationInbox.ProposalCompletion(continuation))
+            propose(group: group, command: command, completion: ReplicationInbox<Machine>.ProposalCompletion(continuation))
         }
     }
 
@@ -110,24 +112,28 @@ public final class ReplicationHost: Sendable {
     /// the replication loop's thread (or the caller's, for a refusal), so it must be quick and
     /// hand any real work to another thread. For callers on an event loop that answer many
     /// requests: no task is created and no cooperative thread is woken per proposal.
-    public func propose(group: UInt32, command: ShardCommand,
-                        completion: @escaping @Sendable (Result<ShardProposalOutcome, any Error>) -> Void) {
-        propose(group: group, command: command, completion: ReplicationInbox.ProposalCompletion(completion))
+    public func propose(group: UInt32, command: Machine.Command,
+                        completion: @escaping @Sendable (Result<ReplicatedOutcome<Machine.Result>, any Error>) -> Void) {
+        propose(group: group, command: command, completion: ReplicationInbox<Machine>.ProposalCompletion(completion))
     }
 
-    private func propose(group: UInt32, command: ShardCommand, completion: ReplicationInbox.ProposalCompletion) {
+    private func propose(group: UInt32, command: Machine.Command, completion: ReplicationInbox<Machine>.ProposalCompletion) {
         guard group < configuration.groups else { return completion.resume(throwing: ReplicationError.unknownGroup(group)) }
-        inbox.propose(ReplicationInbox.Proposal(group: group, data: command.encoded, continuation: completion),
+        inbox.propose(ReplicationInbox<Machine>.Proposal(group: group, data: Machine.encode(command), continuation: completion),
                       limit: configuration.maxPendingProposals)
     }
 
-    /// A linearizable read of one ticket through read-index: the leader confirms it still leads,
-    /// waits until it has applied that point, then reads. With `local`, any replica answers from
-    /// what it has applied so far (possibly stale; for checks and diagnostics).
-    public func readTicket(group: UInt32, ticketID: String, local: Bool = false) async throws -> ShardTicket? {
+    /// A linearizable read through read-index: the leader confirms it still leads, waits until
+    /// it has applied that point, then runs `body` on the group's machine (on the loop thread: keep
+    /// it quick). With `local`, any replica answers from what it has applied so far (possibly
+    /// stale; for checks and diagnostics).
+    public func read<Value: Sendable>(group: UInt32, local: Bool = false,
+                                      _ body: @escaping @Sendable (Machine) -> Value) async throws -> Value {
         guard group < configuration.groups else { throw ReplicationError.unknownGroup(group) }
         return try await withCheckedThrowingContinuation { continuation in
-            inbox.read(ReplicationInbox.Read(group: group, ticketID: ticketID, local: local, continuation: continuation),
+            inbox.read(ReplicationInbox<Machine>.Read(group: group, local: local,
+                                                      perform: { continuation.resume(returning: body($0)) },
+                                                      fail: { continuation.resume(throwing: $0) }),
                        limit: configuration.maxPendingProposals)
         }
     }
@@ -137,11 +143,10 @@ public final class ReplicationHost: Sendable {
     /// time per group; returns the group's membership once the change is applied.
     public func changeMembership(group: UInt32, _ change: RaftConfChange) async throws -> UInt64 {
         guard group < configuration.groups else { throw ReplicationError.unknownGroup(group) }
-        let outcome = try await withCheckedThrowingContinuation { continuation in
-            inbox.changeMembership(ReplicationInbox.Membership(group: group, change: change, proposal: ReplicationInbox.Proposal(
-                group: group, data: [], continuation: ReplicationInbox.ProposalCompletion(continuation))), limit: configuration.maxPendingProposals)
+        return try await withCheckedThrowingContinuation { continuation in
+            inbox.changeMembership(ReplicationInbox<Machine>.Membership(group: group, change: change, continuation: continuation),
+                                   limit: configuration.maxPendingProposals)
         }
-        return outcome.index
     }
 
     /// Hands every group this node leads to its most caught-up other voter (Raft leadership
@@ -163,10 +168,10 @@ public final class ReplicationHost: Sendable {
     }
 }
 
-/// What a committed proposal produced.
-public struct ShardProposalOutcome: Sendable {
+/// What a committed proposal produced: its log index and the machine's result.
+public struct ReplicatedOutcome<Result: Sendable>: Sendable {
     public var index: UInt64
-    public var result: ShardResult
+    public var result: Result
 }
 
 /// One group's state as shown to operators.
@@ -182,9 +187,11 @@ public struct ReplicationGroupStatus: Sendable, Hashable, Codable {
     public var voters: [UInt64]
     public var learners: [UInt64]
     public var recovering: Bool
+    /// Why the group stopped applying (a committed entry this build cannot decode); nil while it runs.
+    public var halted: String?
 
     enum CodingKeys: String, CodingKey {
-        case group, role, term, leader, voters, learners, recovering
+        case group, role, term, leader, voters, learners, recovering, halted
         case commitIndex = "commit_index"
         case appliedIndex = "applied_index"
         case lastIndex = "last_index"
@@ -212,6 +219,10 @@ public struct ReplicationError: Error, Sendable, Hashable, CustomStringConvertib
 
     static func unknownGroup(_ group: UInt32) -> ReplicationError {
         ReplicationError(code: "unknown_group", message: "group \(group) does not exist")
+    }
+
+    static func halted(_ group: UInt32, _ reason: String) -> ReplicationError {
+        ReplicationError(code: "group_halted", message: "group \(group) stopped applying: \(reason); this node needs a build that can decode it")
     }
 
     static let stopped = ReplicationError(code: "replication_stopped", message: "the node is shutting down")

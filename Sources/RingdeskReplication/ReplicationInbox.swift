@@ -1,13 +1,12 @@
 import Foundation
 import NIOConcurrencyHelpers
 import RingdeskRaft
-import RingdeskShard
 
 /// Where callers leave work for the replication loop. The first item after the loop last took
 /// its work wakes it (through `onWork`); everything queued until it runs is taken together.
 ///
 /// `@unchecked Sendable`: every stored property is read and written only while holding `lock`.
-final class ReplicationInbox: @unchecked Sendable {
+final class ReplicationInbox<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     struct Proposal {
         var group: UInt32
         var data: [UInt8]
@@ -17,26 +16,28 @@ final class ReplicationInbox: @unchecked Sendable {
     /// Where a proposal's outcome goes: a suspended task or a callback (called on the loop
     /// thread, so it must hand real work elsewhere). Resumed exactly once.
     struct ProposalCompletion: Sendable {
-        let deliver: @Sendable (Result<ShardProposalOutcome, any Error>) -> Void
+        let deliver: @Sendable (Result<ReplicatedOutcome<Machine.Result>, any Error>) -> Void
 
-        init(_ deliver: @escaping @Sendable (Result<ShardProposalOutcome, any Error>) -> Void) {
+        init(_ deliver: @escaping @Sendable (Result<ReplicatedOutcome<Machine.Result>, any Error>) -> Void) {
             self.deliver = deliver
         }
 
-        init(_ continuation: CheckedContinuation<ShardProposalOutcome, any Error>) {
+        init(_ continuation: CheckedContinuation<ReplicatedOutcome<Machine.Result>, any Error>) {
             deliver = { continuation.resume(with: $0) }
         }
 
-        func resume(returning outcome: ShardProposalOutcome) { deliver(.success(outcome)) }
+        func resume(returning outcome: ReplicatedOutcome<Machine.Result>) { deliver(.success(outcome)) }
         func resume(throwing error: any Error) { deliver(.failure(error)) }
     }
 
+    /// A read of one group's applied machine: `perform` runs on the loop thread with the machine
+    /// (it must be quick), `fail` when the read cannot be served. Exactly one of them runs, once.
     struct Read {
         var group: UInt32
-        var ticketID: String
         /// Read this replica's applied state as it is, without confirming leadership (may be stale).
         var local: Bool
-        var continuation: CheckedContinuation<ShardTicket?, any Error>
+        var perform: @Sendable (Machine) -> Void
+        var fail: @Sendable (any Error) -> Void
     }
 
     /// Hand every group this node leads to another voter (draining before maintenance).
@@ -44,11 +45,11 @@ final class ReplicationInbox: @unchecked Sendable {
         var continuation: CheckedContinuation<Int, any Error>
     }
 
-    /// One membership change of one group; answered like a proposal once applied.
+    /// One membership change of one group; answered with its log index once applied.
     struct Membership {
         var group: UInt32
         var change: RaftConfChange
-        var proposal: Proposal
+        var continuation: CheckedContinuation<UInt64, any Error>
     }
 
     struct Work {
@@ -58,7 +59,7 @@ final class ReplicationInbox: @unchecked Sendable {
         var drains: [Drain] = []
         var memberships: [Membership] = []
         /// Write jobs the writer thread made durable since the last take, in order.
-        var written: [ReplicationWriteJob] = []
+        var written: [ReplicationWriteJob<Machine>] = []
         var stopped = false
 
         var isEmpty: Bool {
@@ -96,13 +97,13 @@ final class ReplicationInbox: @unchecked Sendable {
 
     func changeMembership(_ change: Membership, limit: Int) {
         if let refusal = admit(limit: limit, { $0.memberships.append(change) }) {
-            change.proposal.continuation.resume(throwing: refusal)
+            change.continuation.resume(throwing: refusal)
         }
     }
 
     func read(_ read: Read, limit: Int) {
         if let refusal = admit(limit: limit, { $0.reads.append(read) }) {
-            read.continuation.resume(throwing: refusal)
+            read.fail(refusal)
         }
     }
 
@@ -137,7 +138,7 @@ final class ReplicationInbox: @unchecked Sendable {
         wake?()
     }
 
-    func written(_ jobs: [ReplicationWriteJob]) {
+    func written(_ jobs: [ReplicationWriteJob<Machine>]) {
         enqueue { $0.written.append(contentsOf: jobs) }
     }
 

@@ -4,7 +4,6 @@ import Logging
 import NIOConcurrencyHelpers
 import NIOCore
 import RingdeskRaft
-import RingdeskShard
 
 /// The replication loop's world: every group's replica, the store, and callers waiting for outcomes.
 /// It runs on one event loop (the node's HTTP/2 loop, so peer messages and proposals that arrive
@@ -13,35 +12,55 @@ import RingdeskShard
 /// `@unchecked Sendable`: `groups`, `store` and the other `var`s are touched only on `eventLoop`
 /// (`start()` on); other threads read `status` (a locked box) and call `stop()` (which waits on a
 /// condition lock).
-final class ReplicationLoop: @unchecked Sendable {
+final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendable {
+    typealias Inbox = ReplicationInbox<Machine>
+
+    /// Who waits for an entry: a proposer (answered with the machine's result) or a membership
+    /// change (answered with the index once applied).
+    enum Waiter {
+        case command(Inbox.ProposalCompletion)
+        case membership(CheckedContinuation<UInt64, any Error>)
+
+        func fail(_ error: any Error) {
+            switch self {
+            case .command(let completion): completion.resume(throwing: error)
+            case .membership(let continuation): continuation.resume(throwing: error)
+            }
+        }
+    }
+
     struct Waiting {
         var term: UInt64
-        var proposal: ReplicationInbox.Proposal
+        var waiter: Waiter
         var deadline: Date
         var admitted: ContinuousClock.Instant
     }
 
     struct GroupReplica {
         var node: RaftNode
-        var machine: ShardStateMachine
+        var machine: Machine
         /// Proposals by the index they were appended at.
         var waiting: [UInt64: Waiting] = [:]
         /// Reads waiting for leadership confirmation, by request id.
-        var reads: [UInt64: ReplicationInbox.Read] = [:]
+        var reads: [UInt64: Inbox.Read] = [:]
         /// Reads confirmed at an index, waiting until it is applied.
-        var confirmedReads: [(index: UInt64, read: ReplicationInbox.Read)] = []
+        var confirmedReads: [(index: UInt64, read: Inbox.Read)] = []
         var appliedSinceSnapshot = 0
         /// An image is being encoded for the core (it asked: a follower needs a snapshot).
         var imagePending = false
         /// Loaded as recovering; once the core leaves recovery the store's mark is cleared.
         var wasRecovering = false
+        /// Set when a committed entry did not decode (written by a newer build, or damaged): the
+        /// group stops here, at the last entry it applied, and takes part in nothing until the
+        /// node runs a build that understands the entry. It never skips an entry.
+        var halted: String?
     }
 
     let configuration: ReplicationConfiguration
     private let snapshotPolicy: SnapshotPolicy
     private let store: RaftLogStore
-    private let writer: ReplicationWriter
-    private let inbox: ReplicationInbox
+    private let writer: ReplicationWriter<Machine>
+    private let inbox: Inbox
     private let logger: Logger
     private let metrics: ReplicationMetrics
     private let send: @Sendable (RaftNodeID, [UInt8]) -> Void
@@ -55,7 +74,7 @@ final class ReplicationLoop: @unchecked Sendable {
     private var tickTask: Scheduled<Void>?
     private var stopped = false
 
-    init(configuration: ReplicationConfiguration, eventLoop: any EventLoop, store: RaftLogStore, inbox: ReplicationInbox, logger: Logger,
+    init(configuration: ReplicationConfiguration, eventLoop: any EventLoop, store: RaftLogStore, inbox: Inbox, logger: Logger,
          metrics: ReplicationMetrics, send: @escaping @Sendable (RaftNodeID, [UInt8]) -> Void) throws {
         self.configuration = configuration
         self.snapshotPolicy = SnapshotPolicy(every: configuration.snapshotEvery, nodeID: configuration.nodeID)
@@ -82,10 +101,10 @@ final class ReplicationLoop: @unchecked Sendable {
         // The state machine is the applied rows (the state at the applied index; the log after it
         // is applied again by the core as committed entries).
         var damage = loaded.corruption.map(\.description)
-        var machine = ShardStateMachine()
+        var machine = Machine()
         if damage == nil {
             do {
-                machine = try ShardStateMachine(rows: loaded.tickets.lazy.map { (id: $0.id, record: $0.record) })
+                machine = try Machine(rows: loaded.tickets.lazy.map { (id: $0.id, record: $0.record) })
             } catch {
                 damage = "shard_tickets: \(error)"
             }
@@ -100,7 +119,7 @@ final class ReplicationLoop: @unchecked Sendable {
             let persisted = RaftPersistentState(hardState: RaftHardState(term: hard.term, vote: hard.vote, commit: 0),
                                                 initialConf: RaftConfState(voters: []))
             return GroupReplica(node: RaftNode(configuration: raftConfiguration, persisted: persisted, applied: 0, recovering: true),
-                                machine: ShardStateMachine(), wasRecovering: true)
+                                machine: Machine(), wasRecovering: true)
         }
         let node = RaftNode(configuration: raftConfiguration, persisted: loaded.persistent, applied: loaded.appliedIndex)
         return GroupReplica(node: node, machine: machine)
@@ -146,7 +165,7 @@ final class ReplicationLoop: @unchecked Sendable {
 
     private func onTick() {
         guard !stopped else { return }
-        for index in groups.indices { groups[index].node.tick() }
+        for index in groups.indices where groups[index].halted == nil { groups[index].node.tick() }
         expireProposals(now: Date())
         pump()
         scheduleTick()
@@ -166,10 +185,10 @@ final class ReplicationLoop: @unchecked Sendable {
             return
         }
         for job in work.written { completeWrite(job) }
-        for envelope in work.messages where envelope.group < groups.count {
+        for envelope in work.messages where envelope.group < groups.count && groups[Int(envelope.group)].halted == nil {
             // A snapshot whose image does not decode is dropped before the core adopts it:
             // the leader sends another, and a forged one cannot take the node down.
-            if let snapshot = envelope.message.snapshot, (try? ShardStateMachine(snapshot: snapshot.data)) == nil {
+            if let snapshot = envelope.message.snapshot, (try? Machine(snapshot: snapshot.data)) == nil {
                 logger.warning("dropped a snapshot that does not decode", metadata: ["group": "\(envelope.group)",
                                                                                     "from": "\(envelope.message.from)"])
                 continue
@@ -185,12 +204,13 @@ final class ReplicationLoop: @unchecked Sendable {
         publishStatus(force: false)
     }
 
-    private func admit(_ proposal: ReplicationInbox.Proposal) {
+    private func admit(_ proposal: Inbox.Proposal) {
         let group = Int(proposal.group)
+        if let halted = groups[group].halted { return proposal.continuation.resume(throwing: ReplicationError.halted(UInt32(group), halted)) }
         do {
             let index = try groups[group].node.propose(proposal.data)
             let deadline = Date().addingTimeInterval(TimeInterval(configuration.proposalTimeoutMilliseconds) / 1000)
-            groups[group].waiting[index] = Waiting(term: groups[group].node.term, proposal: proposal, deadline: deadline,
+            groups[group].waiting[index] = Waiting(term: groups[group].node.term, waiter: .command(proposal.continuation), deadline: deadline,
                                                    admitted: .now)
         } catch {
             metrics.refused.increment()
@@ -199,27 +219,28 @@ final class ReplicationLoop: @unchecked Sendable {
     }
 
     /// Proposes a membership change of one group (leader only); answered once it is applied.
-    private func admit(_ change: ReplicationInbox.Membership) {
+    private func admit(_ change: Inbox.Membership) {
         let group = Int(change.group)
         do {
+            if let halted = groups[group].halted { throw ReplicationError.halted(UInt32(group), halted) }
             guard configuration.peers[change.change.node] != nil else {
                 throw ReplicationError(code: "unknown_node", message: "node \(change.change.node) is not in replication.peers")
             }
             let index = try groups[group].node.proposeConfChange(change.change)
             let deadline = Date().addingTimeInterval(TimeInterval(configuration.proposalTimeoutMilliseconds) / 1000)
-            groups[group].waiting[index] = Waiting(term: groups[group].node.term, proposal: change.proposal, deadline: deadline,
+            groups[group].waiting[index] = Waiting(term: groups[group].node.term, waiter: .membership(change.continuation), deadline: deadline,
                                                    admitted: .now)
         } catch let error as RaftError {
-            change.proposal.continuation.resume(throwing: ReplicationError(code: error.code, message: error.message, leaderHint: error.leaderHint))
+            change.continuation.resume(throwing: ReplicationError(code: error.code, message: error.message, leaderHint: error.leaderHint))
         } catch {
-            change.proposal.continuation.resume(throwing: error)
+            change.continuation.resume(throwing: error)
         }
     }
 
     /// Starts a leadership transfer in every group this node leads; returns how many started.
     private func startDrain() -> Int {
         var started = 0
-        for group in groups.indices where groups[group].node.role == .leader {
+        for group in groups.indices where groups[group].node.role == .leader && groups[group].halted == nil {
             guard let target = groups[group].node.bestTransferTarget else { continue }
             do {
                 try groups[group].node.transferLeadership(to: target)
@@ -232,10 +253,11 @@ final class ReplicationLoop: @unchecked Sendable {
         return started
     }
 
-    private func admit(_ read: ReplicationInbox.Read) {
+    private func admit(_ read: Inbox.Read) {
         let group = Int(read.group)
+        if let halted = groups[group].halted { return read.fail(ReplicationError.halted(UInt32(group), halted)) }
         if read.local {
-            read.continuation.resume(returning: groups[group].machine.ticket(read.ticketID))
+            read.perform(groups[group].machine)
             return
         }
         let id = nextReadID
@@ -244,7 +266,7 @@ final class ReplicationLoop: @unchecked Sendable {
             try groups[group].node.readIndex(requestID: id)
             groups[group].reads[id] = read
         } catch {
-            read.continuation.resume(throwing: ReplicationError(code: error.code, message: error.message, leaderHint: error.leaderHint))
+            read.fail(ReplicationError(code: error.code, message: error.message, leaderHint: error.leaderHint))
         }
     }
 
@@ -253,14 +275,14 @@ final class ReplicationLoop: @unchecked Sendable {
     /// write job for the writer thread, whose messages leave only once it is durable.
     private func turn() {
         var readies: [(group: Int, ready: RaftReady)] = []
-        for index in groups.indices where groups[index].node.hasReady {
+        for index in groups.indices where groups[index].halted == nil && groups[index].node.hasReady {
             readies.append((index, groups[index].node.ready()))
         }
 
         // A leader may send its appends before its own write (Raft thesis §10.2.1): its own copy
         // only counts towards a quorum after `advance`. Everything else waits for the disk.
         var early: [RaftNodeID: [RaftEnvelope]] = [:]
-        var job = ReplicationWriteJob()
+        var job = ReplicationWriteJob<Machine>()
         for (group, ready) in readies {
             let leads = groups[group].node.role == .leader
             for message in ready.messages {
@@ -295,7 +317,7 @@ final class ReplicationLoop: @unchecked Sendable {
             }
         }
         // After the applies: every machine is at its core's applied index now.
-        for group in groups.indices {
+        for group in groups.indices where groups[group].halted == nil {
             if let compaction = maybeSnapshot(group: group) { job.compactions.append(compaction) }
         }
         guard !readies.isEmpty || !job.compactions.isEmpty else { return }
@@ -304,9 +326,9 @@ final class ReplicationLoop: @unchecked Sendable {
     }
 
     /// A write job is durable: its messages may go, and its Readies are done.
-    private func completeWrite(_ job: ReplicationWriteJob) {
+    private func completeWrite(_ job: ReplicationWriteJob<Machine>) {
         flush(job.late)
-        for (group, ready) in job.readies {
+        for (group, ready) in job.readies where groups[group].halted == nil {
             groups[group].node.advance(ready)
         }
         for compaction in job.compactions {
@@ -317,14 +339,15 @@ final class ReplicationLoop: @unchecked Sendable {
     }
 
     /// Applies the Ready's snapshot and committed entries to the in-memory state machine, answers
-    /// the proposals they complete, and returns the rows to write in the same transaction.
-    private func applyCommitted(group: Int, ready: RaftReady) -> ShardApply? {
-        var changes: [ShardRowChange] = []
+    /// the proposals they complete, and returns the rows to write in the same transaction. An
+    /// entry that does not decode halts the group right before it (see `GroupReplica.halted`).
+    private func applyCommitted(group: Int, ready: RaftReady) -> AppliedRows<Machine>? {
+        var changes: [Machine.RowChange] = []
         var appliedIndex: UInt64?
         var replaceAll = false
         if let snapshot = ready.snapshot {
             do {
-                groups[group].machine = try ShardStateMachine(snapshot: snapshot.data)
+                groups[group].machine = try Machine(snapshot: snapshot.data)
             } catch {
                 logger.critical("snapshot from the leader does not decode", metadata: ["group": "\(group)"])
                 fatalError("undecodable snapshot for group \(group): \(error)")
@@ -334,47 +357,74 @@ final class ReplicationLoop: @unchecked Sendable {
             appliedIndex = snapshot.metadata.index
         }
         for entry in ready.committedEntries {
-            appliedIndex = entry.index
-            groups[group].appliedSinceSnapshot += 1
-            var result: ShardResult?
+            var result: Machine.Result?
             switch entry.kind {
             case .configChange:
                 if let change = RaftConfChange(encoded: entry.data) {
                     groups[group].node.applyConfChange(change)
-                    // Only marks a waiting membership caller as answered; it reads the index.
-                    result = .updated(status: .queued, epoch: 0)
                 }
             case .normal:
                 guard !entry.data.isEmpty else { break }
-                if let command = try? ShardCommand(encoded: entry.data) {
-                    let applied = groups[group].machine.apply(command)
-                    result = applied
+                do {
+                    let command = try Machine.decode(entry.data)
+                    result = groups[group].machine.apply(command)
                     changes += groups[group].machine.rows(touchedBy: command)
+                } catch {
+                    halt(group: group, at: entry, error)
+                    break
                 }
             }
+            if groups[group].halted != nil { break }
+            appliedIndex = entry.index
+            groups[group].appliedSinceSnapshot += 1
             if let waiting = groups[group].waiting.removeValue(forKey: entry.index) {
-                if waiting.term == entry.term, let result {
-                    metrics.committed.increment()
-                    let elapsed = (ContinuousClock.now - waiting.admitted).components
-                    metrics.proposalLatency.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
-                    waiting.proposal.continuation.resume(returning: ShardProposalOutcome(index: entry.index, result: result))
-                } else {
-                    metrics.unknown.increment()
-                    waiting.proposal.continuation.resume(throwing: ReplicationError.outcomeUnknown)
-                }
+                answer(waiting, entry: entry, result: result)
             }
         }
         guard let appliedIndex else { return nil }
-        return ShardApply(group: UInt32(group), appliedIndex: appliedIndex, replaceAll: replaceAll, changes: changes)
+        return AppliedRows(group: UInt32(group), appliedIndex: appliedIndex, replaceAll: replaceAll, changes: changes)
+    }
+
+    private func answer(_ waiting: Waiting, entry: RaftEntry, result: Machine.Result?) {
+        guard waiting.term == entry.term else {
+            metrics.unknown.increment()
+            return waiting.waiter.fail(ReplicationError.outcomeUnknown)
+        }
+        switch (waiting.waiter, entry.kind, result) {
+        case (.command(let completion), .normal, let result?):
+            metrics.committed.increment()
+            let elapsed = (ContinuousClock.now - waiting.admitted).components
+            metrics.proposalLatency.recordNanoseconds(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000)
+            completion.resume(returning: ReplicatedOutcome(index: entry.index, result: result))
+        case (.membership(let continuation), .configChange, _):
+            continuation.resume(returning: entry.index)
+        default:
+            // Another entry took the index the caller was given (a new leader's log won).
+            metrics.unknown.increment()
+            waiting.waiter.fail(ReplicationError.outcomeUnknown)
+        }
+    }
+
+    /// Stops the group before `entry`: it is neither applied nor skipped. Everyone waiting on the
+    /// group learns why; operators see it in the status and the log.
+    private func halt(group: Int, at entry: RaftEntry, _ error: any Error) {
+        let reason = "entry \(entry.index) (term \(entry.term)) does not decode: \(error)"
+        groups[group].halted = reason
+        metrics.halted.increment()
+        logger.critical("raft group halted: a committed entry this build cannot decode; upgrade the node to resume",
+                        metadata: ["group": "\(group)", "index": "\(entry.index)", "error": "\(error)"])
+        failWaiting(group: group, ReplicationError.halted(UInt32(group), reason))
+        // Operators (and callers that just failed) see it in the status at the end of this turn.
+        lastPublish = .distantPast
     }
 
     private func answerReads(group: Int) {
         guard !groups[group].confirmedReads.isEmpty else { return }
         let applied = groups[group].node.appliedIndex
-        var remaining: [(index: UInt64, read: ReplicationInbox.Read)] = []
+        var remaining: [(index: UInt64, read: Inbox.Read)] = []
         for pending in groups[group].confirmedReads {
             if pending.index <= applied {
-                pending.read.continuation.resume(returning: groups[group].machine.ticket(pending.read.ticketID))
+                pending.read.perform(groups[group].machine)
             } else {
                 remaining.append(pending)
             }
@@ -386,7 +436,7 @@ final class ReplicationLoop: @unchecked Sendable {
     /// compacts once the job is durable): when `SnapshotPolicy` says so, metadata only (the rows
     /// are the state), unless a follower still waits for an image; and when the core asks for an
     /// image, with the machine for the writer thread to encode.
-    private func maybeSnapshot(group: Int) -> ShardCompaction? {
+    private func maybeSnapshot(group: Int) -> Compaction<Machine>? {
         guard !groups[group].imagePending, groups[group].node.appliedIndex > 0 else { return nil }
         let wantsImage = groups[group].node.wantsSnapshotImage && groups[group].node.role == .leader
         guard wantsImage || (snapshotPolicy.isDue(appliedSinceSnapshot: groups[group].appliedSinceSnapshot)
@@ -395,7 +445,7 @@ final class ReplicationLoop: @unchecked Sendable {
         groups[group].imagePending = wantsImage
         metrics.snapshots.increment()
         if wantsImage { metrics.snapshotImages.increment() }
-        return ShardCompaction(group: UInt32(group), metadata: groups[group].node.snapshotMetadataAtApplied,
+        return Compaction(group: UInt32(group), metadata: groups[group].node.snapshotMetadataAtApplied,
                                imageOf: wantsImage ? groups[group].machine : nil)
     }
 
@@ -411,7 +461,7 @@ final class ReplicationLoop: @unchecked Sendable {
             for (index, waiting) in expired {
                 groups[group].waiting[index] = nil
                 metrics.unknown.increment()
-                waiting.proposal.continuation.resume(throwing: ReplicationError.outcomeUnknown)
+                waiting.waiter.fail(ReplicationError.outcomeUnknown)
             }
         }
     }
@@ -419,12 +469,12 @@ final class ReplicationLoop: @unchecked Sendable {
     private func failWaiting(group: Int, _ error: ReplicationError) {
         for waiting in groups[group].waiting.values {
             metrics.unknown.increment()
-            waiting.proposal.continuation.resume(throwing: error)
+            waiting.waiter.fail(error)
         }
         groups[group].waiting.removeAll()
-        for read in groups[group].reads.values { read.continuation.resume(throwing: error) }
+        for read in groups[group].reads.values { read.fail(error) }
         groups[group].reads.removeAll()
-        for pending in groups[group].confirmedReads { pending.read.continuation.resume(throwing: error) }
+        for pending in groups[group].confirmedReads { pending.read.fail(error) }
         groups[group].confirmedReads.removeAll()
     }
 
@@ -433,9 +483,9 @@ final class ReplicationLoop: @unchecked Sendable {
         // Callers that raced with the stop are still in the inbox.
         let late = inbox.takeAll()
         for proposal in late.proposals { proposal.continuation.resume(throwing: error) }
-        for read in late.reads { read.continuation.resume(throwing: error) }
+        for read in late.reads { read.fail(error) }
         for drain in late.drains { drain.continuation.resume(throwing: error) }
-        for change in late.memberships { change.proposal.continuation.resume(throwing: error) }
+        for change in late.memberships { change.continuation.resume(throwing: error) }
     }
 
     private func publishStatus(force: Bool) {
@@ -447,7 +497,8 @@ final class ReplicationLoop: @unchecked Sendable {
                                    leader: replica.node.leader, commitIndex: replica.node.commitIndex,
                                    appliedIndex: replica.node.appliedIndex, lastIndex: replica.node.lastIndex,
                                    firstIndex: replica.node.firstIndex, voters: replica.node.conf.voters,
-                                   learners: replica.node.conf.learners, recovering: replica.node.recovering)
+                                   learners: replica.node.conf.learners, recovering: replica.node.recovering,
+                                   halted: replica.halted)
         }
         published.withLockedValue { $0 = snapshot }
         for (role, gauge) in metrics.groupsByRole { gauge.record(snapshot.filter { $0.role == role }.count) }

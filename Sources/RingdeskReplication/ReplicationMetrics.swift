@@ -15,6 +15,8 @@ struct ReplicationMetrics: Sendable {
     let snapshots: Counter
     /// State machine images encoded because a follower needed a snapshot.
     let snapshotImages: Counter
+    /// Groups that stopped applying at an entry this build cannot decode.
+    let halted: Counter
 
     init(factory: any MetricsFactory) {
         groupsByRole = Dictionary(uniqueKeysWithValues: ["leader", "follower", "preCandidate", "candidate"].map {
@@ -28,5 +30,6 @@ struct ReplicationMetrics: Sendable {
         leaderChanges = Counter(label: "ringdesk_raft_leader_changes_total", dimensions: [], factory: factory)
         snapshots = Counter(label: "ringdesk_raft_snapshots_total", dimensions: [], factory: factory)
         snapshotImages = Counter(label: "ringdesk_raft_snapshot_images_total", dimensions: [], factory: factory)
+        halted = Counter(label: "ringdesk_raft_groups_halted_total", dimensions: [], factory: factory)
     }
 }

@@ -1,17 +1,16 @@
 import Foundation
 import Logging
 import RingdeskRaft
-import RingdeskShard
 
 /// One turn's durable work: every group's Ready share, applied rows, compactions, and what may
 /// only happen once it is on disk (messages that promise persistence, `advance`).
-struct ReplicationWriteJob: Sendable {
+struct ReplicationWriteJob<Machine: ReplicatedStateMachine>: Sendable {
     var writes: [RaftLogStore.GroupWrite] = []
-    /// Applied row changes, converted to store rows (ticket records encoded) on the writer thread.
-    var applies: [ShardApply] = []
+    /// Applied row changes, converted to store rows (records encoded) on the writer thread.
+    var applies: [AppliedRows<Machine>] = []
     /// Snapshots to record (after this job's applies, in the same transaction); the loop hands
     /// them to the cores once the job is durable.
-    var compactions: [ShardCompaction] = []
+    var compactions: [Compaction<Machine>] = []
     var recovered: [UInt32] = []
     /// Messages to send after the write, by peer.
     var late: [RaftNodeID: [RaftEnvelope]] = [:]
@@ -19,23 +18,23 @@ struct ReplicationWriteJob: Sendable {
     var readies: [(group: Int, ready: RaftReady)] = []
 }
 
-/// A snapshot at an applied index: the store records its metadata (the ticket rows are the state
+/// A snapshot at an applied index: the store records its metadata (the applied rows are the state
 /// there) and drops the log before it. When a follower needs the state machine's image, `imageOf`
 /// carries the machine as of `metadata.index` (a copy-on-write value) and the writer thread
 /// encodes it into `image`, so a large image never stalls the loop.
-struct ShardCompaction: Sendable {
+struct Compaction<Machine: ReplicatedStateMachine>: Sendable {
     var group: UInt32
     var metadata: RaftSnapshotMetadata
-    var imageOf: ShardStateMachine?
+    var imageOf: Machine?
     var image: [UInt8]?
 }
 
 /// One group's applied state machine changes, as the loop leaves them for the writer.
-struct ShardApply: Sendable {
+struct AppliedRows<Machine: ReplicatedStateMachine>: Sendable {
     var group: UInt32
     var appliedIndex: UInt64
     var replaceAll: Bool
-    var changes: [ShardRowChange]
+    var changes: [Machine.RowChange]
 }
 
 /// The thread that makes write jobs durable, so the loop thread keeps stepping messages and
@@ -43,16 +42,16 @@ struct ShardApply: Sendable {
 /// are written together in the next transaction (group commit across turns), in order.
 ///
 /// `@unchecked Sendable`: `queue` and `stopping` are only touched under `condition`'s lock.
-final class ReplicationWriter: @unchecked Sendable {
+final class ReplicationWriter<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private let store: RaftLogStore
-    private let inbox: ReplicationInbox
+    private let inbox: ReplicationInbox<Machine>
     private let logger: Logger
     private let condition = NSCondition()
-    private var queue: [ReplicationWriteJob] = []
+    private var queue: [ReplicationWriteJob<Machine>] = []
     private var stopping = false
     private var stopped = false
 
-    init(store: RaftLogStore, inbox: ReplicationInbox, logger: Logger) {
+    init(store: RaftLogStore, inbox: ReplicationInbox<Machine>, logger: Logger) {
         self.store = store
         self.inbox = inbox
         self.logger = logger
@@ -64,7 +63,7 @@ final class ReplicationWriter: @unchecked Sendable {
         thread.start()
     }
 
-    func submit(_ job: ReplicationWriteJob) {
+    func submit(_ job: ReplicationWriteJob<Machine>) {
         condition.lock()
         queue.append(job)
         condition.signal()
@@ -95,7 +94,7 @@ final class ReplicationWriter: @unchecked Sendable {
             for index in jobs.indices {
                 writes += jobs[index].writes
                 applies += jobs[index].applies.map { RaftLogStore.GroupApply(group: $0.group, appliedIndex: $0.appliedIndex,
-                                                                             replaceAll: $0.replaceAll, changes: $0.changes) }
+                                                                             replaceAll: $0.replaceAll, machineRows: $0.changes, of: Machine.self) }
                 for position in jobs[index].compactions.indices {
                     let compaction = jobs[index].compactions[position]
                     if let machine = compaction.imageOf {

@@ -1,3 +1,5 @@
+import RingdeskPrimitives
+
 /// The tickets of one shard as a pure, deterministic state machine: every replica applies the
 /// same committed commands in the same order and ends with the same rows (compare `digest`).
 ///
@@ -146,21 +148,9 @@ public struct ShardStateMachine: Sendable {
 
 /// FNV-1a over a row's canonical encoding, finished with a SplitMix64 mix so sums spread well.
 enum ShardHash {
-    static func fnv(_ bytes: [UInt8], seed: UInt64 = 0xCBF2_9CE4_8422_2325) -> UInt64 {
-        var hash = seed
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        return hash
-    }
+    static func fnv(_ bytes: [UInt8]) -> UInt64 { FNV1a.hash(bytes) }
 
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
+    static func mix(_ value: UInt64) -> UInt64 { SplitMix64.mix(value) }
 
     static func ticket(_ ticket: ShardTicket) -> UInt64 {
         var writer = ShardWriter()

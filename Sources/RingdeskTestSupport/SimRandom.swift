@@ -1,3 +1,5 @@
+import RingdeskPrimitives
+
 /// xoshiro256** seeded through SplitMix64: the simulator's only randomness, so a seed replays exactly.
 public struct SimRandom: RandomNumberGenerator, Sendable {
     private var s0: UInt64
@@ -6,18 +8,11 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
     private var s3: UInt64
 
     public init(seed: UInt64) {
-        var state = seed
-        func splitMix() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s0 = splitMix()
-        s1 = splitMix()
-        s2 = splitMix()
-        s3 = splitMix()
+        var seeds = SplitMix64(seed: seed)
+        s0 = seeds.next()
+        s1 = seeds.next()
+        s2 = seeds.next()
+        s3 = seeds.next()
     }
 
     public mutating func next() -> UInt64 {

@@ -2,21 +2,6 @@ import Foundation
 import RingdeskAPI
 import RingdeskDomain
 
-/// SplitMix64: a tiny seeded generator, so the demo's data is the same for the same seed.
-struct SeededGenerator: RandomNumberGenerator, Sendable {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 /// The demo's data, computed purely from the seed: the agents, and for each ticket its draft and
 /// what will happen to it (does the agent ask the customer for info, what rating follows).
 struct DemoScript: Sendable {

@@ -129,7 +129,7 @@ func withContractNode(_ body: (HTTP2Router, TicketService) async throws -> Void)
         let service = try TicketService(storage: storage, clock: SystemClock(), logger: logger)
         try await service.load()
         // A one-node replication host (its groups elect themselves), so the shard routes are served too.
-        let host = try ReplicationHost(configuration: ReplicationConfiguration(nodeID: 1, peers: [1: "127.0.0.1:1"], groups: 2, tickMilliseconds: 10),
+        let host = try ShardReplicationHost(configuration: ReplicationConfiguration(nodeID: 1, peers: [1: "127.0.0.1:1"], groups: 2, tickMilliseconds: 10),
                                        databasePath: directory.appendingPathComponent("raft.sqlite").path, client: nil, logger: logger)
         host.start()
         defer { host.stop() }

@@ -394,7 +394,8 @@ struct RaftLogStoreTests {
         for length in 0..<record.count { #expect(ShardTicket(record: Array(record.prefix(length))) == nil) }
         #expect(ShardTicket(record: record + [0]) == nil)
 
-        let apply = RaftLogStore.GroupApply(group: 1, appliedIndex: 3, changes: [.ticket(ticket), .idempotencyKey(key: "idem", ticketID: "tk-1")])
+        let apply = RaftLogStore.GroupApply(group: 1, appliedIndex: 3, machineRows: [.ticket(ticket), .idempotencyKey(key: "idem", ticketID: "tk-1")],
+                                            of: ShardStateMachine.self)
         // The key needs no row of its own: the ticket's record carries it.
         #expect(apply.rows == [.putTicket(id: "tk-1", record: record)])
     }
