@@ -148,7 +148,8 @@ let package = Package(
         // Manual clock, simulated network, N-node harnesses shared by tests and simulations.
         .target(
             name: "RingdeskTestSupport",
-            dependencies: ["RingdeskMembership", "RingdeskRaft", "RingdeskShard", "RingdeskPrimitives", .product(name: "HeapModule", package: "swift-collections")]
+            dependencies: ["RingdeskMembership", "RingdeskRaft", "RingdeskShard", "RingdeskDomain", "RingdeskPrimitives",
+                           .product(name: "HeapModule", package: "swift-collections")]
         ),
         .testTarget(
             name: "RingdeskHTTP2Tests",

@@ -1,5 +1,6 @@
 import Foundation
 import RingdeskDomain
+import RingdeskPrimitives
 import RingdeskRaft
 
 /// The tickets of one shard with the domain's own lifecycle, as a deterministic replicated state
@@ -18,8 +19,17 @@ public struct TicketShardMachine: Sendable {
     /// The policy commands are applied with, and its version (0 with the defaults before any `setPolicy`).
     public private(set) var policy: DomainPolicy = .defaults
     public private(set) var policyVersion: UInt64 = 0
+    /// Order-independent sum of the tickets' summary hashes, kept up to date on every change.
+    private var ticketHashSum: UInt64 = 0
 
     public init() {}
+
+    /// A cheap fingerprint of the state (every ticket's status, epoch, holder, offer, queue,
+    /// urgency, clocks and history length, and the policy version), equal on replicas that applied
+    /// the same entries; O(1), maintained incrementally. Snapshots compare everything.
+    public var digest: UInt64 {
+        SplitMix64.mix(ticketHashSum ^ SplitMix64.mix(UInt64(tickets.count) << 32 ^ policyVersion))
+    }
 
     public func ticket(_ id: String) -> Ticket? { tickets[id] }
 
@@ -46,7 +56,7 @@ public struct TicketShardMachine: Sendable {
                 return .rejected(TicketLogRejection(code: TicketLogRejection.invalidCreate,
                                                     message: "a created ticket starts new or queued with its creation event"))
             }
-            tickets[ticket.id] = ticket
+            store(ticket)
             if let key = ticket.idempotencyKey { idempotencyKeys[key] = ticket.id }
             return .created(ticket)
 
@@ -63,12 +73,15 @@ public struct TicketShardMachine: Sendable {
                                                     message: "ticket \(ticket.id) is at epoch \(ticket.epoch), the command expected \(expected)"))
             }
             do {
-                let effects = try ticket.apply(entry.command, by: entry.actor, at: entry.at, policy: policy)
+                // A ticket's time never runs backwards: a command decided on an older view (or by
+                // a proposer whose clock lags) is stamped at the ticket's last change instead.
+                let at = max(entry.at, ticket.updatedAt)
+                let effects = try ticket.apply(entry.command, by: entry.actor, at: at, policy: policy)
                 if let derived = entry.derived {
                     ticket.urgency = derived.urgency
                     ticket.sla = derived.sla
                 }
-                tickets[ticket.id] = ticket
+                store(ticket)
                 return .applied(ticket, effects: effects)
             } catch let error as DomainError {
                 return .rejected(TicketLogRejection(code: error.code, message: error.message, field: error.field))
@@ -94,7 +107,8 @@ public struct TicketShardMachine: Sendable {
 
     /// Adds a decoded ticket (rows or a snapshot); refuses a ticket twice or a key held by two tickets.
     mutating func install(_ ticket: Ticket) throws(ShardCodecError) {
-        guard tickets.updateValue(ticket, forKey: ticket.id) == nil else { throw .malformed("ticket \(ticket.id) stored twice") }
+        guard tickets[ticket.id] == nil else { throw .malformed("ticket \(ticket.id) stored twice") }
+        store(ticket)
         if let key = ticket.idempotencyKey {
             guard idempotencyKeys.updateValue(ticket.id, forKey: key) == nil else { throw .malformed("key \(key) held by two tickets") }
         }
@@ -103,6 +117,31 @@ public struct TicketShardMachine: Sendable {
     mutating func restore(policy: DomainPolicy, version: UInt64) {
         self.policy = policy
         policyVersion = version
+    }
+
+    private mutating func store(_ ticket: Ticket) {
+        if let old = tickets[ticket.id] { ticketHashSum &-= Self.summaryHash(old) }
+        tickets[ticket.id] = ticket
+        ticketHashSum &+= Self.summaryHash(ticket)
+    }
+
+    static func summaryHash(_ ticket: Ticket) -> UInt64 {
+        var writer = ByteWriter()
+        writer.string(ticket.id)
+        writer.string(ticket.status.rawValue)
+        writer.varint(ticket.epoch)
+        writer.varint(UInt64(ticket.history.count))
+        writer.u64(ticket.updatedAt.timeIntervalSinceReferenceDate.bitPattern)
+        writer.optionalString(ticket.assignedAgentID)
+        writer.optionalString(ticket.offer?.agentID)
+        writer.string(ticket.queue)
+        writer.string(ticket.urgency.rawValue)
+        writer.varint(UInt64(clamping: ticket.deliveryAttempts))
+        writer.varint(UInt64(ticket.excludedAgentIDs.count))
+        writer.u64(ticket.sla.firstResponseDue.timeIntervalSinceReferenceDate.bitPattern)
+        writer.varint(UInt64(clamping: ticket.feedback?.rating ?? 0))
+        writer.optionalString(ticket.followUpTicketID)
+        return SplitMix64.mix(FNV1a.hash(writer.bytes))
     }
 
     /// Every row, tickets sorted by id, then the policy.

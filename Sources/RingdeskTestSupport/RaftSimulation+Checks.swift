@@ -1,5 +1,4 @@
 import RingdeskRaft
-import RingdeskShard
 
 /// The checkers: the ones that run as the simulation goes, and the final ones.
 extension RaftSimulationWorld {
@@ -33,10 +32,10 @@ extension RaftSimulationWorld {
 
     /// State-machine safety: every replica applies the same entry, computes the same result and
     /// reaches the same digest at each index.
-    func recordApplied(_ index: Int, _ entry: RaftEntry, command: ShardCommand?, result: ShardResult?) {
+    func recordApplied(_ index: Int, _ entry: RaftEntry, command: Machine.Command?, result: Machine.Result?) {
         let slot = Int(entry.index)
         let record = RaftSimApplied(term: entry.term, kind: entry.kind, dataHash: Self.hash(entry.data), command: command,
-                                    result: result, digest: replicas[index].disk.machine.digest)
+                                    result: result, digest: Workload.digest(replicas[index].disk.machine))
         while appliedLog.count <= slot { appliedLog.append(nil) }
         guard let known = appliedLog[slot] else {
             appliedLog[slot] = record
@@ -61,7 +60,7 @@ extension RaftSimulationWorld {
     func checkSnapshotDigest(_ index: Int, at logIndex: UInt64) {
         let slot = Int(logIndex)
         guard slot < appliedLog.count, let known = appliedLog[slot] else { return }
-        if known.digest != replicas[index].disk.machine.digest {
+        if known.digest != Workload.digest(replicas[index].disk.machine) {
             violation("state_machine_safety", "replica \(index + 1) installed a snapshot at \(logIndex) whose state differs from what "
                           + "the replicas applied there")
         }
@@ -192,8 +191,8 @@ extension RaftSimulationWorld {
         let leader = replicas[leaderIndex]
         let commit = leader.node!.commitIndex
         // Equal state everywhere, and equal to what was recorded at that index.
-        let expected = leader.disk.machine.digest
-        for member in members where replicas[member].disk.machine.digest != expected {
+        let expected = Workload.digest(leader.disk.machine)
+        for member in members where Workload.digest(replicas[member].disk.machine) != expected {
             violation("digest_mismatch", "replica \(replicas[member].id) ends with a different state than leader \(leader.id)")
             return
         }
@@ -202,8 +201,12 @@ extension RaftSimulationWorld {
             return
         }
         let finalSnapshot = leader.disk.machine.snapshot()
-        if (try? ShardStateMachine(snapshot: finalSnapshot))?.digest != expected {
+        if (try? Machine(snapshot: finalSnapshot)).map(Workload.digest) != expected {
             violation("digest_mismatch", "the final state does not survive a snapshot round trip")
+            return
+        }
+        for member in members where replicas[member].disk.machine.snapshot() != finalSnapshot {
+            violation("digest_mismatch", "replica \(replicas[member].id) ends with other snapshot bytes than leader \(leader.id)")
             return
         }
         // Every acknowledged command is in the committed log, once, at the index it was acknowledged at.
@@ -220,103 +223,25 @@ extension RaftSimulationWorld {
             }
         }
         checkExactlyOnce(leader.disk.machine)
-        if !stopped { checkClaims(upTo: commit, final: leader.disk.machine) }
+        if !stopped { Workload.checkLog(self, upTo: commit, final: leader.disk.machine) }
     }
 
     /// A create retried with the same idempotency key made one ticket, the one every acknowledgement named.
-    func checkExactlyOnce(_ machine: ShardStateMachine) {
+    func checkExactlyOnce(_ machine: Machine) {
         for create in clients.creates {
             guard let key = create.key else { continue }
-            let ticketID = machine.idempotencyKeys[key]
+            let ticketID = Workload.ticketID(forKey: key, in: machine)
             if let acked = create.ackedTicket {
-                guard ticketID == acked, machine.tickets[acked] != nil else {
+                guard ticketID == acked, Workload.hasTicket(acked, in: machine) else {
                     violation("exactly_once", "create with key \(key) was acknowledged as \(acked) but the shard maps it to "
                                   + "\(ticketID ?? "nothing")")
                     return
                 }
             }
-            let attemptIDs = Set((0..<create.attempts).map { RaftSimClients.ticketID(create.number, attempt: $0) })
-            let made = attemptIDs.filter { machine.tickets[$0] != nil }
+            let attemptIDs = Set((0..<create.attempts).map { RaftSimClientRules.ticketID(create.number, attempt: $0) })
+            let made = attemptIDs.filter { Workload.hasTicket($0, in: machine) }
             if made.count > 1 {
                 violation("exactly_once", "create with key \(key) made \(made.count) tickets: \(made.sorted())")
-                return
-            }
-        }
-    }
-
-    /// Replays the committed log through a minimal reference model of claims: per ticket, epochs
-    /// strictly increase, one holder per epoch, and every result is what the fencing rules allow.
-    func checkClaims(upTo commit: UInt64, final machine: ShardStateMachine) {
-        struct Model {
-            var epoch: UInt64 = 0
-            var holder: String?
-            var queued = true
-            var leaseUntil: Int64 = 0
-        }
-        var models: [String: Model] = [:]
-        guard commit >= 1 else { return }
-        for logIndex in 1...commit {
-            guard Int(logIndex) < appliedLog.count, let record = appliedLog[Int(logIndex)] else {
-                violation("claims_linearizable", "committed index \(logIndex) was never applied by anyone")
-                return
-            }
-            guard let command = record.command, let result = record.result else { continue }
-            let id = command.ticketID
-            var model = models[id]
-            var ok = true
-            switch (command, result) {
-            case (.create, .created(let created)):
-                ok = created == id && model == nil
-                model = Model()
-            case (.create, _):
-                break
-            case let (.claim(_, agent, expected, until), .claimed(epoch)):
-                ok = model != nil && model!.epoch == expected && model!.queued && model!.holder == nil && epoch == expected + 1
-                model?.epoch = epoch
-                model?.holder = agent
-                model?.queued = false
-                model?.leaseUntil = until
-            case let (.claim(_, _, expected, _), .rejected):
-                ok = !(model != nil && model!.epoch == expected && model!.queued)
-            case let (.renew(_, agent, epoch, until), .renewed(renewed, _)):
-                ok = model != nil && model!.epoch == epoch && renewed == epoch && model!.holder == agent
-                if let current = model?.leaseUntil { model?.leaseUntil = max(current, until) }
-            case let (.renew(_, agent, epoch, _), .rejected):
-                ok = !(model != nil && model!.epoch == epoch && model!.holder == agent)
-            case let (.expire(_, epoch, at), .expired(next)):
-                ok = model != nil && model!.epoch == epoch && model!.holder != nil && model!.leaseUntil <= at && next == epoch + 1
-                model?.epoch = next
-                model?.holder = nil
-                model?.queued = true
-            case let (.expire(_, epoch, at), .rejected):
-                ok = !(model != nil && model!.epoch == epoch && model!.holder != nil && model!.leaseUntil <= at)
-            case let (.requeue(_, epoch), .requeued(next)):
-                ok = model != nil && model!.epoch == epoch && model!.holder != nil && next == epoch + 1
-                model?.epoch = next
-                model?.holder = nil
-                model?.queued = true
-            case let (.event(_, epoch, _), .updated(status, next)):
-                ok = model != nil && model!.epoch == epoch && next == epoch + 1
-                model?.epoch = next
-                model?.holder = nil
-                model?.queued = status == .queued
-            case (.event, .rejected), (.requeue, .rejected):
-                break
-            default:
-                ok = false
-            }
-            if !ok {
-                violation("claims_linearizable", "index \(logIndex): \(command) → \(result) contradicts the ticket's history "
-                              + "(epoch \(model?.epoch ?? 0), holder \(model?.holder ?? "none"))")
-                return
-            }
-            models[id] = model
-        }
-        for id in models.keys.sorted() {
-            let model = models[id]!
-            guard let ticket = machine.tickets[id], ticket.epoch == model.epoch, ticket.holder == model.holder else {
-                violation("claims_linearizable", "ticket \(id) ends at epoch \(machine.tickets[id]?.epoch ?? 0) held by "
-                              + "\(machine.tickets[id]?.holder ?? "none"); its history says epoch \(model.epoch) held by \(model.holder ?? "none")")
                 return
             }
         }

@@ -1,11 +1,11 @@
 import RingdeskRaft
-import RingdeskShard
 
 /// The clients of a simulation: intake creating tickets (with idempotency keys, retried through
-/// another replica after a timeout) and agents racing to claim, renew, expire and requeue them.
-struct RaftSimClients {
+/// another replica after a timeout) and the workload's own actors (agents racing to claim, the
+/// router's fenced offers, supervisors) acting on the tickets they know of.
+struct RaftSimClients<Command, Result> {
     struct Op {
-        var command: ShardCommand
+        var command: Command
         /// Index into `creates` for a create.
         var create: Int?
         var issuedAt: Int64
@@ -24,8 +24,8 @@ struct RaftSimClients {
         var op: Int
         var index: UInt64
         var term: UInt64
-        var command: ShardCommand
-        var result: ShardResult
+        var command: Command
+        var result: Result
     }
 
     var ops: [Int: Op] = [:]
@@ -41,6 +41,10 @@ struct RaftSimClients {
     var reads: [UInt64: UInt64] = [:]
     var nextRead: UInt64 = 1
 
+}
+
+/// Constants every workload's clients share.
+enum RaftSimClientRules {
     static let agents = ["ana", "bo", "chen", "dara", "eli"]
     static let timeoutMicros: Int64 = 300_000
     static let maxAttempts = 5
@@ -52,7 +56,7 @@ struct RaftSimClients {
 }
 
 extension RaftSimulationWorld {
-    var clockMilliseconds: Int64 { RaftSimClients.clockBase + now / 1000 }
+    var clockMilliseconds: Int64 { RaftSimClientRules.clockBase + now / 1000 }
 
     /// One step of client activity.
     func clientStep() {
@@ -68,7 +72,7 @@ extension RaftSimulationWorld {
         for create in due { attemptCreate(create) }
         var count = Int(profile.clientRate)
         if random.unit() < profile.clientRate - Double(count) { count += 1 }
-        for _ in 0..<count where clients.ops.count < RaftSimClients.maxInFlight {
+        for _ in 0..<count where clients.ops.count < RaftSimClientRules.maxInFlight {
             clientAction()
             if stopped { return }
         }
@@ -84,46 +88,21 @@ extension RaftSimulationWorld {
             let number = clients.creates.count
             // Most intakes send an idempotency key; a few do not (and then never retry).
             let key: String? = random.below(10) == 0 ? nil : "k\(number)"
-            clients.creates.append(RaftSimClients.Create(number: number, key: key))
+            clients.creates.append(Clients.Create(number: number, key: key))
             attemptCreate(number)
             return
         }
         let ticketID = clients.knownTickets[random.below(clients.knownTickets.count)]
-        // Agents decide on a possibly stale view: whatever some replica has applied.
-        guard let viewer = randomLiveReplica(), let view = replicas[viewer].disk.machine.ticket(ticketID) else { return }
-        let lease = clockMilliseconds + random.between(100, 600)
-        switch roll {
-        case 30..<62:
-            // Competing agents claim the same ticket at the same epoch, through different replicas.
-            let first = RaftSimClients.agents[random.below(RaftSimClients.agents.count)]
-            _ = propose(.claim(ticketID: ticketID, agent: first, expectedEpoch: view.epoch, leaseUntil: lease))
-            if random.below(100) < 60 {
-                var second = RaftSimClients.agents[random.below(RaftSimClients.agents.count)]
-                if second == first { second = RaftSimClients.agents[(RaftSimClients.agents.firstIndex(of: first)! + 1) % RaftSimClients.agents.count] }
-                _ = propose(.claim(ticketID: ticketID, agent: second, expectedEpoch: view.epoch, leaseUntil: lease + 1))
-            }
-        case 62..<76:
-            let agent = random.below(10) == 0 || view.holder == nil
-                ? RaftSimClients.agents[random.below(RaftSimClients.agents.count)] : view.holder!
-            _ = propose(.renew(ticketID: ticketID, agent: agent, epoch: view.epoch, leaseUntil: lease))
-        case 76..<86:
-            _ = propose(.expire(ticketID: ticketID, epoch: view.epoch, now: clockMilliseconds))
-        case 86..<91:
-            _ = propose(.requeue(ticketID: ticketID, epoch: view.epoch))
-        default:
-            let kind = ShardEventKind.allCases[random.below(ShardEventKind.allCases.count)]
-            _ = propose(.event(ticketID: ticketID, epoch: view.epoch, kind: kind))
-        }
+        Workload.act(on: ticketID, roll: roll, world: self)
     }
 
     func attemptCreate(_ number: Int) {
         var create = clients.creates[number]
-        guard create.ackedTicket == nil, !create.inFlight, create.attempts < RaftSimClients.maxAttempts else { return }
-        let payload = (0..<random.below(12)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
-        let ticketID = create.key == nil ? "u\(number)" : RaftSimClients.ticketID(number, attempt: create.attempts)
+        guard create.ackedTicket == nil, !create.inFlight, create.attempts < RaftSimClientRules.maxAttempts else { return }
+        let ticketID = create.key == nil ? "u\(number)" : RaftSimClientRules.ticketID(number, attempt: create.attempts)
         create.attempts += 1
         clients.creates[number] = create
-        let command = ShardCommand.create(ticketID: ticketID, idempotencyKey: create.key, payload: payload, at: clockMilliseconds)
+        let command = Workload.createCommand(ticketID: ticketID, key: create.key, world: self)
         if propose(command, create: number) {
             clients.creates[number].inFlight = true
         } else if create.key != nil {
@@ -139,13 +118,13 @@ extension RaftSimulationWorld {
 
     /// Sends a command to a random replica, which forwards it to the leader it knows of.
     @discardableResult
-    func propose(_ command: ShardCommand, create: Int? = nil) -> Bool {
+    func propose(_ command: Machine.Command, create: Int? = nil) -> Bool {
         guard var target = randomLiveReplica() else { return false }
         if let node = replicas[target].node, node.role != .leader {
             let hint = Int(node.leader) - 1
             if hint >= 0, hint < replicas.count, replicas[hint].isUp { target = hint }
         }
-        let data = command.encoded
+        let data = Machine.encode(command)
         let index: UInt64
         do {
             index = try replicas[target].node!.propose(data)
@@ -156,7 +135,7 @@ extension RaftSimulationWorld {
         let op = clients.nextOp
         clients.nextOp += 1
         clients.proposed += 1
-        clients.ops[op] = RaftSimClients.Op(command: command, create: create, issuedAt: now)
+        clients.ops[op] = Clients.Op(command: command, create: create, issuedAt: now)
         if let previous = replicas[target].proposals[index] { forgetOp(previous.op) }
         replicas[target].proposals[index] = RaftSimPending(op: op, term: term, dataHash: Self.hash(data))
         trace(.propose, node: replicas[target].id, index, term, UInt64(op), 0)
@@ -209,16 +188,14 @@ extension RaftSimulationWorld {
     }
 
     /// The proposer applied its entry: the client gets `result`.
-    func acknowledgeOp(_ op: Int, index: UInt64, term: UInt64, command: ShardCommand, result: ShardResult) {
+    func acknowledgeOp(_ op: Int, index: UInt64, term: UInt64, command: Machine.Command, result: Machine.Result) {
         guard let pending = clients.ops.removeValue(forKey: op) else { return }
-        clients.acknowledged.append(RaftSimClients.Ack(op: op, index: index, term: term, command: command, result: result))
+        clients.acknowledged.append(Clients.Ack(op: op, index: index, term: term, command: command,
+                                                                                       result: result))
         trace(.ack, node: 0, index, term, UInt64(op), 0)
         guard let create = pending.create else { return }
         clients.creates[create].inFlight = false
-        let ticketID: String
-        switch result {
-        case .created(let id), .duplicate(let id): ticketID = id
-        default:
+        guard let ticketID = Workload.createdTicketID(result) else {
             violation("exactly_once", "create \(command) answered \(result)")
             return
         }
@@ -236,7 +213,7 @@ extension RaftSimulationWorld {
         retry(pending)
     }
 
-    private func retry(_ pending: RaftSimClients.Op) {
+    private func retry(_ pending: Clients.Op) {
         guard let create = pending.create else { return }
         clients.creates[create].inFlight = false
         if clients.creates[create].key != nil, faultsEnabled {
@@ -246,7 +223,7 @@ extension RaftSimulationWorld {
 
     private func expireClientOps() {
         var expired: [Int] = []
-        for (op, pending) in clients.ops where now - pending.issuedAt > RaftSimClients.timeoutMicros { expired.append(op) }
+        for (op, pending) in clients.ops where now - pending.issuedAt > RaftSimClientRules.timeoutMicros { expired.append(op) }
         for op in expired.sorted() {
             if let pending = clients.ops.removeValue(forKey: op) { retry(pending) }
         }

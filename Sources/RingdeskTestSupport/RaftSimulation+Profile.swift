@@ -98,13 +98,16 @@ public enum RaftUnsafeDriver: String, Sendable, Hashable, CaseIterable {
 
 /// Knobs of one run beyond the seed.
 public struct RaftSimulationOptions: Sendable, Hashable {
+    /// What the group replicates (and so what its clients do and which rules are checked).
+    public var machine: RaftSimMachine
     public var unsafeDriver: RaftUnsafeDriver
     /// Keep the last this many trace events for a failure report.
     public var traceLength: Int
     /// Virtual steps (10 ms each) the final, fault-free phase may take to converge.
     public var convergenceSteps: Int
 
-    public init(unsafeDriver: RaftUnsafeDriver = .none, traceLength: Int = 50, convergenceSteps: Int = 1500) {
+    public init(machine: RaftSimMachine = .shard, unsafeDriver: RaftUnsafeDriver = .none, traceLength: Int = 50, convergenceSteps: Int = 1500) {
+        self.machine = machine
         self.unsafeDriver = unsafeDriver
         self.traceLength = traceLength
         self.convergenceSteps = convergenceSteps

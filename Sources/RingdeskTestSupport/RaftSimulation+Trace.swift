@@ -31,7 +31,7 @@ extension RaftSimulationWorld {
 
     func formattedTrace() -> [String] {
         let ordered = Array(traceRing[traceHead...]) + Array(traceRing[..<traceHead])
-        return ordered.map(Self.format)
+        return ordered.map { Self.format($0) }
     }
 
     static func format(_ record: RaftSimTraceRecord) -> String {

@@ -1,4 +1,5 @@
 import HeapModule
+import RingdeskPrimitives
 import RingdeskRaft
 import RingdeskShard
 
@@ -6,12 +7,16 @@ import RingdeskShard
 /// network, in virtual time, with every choice drawn from the seed: the same seed, replica count,
 /// profile and steps replay exactly (`ringdesk-raft-sim --seed N` prints the trace).
 ///
-/// Each replica has simulated durable storage (hard state, entries, snapshot, and the
-/// `ShardStateMachine` with its applied index, which survive a crash) and is driven by the
-/// contract's driver. Clients propose `ShardCommand`s and remember what was acknowledged. The
-/// checkers run as the simulation goes (election safety, log matching, leader completeness,
-/// state-machine safety) and at the end, after the network heals and the group converges
-/// (acknowledged commands applied exactly once, equal digests, linearizable claims).
+/// Each replica has simulated durable storage (hard state, entries, snapshot, and the replicated
+/// state machine with its applied index, which survive a crash) and is driven by the contract's
+/// driver. The machine is any `ReplicatedStateMachine`, driven only through that protocol, as the
+/// node's replication host drives it; `options.machine` picks the workload: the fenced-claims
+/// shard (`ShardStateMachine`) or the domain's whole ticket lifecycle (`TicketShardMachine`).
+/// Clients propose commands and remember what was acknowledged. The checkers run as the
+/// simulation goes (election safety, log matching, leader completeness, state-machine safety) and
+/// at the end, after the network heals and the group converges (acknowledged commands applied
+/// exactly once, equal digests and snapshots, the workload's own rules: linearizable claims, one
+/// holder per ticket and epoch).
 public struct RaftSimulation {
     public let seed: UInt64
     public let replicas: Int
@@ -32,8 +37,12 @@ public struct RaftSimulation {
     /// Runs `steps` steps with faults, then heals everything and lets the group converge (bounded),
     /// then runs the final checks.
     public mutating func run(steps: Int) -> RaftSimulationReport {
-        let world = RaftSimulationWorld(seed: seed, replicas: replicas, profile: faults, options: options)
-        return world.run(steps: steps)
+        switch options.machine {
+        case .shard:
+            RaftSimulationWorld<ShardWorkload>(seed: seed, replicas: replicas, profile: faults, options: options).run(steps: steps)
+        case .tickets:
+            RaftSimulationWorld<TicketWorkload>(seed: seed, replicas: replicas, profile: faults, options: options).run(steps: steps)
+        }
     }
 }
 
@@ -48,14 +57,14 @@ enum RaftSimCrashStage: UInt8, CaseIterable {
 }
 
 /// A replica's disk: what survives a crash.
-struct RaftSimDisk {
+struct RaftSimDisk<Machine: ReplicatedStateMachine> {
     var hardState = RaftHardState()
     var snapshot: RaftSnapshot?
     /// Contiguous, starting right after the snapshot (or at 1).
     var entries: [RaftEntry] = []
     var initialConf: RaftConfState
     /// The state machine and its applied index change in one transaction with each apply.
-    var machine = ShardStateMachine()
+    var machine = Machine()
     var applied: UInt64 = 0
     /// Set when the storage was wiped after corruption, cleared once the core says it caught up:
     /// a replica that crashes again while recovering must still not vote after the next start.
@@ -79,10 +88,10 @@ struct RaftSimPending {
     var dataHash: UInt64
 }
 
-struct RaftSimReplica {
+struct RaftSimReplica<Machine: ReplicatedStateMachine> {
     let id: RaftNodeID
     var node: RaftNode?
-    var disk: RaftSimDisk
+    var disk: RaftSimDisk<Machine>
     var incarnation: Int32 = 0
     /// Virtual microseconds between two ticks (skewed clocks tick at different rates).
     var tickPeriod: Int64
@@ -98,7 +107,7 @@ struct RaftSimReplica {
     /// The storage will find corruption on the next start: the replica restarts empty and recovering.
     var corruptOnRestart = false
     /// The last synced disk (only with the `acknowledgeBeforeSync` driver).
-    var syncedDisk: RaftSimDisk?
+    var syncedDisk: RaftSimDisk<Machine>?
 
     var isUp: Bool { node != nil }
 }
@@ -118,12 +127,12 @@ struct RaftSimEvent: Comparable {
 }
 
 /// What every replica that applied an index computed there (the first one records it).
-struct RaftSimApplied {
+struct RaftSimApplied<Command, Result> {
     var term: UInt64
     var kind: RaftEntryKind
     var dataHash: UInt64
-    var command: ShardCommand?
-    var result: ShardResult?
+    var command: Command?
+    var result: Result?
     /// The state machine's digest right after applying this index.
     var digest: UInt64
 }
@@ -133,10 +142,12 @@ struct RaftSimIndexTerm: Hashable {
     var term: UInt64
 }
 
-/// The engine behind `RaftSimulation` (one run; not thread-safe).
-final class RaftSimulationWorld {
-    static let stepMicros: Int64 = RaftSimulation.stepMilliseconds * 1000
-    static let baseTickMicros: Int64 = 10_000
+/// The engine behind `RaftSimulation` (one run; not thread-safe), generic over what it replicates.
+final class RaftSimulationWorld<Workload: RaftSimWorkload> {
+    typealias Machine = Workload.Machine
+    typealias Clients = RaftSimClients<Machine.Command, Machine.Result>
+    static var stepMicros: Int64 { RaftSimulation.stepMilliseconds * 1000 }
+    static var baseTickMicros: Int64 { 10_000 }
 
     let seed: UInt64
     let initialCount: Int
@@ -149,7 +160,7 @@ final class RaftSimulationWorld {
     var sequence: UInt64 = 0
     var mailbox: [RaftMessage?] = []
     var freeSlots: [Int32] = []
-    var replicas: [RaftSimReplica] = []
+    var replicas: [RaftSimReplica<Machine>] = []
     var report: RaftSimulationReport
     var stopped = false
     /// `blocked[from][to]`: messages on that link are dropped.
@@ -164,12 +175,12 @@ final class RaftSimulationWorld {
     var everLed: Set<RaftNodeID> = []
     var entryRegistry: [RaftSimIndexTerm: (hash: UInt64, previousTerm: UInt64)] = [:]
     /// By log index (slot 0 unused).
-    var appliedLog: [RaftSimApplied?] = [nil]
+    var appliedLog: [RaftSimApplied<Machine.Command, Machine.Result>?] = [nil]
     /// By log index: the term of the leader first seen committing it, and the entry's term.
     var commitTerms: [(commitTerm: UInt64, entryTerm: UInt64)] = [(0, 0)]
 
     // Clients.
-    var clients = RaftSimClients()
+    var clients = Clients()
 
     // Trace.
     var traceRing: [RaftSimTraceRecord] = []
@@ -199,7 +210,7 @@ final class RaftSimulationWorld {
     func spawn(_ index: Int, initialConf: RaftConfState) {
         precondition(index == replicas.count)
         let id = RaftNodeID(index + 1)
-        let disk = RaftSimDisk(initialConf: initialConf)
+        let disk = RaftSimDisk<Machine>(initialConf: initialConf)
         let node = RaftNode(configuration: configuration(id), persisted: RaftPersistentState(initialConf: initialConf), applied: 0)
         let compactEvery = profile.compactEvery == 0 ? 0 : profile.compactEvery / 2 + random.below(profile.compactEvery + 1)
         replicas.append(RaftSimReplica(id: id, node: node, disk: disk, tickPeriod: drawTickPeriod(), compactEvery: compactEvery,
@@ -420,7 +431,7 @@ final class RaftSimulationWorld {
     /// Replaces the state machine with a snapshot's image.
     func restore(_ index: Int, _ snapshot: RaftSnapshot) {
         do {
-            replicas[index].disk.machine = try ShardStateMachine(snapshot: snapshot.data)
+            replicas[index].disk.machine = try Machine(snapshot: snapshot.data)
         } catch {
             violation("driver", "replica \(index + 1) got a snapshot that does not decode: \(error)")
             return
@@ -440,8 +451,8 @@ final class RaftSimulationWorld {
                 violation("driver", "replica \(index + 1) was handed entry \(entry.index) to apply after \(replicas[index].disk.applied)")
                 return
             }
-            var command: ShardCommand?
-            var result: ShardResult?
+            var command: Machine.Command?
+            var result: Machine.Result?
             switch entry.kind {
             case .configChange:
                 if let change = RaftConfChange(encoded: entry.data) {
@@ -453,7 +464,7 @@ final class RaftSimulationWorld {
             case .normal:
                 if !entry.data.isEmpty {
                     do {
-                        let decoded = try ShardCommand(encoded: entry.data)
+                        let decoded = try Machine.decode(entry.data)
                         command = decoded
                         result = replicas[index].disk.machine.apply(decoded)
                     } catch {
@@ -479,9 +490,9 @@ final class RaftSimulationWorld {
     /// The `applyBeforeCommit` driver: commands go to the state machine when written.
     private func applyUncommitted(_ index: Int, _ entries: [RaftEntry]) {
         for entry in entries {
-            var command: ShardCommand?
-            var result: ShardResult?
-            if entry.kind == .normal, !entry.data.isEmpty, let decoded = try? ShardCommand(encoded: entry.data) {
+            var command: Machine.Command?
+            var result: Machine.Result?
+            if entry.kind == .normal, !entry.data.isEmpty, let decoded = try? Machine.decode(entry.data) {
                 command = decoded
                 result = replicas[index].disk.machine.apply(decoded)
             }
@@ -608,25 +619,25 @@ final class RaftSimulationWorld {
             // The checksums failed: keep only the term and vote, start empty, and do not vote until
             // the leader has brought this replica back (as the replication host does).
             replicas[index].corruptOnRestart = false
-            disk = RaftSimDisk(hardState: RaftHardState(term: disk.hardState.term, vote: disk.hardState.vote, commit: 0),
-                               initialConf: RaftConfState(voters: []))
+            disk = RaftSimDisk<Machine>(hardState: RaftHardState(term: disk.hardState.term, vote: disk.hardState.vote, commit: 0),
+                                        initialConf: RaftConfState(voters: []))
             disk.recovering = true
             report.corruptions += 1
         }
         if let snapshot = disk.snapshot, disk.applied < snapshot.metadata.index {
             // Crashed after writing a received snapshot, before restoring the state machine from it.
-            if let machine = try? ShardStateMachine(snapshot: snapshot.data) {
+            if let machine = try? Machine(snapshot: snapshot.data) {
                 disk.machine = machine
                 disk.applied = snapshot.metadata.index
             }
         }
         if options.unsafeDriver != .applyBeforeCommit, random.unit() < 0.3 {
             // A state machine kept in memory only: rebuilt from the snapshot, the log replays the rest.
-            if let snapshot = disk.snapshot, let machine = try? ShardStateMachine(snapshot: snapshot.data) {
+            if let snapshot = disk.snapshot, let machine = try? Machine(snapshot: snapshot.data) {
                 disk.machine = machine
                 disk.applied = snapshot.metadata.index
             } else if disk.snapshot == nil {
-                disk.machine = ShardStateMachine()
+                disk.machine = Machine()
                 disk.applied = 0
             }
         }
@@ -646,14 +657,7 @@ final class RaftSimulationWorld {
     // MARK: Helpers
 
     /// FNV-1a over bytes.
-    static func hash(_ bytes: [UInt8]) -> UInt64 {
-        var hash: UInt64 = 0xCBF2_9CE4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash &*= 0x0000_0100_0000_01B3
-        }
-        return hash
-    }
+    static func hash(_ bytes: [UInt8]) -> UInt64 { FNV1a.hash(bytes) }
 
     /// The replica that leads in the highest term among live replicas, if any.
     var currentLeader: Int? {
@@ -673,13 +677,10 @@ final class RaftSimulationWorld {
         report.maxTerm = replicas.compactMap { $0.node?.term ?? $0.disk.hardState.term }.max() ?? 0
         report.commits = UInt64(commitTerms.count - 1)
         report.acknowledged = clients.acknowledged.count
-        report.acknowledgedClaims = clients.acknowledged.filter {
-            if case .claim = $0.command { return true }
-            return false
-        }.count
+        report.acknowledgedClaims = clients.acknowledged.filter { Workload.isClaim($0.command) }.count
         report.proposed = clients.proposed
         if let machine = replicas.first(where: { !$0.decommissioned && $0.isUp })?.disk.machine {
-            report.finalTickets = machine.tickets.count
+            report.finalTickets = Workload.ticketCount(machine)
         }
         if report.trace.isEmpty { report.trace = formattedTrace() }
     }

@@ -66,6 +66,39 @@ struct RaftSimulationTests {
         }
     }
 
+    @Test("the domain's whole ticket lifecycle on the log: every seed passes every check", arguments: cases)
+    func ticketSeedsPass(_ testCase: Case) {
+        var acknowledged = 0, accepts = 0, elections = 0, tickets = 0
+        let base = UInt64(7_000_000 + testCase.replicas * 100_000 + (RaftFaultProfile.all.firstIndex(of: testCase.profile) ?? 0) * 1_000)
+        for seed in base..<base + UInt64(Self.ticketSeedsPerCase) {
+            var simulation = RaftSimulation(seed: seed, replicas: testCase.replicas, faults: testCase.profile,
+                                            options: RaftSimulationOptions(machine: .tickets))
+            let report = simulation.run(steps: Self.steps)
+            #expect(report.passed, "seed \(seed): \(report.violations)\n\(report.trace.suffix(20).joined(separator: "\n"))")
+            acknowledged += report.acknowledged
+            accepts += report.acknowledgedClaims
+            elections += report.elections
+            tickets += report.finalTickets
+        }
+        #expect(elections >= Self.ticketSeedsPerCase)
+        #expect(acknowledged > 200)
+        #expect(accepts > 10)
+        #expect(tickets > 50)
+    }
+
+    static let ticketSeedsPerCase = 12
+
+    @Test("with the ticket machine too, a driver that applies entries before they commit is caught")
+    func ticketMachineCatchesApplyBeforeCommit() {
+        var caught: [RaftSimulationReport.Violation] = []
+        for seed in UInt64(1)...12 {
+            var simulation = RaftSimulation(seed: seed, replicas: 3, faults: .partitions,
+                                            options: RaftSimulationOptions(machine: .tickets, unsafeDriver: .applyBeforeCommit, convergenceSteps: 50))
+            caught += simulation.run(steps: 200).violations
+        }
+        #expect(caught.contains { $0.check == "state_machine_safety" }, "\(caught)")
+    }
+
     @Test("a seed replays exactly: same counters, same trace")
     func replaysExactly() {
         func run(_ seed: UInt64) -> RaftSimulationReport {
