@@ -142,7 +142,9 @@ let package = Package(
         .executableTarget(name: "ringdesk-fuzz-h2", dependencies: ["RingdeskHTTP2"]),
         // Long simulations for scripts/bench/gossip-sim and scripts/chaos/raft-sim.
         .executableTarget(name: "ringdesk-gossip-sim", dependencies: ["RingdeskMembership", "RingdeskTestSupport"]),
-        .executableTarget(name: "ringdesk-raft-sim", dependencies: ["RingdeskRaft", "RingdeskShard", "RingdeskTestSupport"]),
+        .executableTarget(name: "ringdesk-raft-sim", dependencies: [
+            "RingdeskRaft", "RingdeskShard", "RingdeskTestSupport", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // Matcher throughput and memory per queued ticket for scripts/bench/matcher.
         .executableTarget(name: "ringdesk-matcher-bench", dependencies: ["RingdeskRouting", "RingdeskDomain"]),
         // Manual clock, simulated network, N-node harnesses shared by tests and simulations.

@@ -86,7 +86,7 @@ struct RaftSimulationTests {
         #expect(tickets > 50)
     }
 
-    static let ticketSeedsPerCase = 12
+    static let ticketSeedsPerCase = 6
 
     @Test("with the ticket machine too, a driver that applies entries before they commit is caught")
     func ticketMachineCatchesApplyBeforeCommit() {
