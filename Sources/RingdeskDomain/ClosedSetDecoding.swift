@@ -22,8 +22,8 @@ extension RawRepresentable where Self: CaseIterable, RawValue == String {
 
     /// Decodes an object keyed by raw values (`{"chat": 3}`); an unknown key is refused by name
     /// with the allowed ones.
-    static func decodeKeyedObject<Value: Decodable>(_ container: KeyedDecodingContainer<some CodingKey>,
-                                                    forKey key: some CodingKey) throws -> [Self: Value] {
+    static func decodeKeyedObject<Key: CodingKey, Value: Decodable>(_ container: KeyedDecodingContainer<Key>,
+                                                                    forKey key: Key) throws -> [Self: Value] {
         let object = try container.nestedContainer(keyedBy: RawKey.self, forKey: key)
         var result: [Self: Value] = [:]
         for rawKey in object.allKeys {

@@ -8,8 +8,8 @@ public enum NodeRoutes {
         let health = ByteBuffer(string: #"{"status":"ok","node":"\#(nodeID)","version":"\#(version)"}"#)
         let ready = ByteBuffer(string: #"{"ready":true}"#)
         // Probes echo `x-request-id` like every API answer, so a probe can be traced in the logs.
-        router.add("GET", "/health", .inline { request in withRequestID(.json(health), for: request) })
-        router.add("GET", "/ready", .inline { request in withRequestID(.json(ready), for: request) })
+        router.add("GET", "/health", .inline { request in NodeRoutes.withRequestID(.json(health), for: request) })
+        router.add("GET", "/ready", .inline { request in NodeRoutes.withRequestID(.json(ready), for: request) })
         // Echo: the body comes back unchanged with the request's content type (transport checks, benchmarks).
         router.add("POST", "/v1/echo", .inline(echo))
         router.add("POST", "/v1/echo-async", .async { request in echo(request) })

@@ -23,7 +23,7 @@ struct TextTable {
         // Each row becomes one or more physical lines; a wrapped cell's continuation lines leave
         // the other columns blank.
         let lines: [[String]] = rows.flatMap { row -> [[String]] in
-            let cells = columns.indices.map { index in
+            let cells = columns.indices.map { index -> [String] in
                 let cell = index < row.count ? row[index] : ""
                 return wrapping[index].map { Self.wrap(cell, width: $0) } ?? [cell]
             }
