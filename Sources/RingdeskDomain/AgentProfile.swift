@@ -43,7 +43,11 @@ public struct AgentProfile: Sendable, Codable, Hashable {
         languages = try c.decodeIfPresent([String].self, forKey: .languages) ?? []
         skills = try c.decodeIfPresent([String: Int].self, forKey: .skills) ?? [:]
         supportTier = try c.decodeIfPresent(SupportTier.self, forKey: .supportTier) ?? .l1
-        channelCapacity = try c.decodeIfPresent([Channel: Int].self, forKey: .channelCapacity) ?? [:]
+        if c.contains(.channelCapacity), try !c.decodeNil(forKey: .channelCapacity) {
+            channelCapacity = try Channel.decodeKeyedObject(c, forKey: CodingKeys.channelCapacity)
+        } else {
+            channelCapacity = [:]
+        }
     }
 
     /// The full capacity table: declared values over the defaults.

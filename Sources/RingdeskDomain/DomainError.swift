@@ -45,6 +45,10 @@ public struct DomainError: Error, Sendable, Hashable, Codable, CustomStringConve
     public static let agentExcludedCode = "agent_excluded"
     /// Offer to a ticket that used up its delivery attempts (409; it is in supervisor review).
     public static let deliveryLimitReachedCode = "delivery_limit_reached"
+    /// An idempotency key came back with a request other than the one that created its ticket (409).
+    public static let idempotencyKeyReusedCode = "idempotency_key_reused"
+    /// A create or transfer named a queue the policy does not know (400).
+    public static let unknownQueueCode = "unknown_queue"
     /// A fenced command carried an epoch that is no longer current (409).
     public static let staleEpochCode = "stale_epoch"
 

@@ -16,6 +16,9 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
     public var reviewQueue: String
     /// Most recent agents remembered as excluded from re-offers of one ticket.
     public var maxExcludedAgents: Int
+    /// Department queues beyond the categories' default queues and `reviewQueue`: the queues a
+    /// ticket may be created into or transferred to are exactly these three sets (`knownQueues`).
+    public var queues: [String]
 
     public init(
         triage: TriageRules = .defaults,
@@ -25,7 +28,8 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         maxDeliveryAttempts: Int = 5,
         reopenWindow: TimeInterval = 7 * 86_400,
         reviewQueue: String = "supervisor_review",
-        maxExcludedAgents: Int = 16
+        maxExcludedAgents: Int = 16,
+        queues: [String] = []
     ) {
         self.triage = triage
         self.sla = sla
@@ -35,6 +39,7 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         self.reopenWindow = reopenWindow
         self.reviewQueue = reviewQueue
         self.maxExcludedAgents = maxExcludedAgents
+        self.queues = queues
     }
 
     public static let defaults = DomainPolicy()
@@ -51,6 +56,24 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         reopenWindow = try c.decodeIfPresent(TimeInterval.self, forKey: .reopenWindow) ?? defaults.reopenWindow
         reviewQueue = try c.decodeIfPresent(String.self, forKey: .reviewQueue) ?? defaults.reviewQueue
         maxExcludedAgents = try c.decodeIfPresent(Int.self, forKey: .maxExcludedAgents) ?? defaults.maxExcludedAgents
+        queues = try c.decodeIfPresent([String].self, forKey: .queues) ?? defaults.queues
+    }
+
+    /// Every queue a ticket may be in: the categories' default queues, `queues`, `reviewQueue`.
+    public var knownQueues: [String] {
+        var known: [String] = []
+        for queue in TicketCategory.allCases.map(\.defaultQueue) + queues + [reviewQueue] where !known.contains(queue) {
+            known.append(queue)
+        }
+        return known
+    }
+
+    /// Refuses a queue that is not in `knownQueues` (`unknown_queue`, naming `field`).
+    public func checkQueue(_ queue: String, field: String) throws {
+        guard !knownQueues.contains(queue) else { return }
+        throw DomainError(code: DomainError.unknownQueueCode,
+                          message: "\(field): no queue named '\(queue)'; known queues: \(knownQueues.joined(separator: ", "))",
+                          field: field)
     }
 
     enum CodingKeys: String, CodingKey {
@@ -60,5 +83,6 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         case reopenWindow = "reopen_window"
         case reviewQueue = "review_queue"
         case maxExcludedAgents = "max_excluded_agents"
+        case queues
     }
 }

@@ -91,7 +91,7 @@ extension Ticket {
         case let .comment(text, isInternal):
             if isInternal && (actor.kind == .customer || actor.kind == .intake) {
                 throw DomainError(code: DomainError.notPermittedCode,
-                                  message: "a \(actor.kind.rawValue) cannot write internal notes")
+                                  message: "\(actor.kind.withArticle) cannot write internal notes")
             }
             try requireStatus(command, TicketStatus.allCases.filter { $0 != .cancelled && $0 != .new })
             try Validate.text(text, field: "text", min: 1, max: Self.maxCommentLength, multiline: true)
@@ -130,6 +130,7 @@ extension Ticket {
             try permitHolder(command, actor)
             try requireStatus(command, [.queued, .offered, .assigned, .inProgress])
             try Validate.identifier(newQueue, field: "queue", maxLength: 64)
+            try policy.checkQueue(newQueue, field: "queue")
             if let newSkills {
                 var probe = draft
                 probe.requiredSkills = newSkills
@@ -232,6 +233,9 @@ extension Ticket {
                 record(.urgencyOverridden, by: actor, at: now, from: from, to: from,
                        details: ["from_urgency": old.rawValue, "urgency": newUrgency.rawValue])
             } else {
+                // Clearing an override that is not set changes nothing: no event, no error, so a
+                // supervisor's retry is harmless.
+                guard urgencyOverridden else { return [] }
                 urgencyOverridden = false
                 urgency = policy.triage.triage(draft, now: now)
                 retargetSLA(policy)
@@ -392,7 +396,7 @@ extension Ticket {
 
     private func illegal(_ command: TicketCommand) -> DomainError {
         DomainError(code: DomainError.illegalTransitionCode,
-                    message: "cannot \(command.name) ticket \(id) in status \(status.rawValue)", field: nil)
+                    message: "cannot \(command.phrase) (\(command.name)) while ticket \(id) is \(status.rawValue)", field: nil)
     }
 
     private func requireStatus(_ command: TicketCommand, _ allowed: [TicketStatus]) throws {
@@ -408,7 +412,7 @@ extension Ticket {
     private func permit(_ command: TicketCommand, _ actor: TicketActor, _ kinds: [TicketActor.Kind]) throws {
         if !kinds.contains(actor.kind) {
             throw DomainError(code: DomainError.notPermittedCode,
-                              message: "a \(actor.kind.rawValue) cannot \(command.name) a ticket")
+                              message: "\(actor.kind.withArticle) cannot \(command.phrase) (\(command.name))")
         }
     }
 
@@ -417,7 +421,7 @@ extension Ticket {
         try permit(command, actor, [.agent, .supervisor, .system])
         if actor.kind == .agent && actor.id != agentID {
             throw DomainError(code: DomainError.notPermittedCode,
-                              message: "agent \(actor.id) cannot \(command.name) on behalf of agent \(agentID)")
+                              message: "agent \(actor.id) cannot \(command.phrase) (\(command.name)) on behalf of agent \(agentID)")
         }
     }
 

@@ -106,6 +106,7 @@ public struct Ticket: Sendable, Codable, Hashable, Identifiable {
         if let idempotencyKey { try Validate.identifier(idempotencyKey, field: "idempotency_key") }
         if let followUpOf { try Validate.identifier(followUpOf, field: "follow_up_of") }
         let draft = try draft.validated()
+        try policy.checkQueue(draft.effectiveQueue, field: "queue")
         let matched = policy.triage.matchingRules(draft, now: now)
         let urgency = max(policy.triage.triage(draft, now: now), minimumUrgency)
         let calendar = policy.sla.calendar(forRegion: draft.customer.region)
@@ -125,6 +126,7 @@ public struct Ticket: Sendable, Codable, Hashable, Identifiable {
         var details = ["urgency": urgency.rawValue, "queue": ticket.queue]
         if !matched.isEmpty { details["triage_rules"] = matched.map(\.name).joined(separator: ",") }
         if let followUpOf { details["follow_up_of"] = followUpOf }
+        if idempotencyKey != nil { details[Ticket.requestFingerprintDetail] = draft.fingerprint }
         ticket.record(.created, by: actor, at: now, from: nil, to: .new, details: details)
         ticket.queuedAt = now
         ticket.record(.queued, by: actor, at: now, from: .new, to: .queued, details: ["queue": ticket.queue])

@@ -7,6 +7,17 @@ public struct TicketActor: Sendable, Codable, Hashable {
         case supervisor
         case customer
         case intake
+
+        /// The kind with its article, for messages ("an agent cannot …").
+        public var withArticle: String {
+            switch self {
+            case .system: "the system"
+            case .agent: "an agent"
+            case .supervisor: "a supervisor"
+            case .customer: "a customer"
+            case .intake: "an intake client"
+            }
+        }
     }
 
     public var kind: Kind

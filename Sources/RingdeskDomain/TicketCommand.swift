@@ -33,7 +33,8 @@ public enum TicketCommand: Sendable, Codable, Hashable {
     case reopen(reason: String)
     /// Any open status → cancelled.
     case cancel(reason: String)
-    /// Supervisor fixes the urgency (floor and ceiling) until cleared with nil.
+    /// Supervisor fixes the urgency (floor and ceiling) until cleared with nil; clearing when no
+    /// override is set is a no-op (no event).
     case overrideUrgency(Urgency?)
     /// The holder's lease lapsed (fenced by `epoch`): assigned/in_progress → queued at the head.
     case leaseExpired(epoch: UInt64)
@@ -44,6 +45,31 @@ public enum TicketCommand: Sendable, Codable, Hashable {
     /// Periodic check: marks SLA breaches and raises urgency; no event when nothing changed,
     /// and a no-op (not an error) on resolved, closed or cancelled tickets.
     case slaCheck
+
+    /// What the command does, in words, for error messages ("reply as the customer").
+    public var phrase: String {
+        switch self {
+        case .offer: "offer a ticket"
+        case .acceptOffer: "accept an offer"
+        case .rejectOffer: "reject an offer"
+        case .offerExpired: "expire an offer"
+        case .startWork: "start work on a ticket"
+        case .comment: "comment on a ticket"
+        case .requestCustomerInfo: "ask the customer for information"
+        case .customerReply: "reply as the customer"
+        case .transfer: "transfer a ticket"
+        case .escalate: "escalate a ticket"
+        case .resolve: "resolve a ticket"
+        case .close: "close a ticket"
+        case .reopen: "reopen a ticket"
+        case .cancel: "cancel a ticket"
+        case .overrideUrgency: "override a ticket's urgency"
+        case .leaseExpired: "expire a lease"
+        case .feedback: "give feedback on a ticket"
+        case .linkFollowUp: "link a follow-up ticket"
+        case .slaCheck: "check a ticket's SLA"
+        }
+    }
 
     /// snake_case name used in error messages and events.
     public var name: String {

@@ -137,6 +137,11 @@ func jsonEscaped(_ text: String) -> String {
 
 func percentDecoded(_ text: String) -> String {
     guard text.contains("%") || text.contains("+") else { return text }
+    return String(decoding: percentDecodedBytes(text), as: UTF8.self)
+}
+
+/// The bytes a percent-encoded component stands for (`+` is a space).
+func percentDecodedBytes(_ text: String) -> [UInt8] {
     var bytes: [UInt8] = []
     var utf8 = Array(text.utf8)[...]
     while let byte = utf8.popFirst() {
@@ -150,5 +155,5 @@ func percentDecoded(_ text: String) -> String {
             bytes.append(byte)
         }
     }
-    return String(decoding: bytes, as: UTF8.self)
+    return bytes
 }

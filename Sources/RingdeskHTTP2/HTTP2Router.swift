@@ -58,11 +58,20 @@ public struct HTTP2Router: Sendable {
         case found(Handler, template: String, parameters: [String: String])
         case methodNotAllowed(allowed: [String])
         case notFound
+        /// The route exists, but a path parameter or query value decodes to text no route accepts
+        /// (control characters, invalid UTF-8): refused here, once, so that no handler sees
+        /// `T1%00garbage` cut short to `T1` by a C API or a store.
+        case invalidParameter(name: String, message: String)
     }
 
-    public func match(method: String, path: String) -> Match {
+    /// Matches the path, then checks every decoded path parameter and query item (`query` is the
+    /// raw text after `?`).
+    public func match(method: String, path: String, query: String? = nil) -> Match {
         if let byMethod = exact[path] {
-            if let route = byMethod[method] { return .found(route.handler, template: route.template, parameters: [:]) }
+            if let route = byMethod[method] {
+                if let refusal = Self.refusal(query: query) { return refusal }
+                return .found(route.handler, template: route.template, parameters: [:])
+            }
             return .methodNotAllowed(allowed: byMethod.keys.sorted())
         }
         let parts = path.split(separator: "/", omittingEmptySubsequences: true)
@@ -79,10 +88,40 @@ public struct HTTP2Router: Sendable {
             }
             var parameters: [String: String] = [:]
             for (segment, part) in zip(route.segments, parts) {
-                if case .parameter(let name) = segment { parameters[name] = percentDecoded(String(part)) }
+                guard case .parameter(let name) = segment else { continue }
+                guard let value = Self.acceptedText(percentDecoding: String(part)) else {
+                    return .invalidParameter(name: name, message: "path parameter '\(name)' must be UTF-8 text without control characters")
+                }
+                parameters[name] = value
             }
+            if let refusal = Self.refusal(query: query) { return refusal }
             return .found(route.handler, template: route.template, parameters: parameters)
         }
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed.sorted())
+    }
+
+    /// The first query item whose decoded name or value is not acceptable text, as a refusal.
+    static func refusal(query: String?) -> Match? {
+        guard let query, !query.isEmpty else { return nil }
+        for pair in query.split(separator: "&") {
+            let parts = pair.split(separator: "=", maxSplits: 1)
+            guard let name = acceptedText(percentDecoding: String(parts[0])) else {
+                let shown = String(parts[0].prefix(64))
+                return .invalidParameter(name: shown, message: "query parameter name '\(shown)' must be UTF-8 text without control characters")
+            }
+            if parts.count > 1, acceptedText(percentDecoding: String(parts[1])) == nil {
+                return .invalidParameter(name: name, message: "query parameter '\(name)' must be UTF-8 text without control characters")
+            }
+        }
+        return nil
+    }
+
+    /// Percent-decodes a path segment or query component; nil when the bytes are not UTF-8 or
+    /// hold a control character (C0, DEL, C1), which body values may not carry either.
+    static func acceptedText(percentDecoding text: String) -> String? {
+        let decoded = percentDecodedBytes(text)
+        guard let value = String(validating: decoded, as: UTF8.self) else { return nil }
+        if value.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) { return nil }
+        return value
     }
 }

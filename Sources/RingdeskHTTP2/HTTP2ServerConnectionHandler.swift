@@ -206,13 +206,15 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
 
     private func dispatch(_ request: HTTP2Request, streamID: Int32) {
         var request = request
-        switch router.match(method: request.method, path: request.path) {
+        switch router.match(method: request.method, path: request.path, query: request.query) {
         case .notFound:
             respond(streamID: streamID, response: .error(status: 404, code: "not_found", message: "no route for \(request.method) \(request.path)"))
         case .methodNotAllowed(let allowed):
             var response = HTTP2Response.error(status: 405, code: "method_not_allowed", message: "\(request.method) is not allowed here; use \(allowed.joined(separator: ", "))")
             response.headers.add("allow", allowed.joined(separator: ", "))
             respond(streamID: streamID, response: response)
+        case .invalidParameter(_, let message):
+            respond(streamID: streamID, response: .error(status: 400, code: "invalid_parameter", message: message))
         case .found(let handler, let template, let parameters):
             request.routeTemplate = template
             request.pathParameters = parameters

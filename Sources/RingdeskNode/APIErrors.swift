@@ -27,9 +27,9 @@ enum APIErrors {
 
     static func status(forDomainCode code: String) -> Int {
         switch code {
-        case DomainError.invalidFieldCode: 400
+        case DomainError.invalidFieldCode, DomainError.unknownQueueCode: 400
         case DomainError.notPermittedCode, DomainError.notAssignedAgentCode: 403
-        default: 409  // illegal transitions, offers not held, limits reached
+        default: 409  // illegal transitions, offers not held, limits reached, idempotency keys reused
         }
     }
 

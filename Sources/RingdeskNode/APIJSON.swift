@@ -37,13 +37,42 @@ enum APIJSON {
             return try decoder.decode(Strict<T>.self, from: data).value
         } catch let error as DecodingError {
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+                if let field = unfittingNumber(Strict<T>.self, in: data, decoder: decoder) {
+                    throw APIError(status: 400, code: "invalid_field", message: "\(field) must be a whole number in range")
+                }
                 throw APIError(status: 400, code: "malformed_json", message: "the body is not valid JSON")
             }
             if case .typeMismatch(_, let context) = error, context.codingPath.isEmpty {
-                throw APIError(status: 400, code: "malformed_json", message: "the body must be a JSON object")
+                throw APIError(status: 400, code: "invalid_field", message: "body must be a JSON object")
             }
             throw APIError(status: 400, code: "invalid_field", message: describe(error))
         }
+    }
+
+    /// Foundation's decoder reports a number an integer field cannot hold (`2.5`, `1e23`) as
+    /// invalid JSON, without the field. Valid JSON is not malformed: this finds the field by
+    /// setting the candidate numbers to 0 one after another (in document order) until the decode
+    /// stops failing that way; the last one set is a field that refused its number.
+    static func unfittingNumber<S: Decodable>(_ type: S.Type, in data: Data, decoder: JSONDecoder) -> String? {
+        guard (try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])) != nil else { return nil }
+        let bytes = [UInt8](data)
+        let candidates = JSONNumberLocator.candidates(in: bytes)
+        var patched = Set<Int>()
+        for (position, candidate) in candidates.enumerated() {
+            patched.insert(position)
+            var attempt = bytes
+            // Replacing from the end keeps the earlier ranges valid.
+            for index in patched.sorted(by: >) { attempt.replaceSubrange(candidates[index].range, with: [UInt8(ascii: "0")]) }
+            do {
+                _ = try decoder.decode(S.self, from: Data(attempt))
+                return candidate.path
+            } catch DecodingError.dataCorrupted(let context) where context.codingPath.isEmpty {
+                continue
+            } catch {
+                return candidate.path
+            }
+        }
+        return nil
     }
 
     /// Checks the keys against the schema in the decoder's user info, then decodes `T` from the

@@ -20,7 +20,7 @@ struct NodeAPI: Sendable {
 
     func register(in router: inout HTTP2Router) {
         route(&router, "POST", "/v1/tickets", createTicket)
-        route(&router, "GET", "/v1/tickets", listTickets)
+        route(&router, "GET", "/v1/tickets", query: Self.ticketListParameters, listTickets)
         route(&router, "GET", "/v1/tickets/{id}", getTicket)
         route(&router, "GET", "/v1/tickets/{id}/progress", progress)
         route(&router, "POST", "/v1/tickets/{id}/events", postEvent)
@@ -29,7 +29,7 @@ struct NodeAPI: Sendable {
         route(&router, "PUT", "/v1/agents/{id}", putAgent)
         route(&router, "GET", "/v1/agents/{id}", getAgent)
         route(&router, "PUT", "/v1/agents/{id}/presence", putPresence)
-        route(&router, "GET", "/v1/agents/{id}/offers", pollOffers)
+        route(&router, "GET", "/v1/agents/{id}/offers", query: ["wait"], pollOffers)
         route(&router, "GET", "/v1/agents/{id}/assignments", agentAssignments)
         route(&router, "POST", "/v1/agents/{id}/offers/{ticket_id}/accept", acceptOffer)
         route(&router, "POST", "/v1/agents/{id}/offers/{ticket_id}/reject", rejectOffer)
@@ -44,16 +44,24 @@ struct NodeAPI: Sendable {
             HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/html; charset=utf-8"), ("cache-control", "no-cache")]),
                           body: ByteBuffer(string: DashboardPage.html))
         })
-        streamingRoute(&router, "/v1/dashboard/stream", streamDashboard)
+        streamingRoute(&router, "/v1/dashboard/stream", query: ["interval"], streamDashboard)
         streamingRoute(&router, "/v1/agents/{id}/offers/stream", streamOffers)
     }
 
     /// A long-lived NDJSON stream; one that ends because the client left counts as status 499.
-    private func streamingRoute(_ router: inout HTTP2Router, _ template: String,
+    /// Query parameters outside `query` are refused before the stream starts.
+    private func streamingRoute(_ router: inout HTTP2Router, _ template: String, query: Set<String> = [],
                                 _ body: @escaping @Sendable (HTTP2Request, HTTP2ResponseWriter) async throws -> Void) {
         let metrics = self.metrics
         router.add("GET", template, .streaming { request, writer in
             let start = ContinuousClock.now
+            if let refusal = Self.unknownParameter(request, allowed: query) {
+                let response = APIErrors.response(for: refusal)
+                try await writer.writeHead(status: response.status, headers: response.headers)
+                try await writer.write(response.body)
+                metrics.record(route: template, method: "GET", status: response.status, since: start)
+                return
+            }
             do {
                 try await body(request, writer)
             } catch {
@@ -63,7 +71,10 @@ struct NodeAPI: Sendable {
         })
     }
 
-    private func route(_ router: inout HTTP2Router, _ method: String, _ template: String, _ body: @escaping @Sendable (HTTP2Request) async throws -> HTTP2Response) {
+    /// A JSON route: errors become `{code, message}`, every answer carries `x-request-id`, and
+    /// query parameters outside `query` are refused (`unknown_parameter`) on every route alike.
+    private func route(_ router: inout HTTP2Router, _ method: String, _ template: String, query: Set<String> = [],
+                       _ body: @escaping @Sendable (HTTP2Request) async throws -> HTTP2Response) {
         let metrics = self.metrics
         let logger = self.logger
         router.add(method, template, .async { request in
@@ -71,6 +82,7 @@ struct NodeAPI: Sendable {
             let requestID = Self.requestID(request)
             var response: HTTP2Response
             do {
+                if let refusal = Self.unknownParameter(request, allowed: query) { throw refusal }
                 response = try await body(request)
             } catch {
                 response = APIErrors.response(for: error)
@@ -118,10 +130,6 @@ struct NodeAPI: Sendable {
 
     @Sendable func listTickets(_ request: HTTP2Request) async throws -> HTTP2Response {
         let items = request.queryItems
-        let known: Set<String> = ["status", "urgency", "region", "category", "channel", "agent_id", "customer_id", "created_from", "created_before", "order", "limit", "cursor"]
-        if let unknown = items.keys.sorted().first(where: { !known.contains($0) }) {
-            throw APIError(status: 400, code: "unknown_parameter", message: "unknown query parameter '\(unknown)'; allowed: \(known.sorted().joined(separator: ", "))")
-        }
         var filter = TicketFilter()
         if let statuses = items["status"] {
             filter.statuses = try statuses.split(separator: ",").map { try enumValue(TicketStatus.self, String($0), field: "status").rawValue }
@@ -132,6 +140,7 @@ struct NodeAPI: Sendable {
         filter.region = items["region"]
         filter.agentID = items["agent_id"]
         filter.customerID = items["customer_id"]
+        filter.queue = items["queue"]
         filter.createdFrom = try items["created_from"].map { try date($0, field: "created_from").timeIntervalSince1970 }
         filter.createdBefore = try items["created_before"].map { try date($0, field: "created_before").timeIntervalSince1970 }
         switch items["order"] {
@@ -394,6 +403,17 @@ struct NodeAPI: Sendable {
     }
 
     // MARK: Helpers
+
+    /// The filters of `GET /v1/tickets`.
+    static let ticketListParameters: Set<String> = ["status", "urgency", "region", "category", "channel", "agent_id", "customer_id",
+                                                    "queue", "created_from", "created_before", "order", "limit", "cursor"]
+
+    /// The first query parameter the route does not take, as the error that refuses it.
+    static func unknownParameter(_ request: HTTP2Request, allowed: Set<String>) -> APIError? {
+        guard let unknown = request.queryItems.keys.sorted().first(where: { !allowed.contains($0) }) else { return nil }
+        let accepted = allowed.isEmpty ? "this route takes no query parameters" : "allowed: \(allowed.sorted().joined(separator: ", "))"
+        return APIError(status: 400, code: "unknown_parameter", message: "unknown query parameter '\(unknown)'; \(accepted)")
+    }
 
     /// The caller's `x-request-id` when it is a short token, else a fresh one.
     static func requestID(_ request: HTTP2Request) -> String {

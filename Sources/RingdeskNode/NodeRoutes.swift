@@ -6,8 +6,10 @@ public enum NodeRoutes {
     public static func router(nodeID: String, version: String) -> HTTP2Router {
         var router = HTTP2Router()
         let health = ByteBuffer(string: #"{"status":"ok","node":"\#(nodeID)","version":"\#(version)"}"#)
-        router.add("GET", "/health", .inline { _ in .json(health) })
-        router.add("GET", "/ready", .inline { _ in .json(ByteBuffer(string: #"{"ready":true}"#)) })
+        let ready = ByteBuffer(string: #"{"ready":true}"#)
+        // Probes echo `x-request-id` like every API answer, so a probe can be traced in the logs.
+        router.add("GET", "/health", .inline { request in NodeRoutes.withRequestID(.json(health), for: request) })
+        router.add("GET", "/ready", .inline { request in NodeRoutes.withRequestID(.json(ready), for: request) })
         // Echo: the body comes back unchanged with the request's content type (transport checks, benchmarks).
         router.add("POST", "/v1/echo", .inline(echo))
         router.add("POST", "/v1/echo-async", .async { request in echo(request) })
@@ -30,6 +32,12 @@ public enum NodeRoutes {
             try await writer.finish()
         })
         return router
+    }
+
+    static func withRequestID(_ response: HTTP2Response, for request: HTTP2Request) -> HTTP2Response {
+        var response = response
+        response.headers.add("x-request-id", NodeAPI.requestID(request))
+        return response
     }
 
     static func echo(_ request: HTTP2Request) -> HTTP2Response {

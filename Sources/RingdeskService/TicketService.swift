@@ -150,7 +150,7 @@ public actor TicketService {
                                          by: actor, at: clock.now(), policy: currentPolicy.withLockedValue { $0 })
         switch try await reserve(prepared) {
         case .existing(let ticket):
-            return Created(ticket: ticket, created: false)
+            return Created(ticket: try ticket.answeringRetry(prepared), created: false)
         case .new(let ticket):
             let result: StorageWriteResult
             let document: Data
@@ -169,7 +169,7 @@ public actor TicketService {
             case .duplicate(let existingID):
                 let existing = try await self.ticket(existingID)
                 await settle(idempotencyKey, with: existing)
-                return Created(ticket: existing, created: false)
+                return Created(ticket: try existing.answeringRetry(prepared), created: false)
             case .versionConflict, .notFound:
                 await abandon(idempotencyKey, error: ServiceError.conflict("unexpected storage result"))
                 throw ServiceError.conflict("unexpected storage result \(result)")

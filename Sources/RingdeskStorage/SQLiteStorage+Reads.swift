@@ -176,6 +176,7 @@ struct TicketQuery: Sendable {
         let equalities: [(String, String?)] = [
             ("urgency", filter.urgency), ("region", filter.region), ("category", filter.category),
             ("channel", filter.channel), ("agent_id", filter.agentID), ("customer_id", filter.customerID),
+            ("queue", filter.queue),
         ]
         for case let (column, value?) in equalities {
             clauses.append("\(column) = ?")

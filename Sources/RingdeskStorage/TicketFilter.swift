@@ -21,6 +21,8 @@ public struct TicketFilter: Sendable, Hashable {
     public var channel: String?
     public var agentID: String?
     public var customerID: String?
+    /// The queue the ticket is in (a department queue, or the supervisors' review queue).
+    public var queue: String?
     /// Inclusive lower bound on `createdAt` (seconds since 1970).
     public var createdFrom: Double?
     /// Exclusive upper bound on `createdAt` (seconds since 1970).

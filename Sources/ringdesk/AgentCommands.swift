@@ -271,7 +271,7 @@ struct AgentRenew: AsyncParsableCommand {
             let reply = try await client.send("POST", "/v1/agents/\(segment(pair.agent))/assignments/\(segment(pair.ticket))/lease")
             if global.json { print(reply.text); return }
             let lease = try reply.decode(LeaseResponse.self)
-            print("lease on \(lease.ticketID) held by \(lease.agentID) until \(ISO8601DateFormatter().string(from: lease.leaseExpiresAt))")
+            print("lease on \(lease.ticketID) held by \(lease.agentID) until \(Format.due(lease.leaseExpiresAt))")
         }
     }
 }

@@ -32,6 +32,35 @@ struct GlobalOptions: ParsableArguments {
         return tls
     }
 
+    /// Options with a value, and flags, that may also come before the subcommand.
+    static let valued: Set<String> = ["--node", "--timeout", "--tls-ca"]
+    static let flags: Set<String> = ["--json"]
+
+    /// `ringdesk --node H:P health` as `ringdesk health --node H:P` (kubectl and consul accept both):
+    /// global options before the first subcommand name move behind the command line (before a
+    /// `--`, if any), where every command's `GlobalOptions` reads them.
+    static func hoisted(_ arguments: [String]) -> [String] {
+        var leading: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let argument = arguments[index]
+            let name = String(argument.prefix { $0 != "=" })
+            if flags.contains(argument) || (valued.contains(name) && argument.contains("=")) {
+                leading.append(argument)
+                index += 1
+            } else if valued.contains(argument), index + 1 < arguments.count {
+                leading += [argument, arguments[index + 1]]
+                index += 2
+            } else {
+                break
+            }
+        }
+        guard !leading.isEmpty else { return arguments }
+        var rest = Array(arguments[index...])
+        rest.insert(contentsOf: leading, at: rest.firstIndex(of: "--") ?? rest.count)
+        return rest
+    }
+
     /// The address in effect: the flag, then RINGDESK_NODE, then the default.
     var nodeAddress: String {
         if let node { return node }

@@ -36,7 +36,9 @@ struct Health: AsyncParsableCommand {
             let status = try health.decode(Status.self)
             let readiness = try ready.decode(Readiness.self)
             var fields = FieldList()
-            fields.add("Node", "\(status.node ?? "-") at \(client.label)")
+            // The node's name is its address unless configured otherwise: say the address once.
+            let name = status.node ?? "-"
+            fields.add("Node", name == client.label ? name : "\(name) at \(client.label)")
             fields.add("Version", status.version ?? "-")
             fields.add("Health", status.status)
             fields.add("Ready", readiness.ready ? "yes" : "no")

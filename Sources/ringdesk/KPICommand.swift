@@ -3,7 +3,7 @@ import Foundation
 import RingdeskAPI
 import RingdeskDomain
 
-/// `ringdesk kpis`: the node's KPI report, overall and per category and channel.
+/// `ringdesk kpis`: the node's KPI report, overall and per category, channel, region, agent and skill.
 struct KPIs: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "kpis", abstract: "Show KPIs: response times, resolution, SLA, CSAT, backlog.")
 
@@ -42,6 +42,15 @@ enum KPIRendering {
             "",
             "By channel",
             groups(report.byChannel),
+            "",
+            "By region",
+            groups(report.byRegion),
+            "",
+            "By agent",
+            groups(report.byAgent),
+            "",
+            "By skill",
+            groups(report.bySkill),
         ].joined(separator: "\n")
     }
 

@@ -53,7 +53,13 @@ struct ReplicationStatus: AsyncParsableCommand {
 
     func run() async throws {
         try await global.withClient { client in
-            let reply = try await client.send("GET", "/v1/replication/status")
+            let reply: NodeClient.Reply
+            do {
+                reply = try await client.send("GET", "/v1/replication/status")
+            } catch CLIError.api(status: 404, code: "not_found", message: _) {
+                // The route exists only on nodes started with a replication section.
+                throw CLIError.failed("replication is not configured on node \(client.label) (it runs without a `replication` section in its configuration)")
+            }
             if global.json { print(reply.text); return }
             let body = try reply.decode(Body.self)
             var table = TextTable(["GROUP", "ROLE", "TERM", "LEADER", "COMMIT", "APPLIED", "LAST", "VOTERS", "LEARNERS"], rightAligned: [0, 2, 3, 4, 5, 6])

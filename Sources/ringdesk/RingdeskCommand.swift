@@ -6,7 +6,7 @@ struct Ringdesk: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "ringdesk",
         abstract: "Command-line client of a Ringdesk node (HTTP/2 cleartext JSON API).",
-        discussion: "Every command takes --node HOST:PORT (default $RINGDESK_NODE or 127.0.0.1:7600), --json and --timeout SECONDS.",
+        discussion: "Every command takes --node HOST:PORT (default $RINGDESK_NODE or 127.0.0.1:7600), --json, --timeout SECONDS and --tls-ca FILE, before or after the command name.",
         subcommands: [Health.self, Tickets.self, AgentGroup.self, KPIs.self, Backup.self, Cluster.self, Demo.self, Load.self, Simulate.self, Replication.self]
     )
 }
@@ -16,7 +16,7 @@ struct Ringdesk: AsyncParsableCommand {
 enum RingdeskMain {
     static func run() async {
         do {
-            var command = try Ringdesk.parseAsRoot()
+            var command = try Ringdesk.parseAsRoot(GlobalOptions.hoisted(Array(CommandLine.arguments.dropFirst())))
             if var asyncCommand = command as? any AsyncParsableCommand {
                 try await asyncCommand.run()
             } else {

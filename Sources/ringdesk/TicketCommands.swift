@@ -145,6 +145,8 @@ struct TicketList: AsyncParsableCommand {
     @Option(help: "Only this channel.") var channel: Channel?
     @Option(help: "Only tickets held or offered to this agent.") var agent: String?
     @Option(help: "Only this customer's tickets.") var customer: String?
+    @Option(help: ArgumentHelp("Only tickets in this queue (e.g. supervisor_review, the review queue).", valueName: "name"))
+    var queue: String?
     @Option(help: "Page size.") var limit: Int?
     @Option(help: "Cursor from the previous page.") var cursor: String?
     @Option(help: "Sort order.") var order: SortOrder?
@@ -180,6 +182,7 @@ struct TicketList: AsyncParsableCommand {
         query.add("channel", channel?.rawValue)
         query.add("agent_id", agent)
         query.add("customer_id", customer)
+        query.add("queue", queue)
         query.add("limit", limit.map(String.init))
         query.add("cursor", cursor)
         query.add("order", order?.rawValue)

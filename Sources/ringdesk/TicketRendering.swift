@@ -35,7 +35,8 @@ enum TicketRendering {
     }
 
     static func history(_ ticket: Ticket) -> String {
-        var table = TextTable(["SEQ", "AT", "EVENT", "ACTOR", "STATUS", "DETAIL"], rightAligned: [0])
+        // DETAIL wraps instead of being cut: an offer's "why this agent" is read in full.
+        var table = TextTable(["SEQ", "AT", "EVENT", "ACTOR", "STATUS", "DETAIL"], rightAligned: [0], wrapping: [5: 70])
         for event in ticket.history {
             let status = event.from.map { $0 == event.to ? $0.rawValue : "\($0.rawValue)→\(event.to.rawValue)" } ?? event.to.rawValue
             var detail: [String] = []
@@ -43,15 +44,15 @@ enum TicketRendering {
             detail += event.details.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }
             if event.isInternal { detail.append("(internal)") }
             table.add(["\(event.seq)", Format.date(event.at), event.kind.rawValue, "\(event.actor.kind.rawValue):\(event.actor.id)",
-                       status, Format.clip(detail.joined(separator: " "), 70)])
+                       status, detail.isEmpty ? "-" : detail.joined(separator: " ")])
         }
         return table.render()
     }
 
     static func list(_ tickets: [Ticket]) -> String {
-        var table = TextTable(["ID", "CREATED", "STATUS", "URGENCY", "CATEGORY", "CHANNEL", "REGION", "CUSTOMER", "AGENT", "SUBJECT"])
+        var table = TextTable(["ID", "CREATED", "STATUS", "URGENCY", "QUEUE", "CATEGORY", "CHANNEL", "REGION", "CUSTOMER", "AGENT", "SUBJECT"])
         for t in tickets {
-            table.add([t.id, Format.date(t.createdAt), t.status.rawValue, t.urgency.rawValue, t.category.rawValue, t.channel.rawValue,
+            table.add([t.id, Format.date(t.createdAt), t.status.rawValue, t.urgency.rawValue, t.queue, t.category.rawValue, t.channel.rawValue,
                        t.customer.region, t.customer.id, t.assignedAgentID ?? t.offer.map { "(\($0.agentID))" } ?? "-",
                        Format.clip(t.subject, 40)])
         }

@@ -104,6 +104,33 @@ import Testing
         guard case .methodNotAllowed(["GET"]) = router().match(method: "POST", path: "/health") else { Issue.record("405 on exact"); return }
     }
 
+    /// Regression (issue 17): `%00` ended ids early further down, so `/v1/tickets/T1%00garbage`
+    /// answered ticket T1. Decoded path parameters and query values with control characters or
+    /// invalid UTF-8 are refused before any handler runs, naming the parameter.
+    @Test func controlCharactersInDecodedParametersAreRefused() {
+        for raw in ["T1%00garbage", "T1%0Azz", "T1%7F", "T1%C2%85", "T1%FF"] {
+            guard case .invalidParameter("id", let message) = router().match(method: "GET", path: "/v1/tickets/\(raw)") else {
+                Issue.record("\(raw) was not refused"); continue
+            }
+            #expect(message.contains("'id'"))
+        }
+        guard case .invalidParameter("id", _) = router().match(method: "POST", path: "/v1/tickets/T1%00zz/events") else {
+            Issue.record("event path not refused"); return
+        }
+        guard case .invalidParameter("customer_id", _) = router().match(method: "GET", path: "/health", query: "a=1&customer_id=C-1%00zzz") else {
+            Issue.record("query value not refused"); return
+        }
+        guard case .invalidParameter("id", _) = router().match(method: "GET", path: "/v1/tickets/T1", query: "id=%01") else {
+            Issue.record("query value on a templated route not refused"); return
+        }
+        guard case .invalidParameter = router().match(method: "GET", path: "/health", query: "bad%00name=1") else {
+            Issue.record("query name not refused"); return
+        }
+        guard case .found(_, _, ["id": "T é+1"]) = router().match(method: "GET", path: "/v1/tickets/T+%C3%A9%2B1", query: "q=caf%C3%A9&x=") else {
+            Issue.record("clean UTF-8 must pass"); return
+        }
+    }
+
     @Test func unknownPathsAreNotFound() {
         for path in ["/", "/v1", "/v1/tickets", "/v1/tickets/a/b", "/v1/tickets/a/events/x"] {
             guard case .notFound = router().match(method: "GET", path: path) else { Issue.record("\(path) matched"); continue }

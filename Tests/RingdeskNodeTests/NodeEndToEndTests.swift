@@ -188,7 +188,7 @@ import Testing
             badSkill["required_skills"] = [["skill": "refunds", "min_level": 9]]
             let cases: [(String, String, Any?, String?, Int, String)] = [
                 ("POST", "/v1/tickets", nil, "{\"category\": ", 400, "malformed_json"),
-                ("POST", "/v1/tickets", nil, "[1,2]", 400, "malformed_json"),
+                ("POST", "/v1/tickets", nil, "[1,2]", 400, "invalid_field"),  // valid JSON, wrong shape (issue 17)
                 ("POST", "/v1/tickets", draftJSON(customer: "C-bad").merging(["priority": "high"]) { $1 }, nil, 400, "unknown_field"),
                 ("POST", "/v1/tickets", unknownNested, nil, 400, "unknown_field"),
                 ("POST", "/v1/tickets", wrongType, nil, 400, "invalid_field"),

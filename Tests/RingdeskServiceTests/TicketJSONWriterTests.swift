@@ -6,7 +6,8 @@ import Testing
 /// The hand-written ticket document must be exactly what `JSONEncoder` makes of the `Codable`
 /// domain types: same keys and values (compared as parsed JSON), and it must decode back.
 @Suite struct TicketJSONWriterTests {
-    let policy = DomainPolicy.defaults
+    /// The default policy plus the department queue the rich ticket is created into.
+    let policy = DomainPolicy(queues: ["billing-de"])
     let start = Date(timeIntervalSince1970: 1_795_512_600.123)
 
     func at(_ seconds: Double) -> Date { start.addingTimeInterval(seconds) }
