@@ -1,4 +1,5 @@
 import Foundation
+import RingdeskPrimitives
 
 extension TicketDraft {
     /// A digest of what the client asked for, so that an idempotency key reused with another
@@ -14,16 +15,6 @@ extension TicketDraft {
         // Encoding plain strings, numbers and dates cannot fail; an empty digest would only
         // make every such draft look alike, never let two different ones through as equal.
         let bytes = (try? encoder.encode(canonical)) ?? Data()
-        return "fnv1a64:" + String(Self.fnv1a64(bytes), radix: 16)
-    }
-
-    /// 64-bit FNV-1a: stable across processes and releases (unlike `Hasher`).
-    static func fnv1a64(_ bytes: Data) -> UInt64 {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in bytes {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        return hash
+        return "fnv1a64:" + String(FNV1a.hash(bytes), radix: 16)
     }
 }
