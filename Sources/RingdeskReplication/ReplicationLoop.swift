@@ -413,9 +413,9 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
         metrics.halted.increment()
         logger.critical("raft group halted: a committed entry this build cannot decode; upgrade the node to resume",
                         metadata: ["group": "\(group)", "index": "\(entry.index)", "error": "\(error)"])
+        // Published before anyone waiting learns of it, so a caller that just failed sees why.
+        publishStatus(force: true)
         failWaiting(group: group, ReplicationError.halted(UInt32(group), reason))
-        // Operators (and callers that just failed) see it in the status at the end of this turn.
-        lastPublish = .distantPast
     }
 
     private func answerReads(group: Int) {

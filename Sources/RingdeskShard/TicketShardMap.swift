@@ -1,0 +1,108 @@
+import Foundation
+import RingdeskPrimitives
+
+/// Which shard a ticket lives in, computed the same on every node of every version (so a retry
+/// through any node reaches the same shard, and a node can route a request by id alone):
+///
+/// - a create with an idempotency key goes to `shard(forIdempotencyKey:)` = FNV-1a(key) mod
+///   `shards`, so the shard's log (which deduplicates keys) sees every retry of it;
+/// - a create without a key goes to any shard the proposer picks;
+/// - a ticket's id names its shard (`TicketIDs`), so reads and commands by id need no lookup; ids
+///   in another format (an imported single-node directory) hash to FNV-1a(id) mod `shards`.
+///
+/// The shard count is fixed for a cluster's life (changing it would move every ticket).
+public struct TicketShardMap: Sendable, Hashable {
+    public let shards: Int
+
+    /// The largest shard count an id can name (two base32 digits).
+    public static let maxShards = 1024
+
+    public init(shards: Int = 64) throws(ShardCodecError) {
+        guard (1...Self.maxShards).contains(shards) else {
+            throw ShardCodecError(code: "shard_count", message: "the shard count must be within 1...\(Self.maxShards), not \(shards)")
+        }
+        self.shards = shards
+    }
+
+    public func shard(forIdempotencyKey key: String) -> UInt32 {
+        UInt32(FNV1a.hash(key) % UInt64(shards))
+    }
+
+    /// The shard an id names, or where a foreign id hashes to.
+    public func shard(ofTicketID id: String) -> UInt32 {
+        if let named = TicketIDs.shard(of: id), named < shards { return UInt32(named) }
+        return UInt32(FNV1a.hash(id) % UInt64(shards))
+    }
+}
+
+/// Cluster-wide ticket ids: `T`, 10 Crockford base32 digits of milliseconds since 1970, 4 of a
+/// per-millisecond sequence, 2 of the shard — 17 characters that sort by creation time (SQLite
+/// appends instead of splitting pages). A shard's leader hands them out; the shard's log refuses an
+/// id it already holds (`duplicate_ticket_id`), so even two leaders for a moment (an old one cut
+/// off and a new one) cannot make two tickets with one id. Pure: the caller passes `now`.
+public struct TicketIDs: Sendable {
+    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
+    public static let length = 17
+
+    private var lastMillis: UInt64 = 0
+    private var sequence: UInt64 = 0
+
+    public init() {}
+
+    /// Continues after an id handed out earlier (seen in the log or rows), so a new leader, a
+    /// restart within the same millisecond, or a clock set back never repeats one.
+    public mutating func observe(_ id: String) {
+        guard let (millis, seq, _) = Self.parse(id) else { return }
+        if millis > lastMillis || (millis == lastMillis && seq > sequence) {
+            lastMillis = millis
+            sequence = seq
+        }
+    }
+
+    public mutating func next(now: Date, shard: UInt32) -> String {
+        precondition(shard < TicketShardMap.maxShards, "shard \(shard) beyond the id format")
+        var millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
+        if millis <= lastMillis {
+            millis = lastMillis
+            sequence += 1
+            if sequence >= 1 << 20 {  // 4 base32 digits exhausted: borrow the next millisecond
+                millis += 1
+                sequence = 0
+            }
+        } else {
+            sequence = 0
+        }
+        lastMillis = millis
+        var bytes = [UInt8](repeating: 0, count: Self.length)
+        bytes[0] = UInt8(ascii: "T")
+        Self.write(millis, into: &bytes, digits: 1...10)
+        Self.write(sequence, into: &bytes, digits: 11...14)
+        Self.write(UInt64(shard), into: &bytes, digits: 15...16)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The shard a cluster id names; nil for any other string.
+    public static func shard(of id: String) -> Int? {
+        parse(id).map { Int($0.shard) }
+    }
+
+    private static func write(_ value: UInt64, into bytes: inout [UInt8], digits: ClosedRange<Int>) {
+        var value = value
+        for index in digits.reversed() {
+            bytes[index] = alphabet[Int(value & 31)]
+            value >>= 5
+        }
+    }
+
+    private static func parse(_ id: String) -> (millis: UInt64, sequence: UInt64, shard: UInt64)? {
+        let bytes = Array(id.utf8)
+        guard bytes.count == length, bytes[0] == UInt8(ascii: "T") else { return nil }
+        var values: [UInt64] = [0, 0, 0]
+        for (index, byte) in bytes.enumerated().dropFirst() {
+            guard let digit = alphabet.firstIndex(of: byte) else { return nil }
+            let part = index <= 10 ? 0 : index <= 14 ? 1 : 2
+            values[part] = values[part] << 5 | UInt64(digit)
+        }
+        return (values[0], values[1], values[2])
+    }
+}
