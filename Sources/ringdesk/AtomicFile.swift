@@ -27,11 +27,20 @@ final class AtomicFile: Sendable {
     }
 
     func write(_ bytes: ByteBuffer) throws {
-        do {
-            try handle.write(contentsOf: bytes.readableBytesView)
-        } catch {
-            throw CLIError.output("cannot write \(temporary): \(Self.reason(error))")
+        let fd = handle.fileDescriptor
+        let failure: Int32? = bytes.withUnsafeReadableBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let written = Foundation.write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    return errno
+                }
+                offset += written
+            }
+            return nil
         }
+        if let failure { throw CLIError.output("cannot write \(temporary): \(String(cString: strerror(failure)))") }
     }
 
     /// Syncs the bytes, then puts the file in place: `link` (fails if the destination exists)

@@ -3,6 +3,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import RingdeskAPI
+import RingdeskHTTP2
 
 /// `ringdesk backup`: asks the node for a consistent snapshot of its data, written on its host;
 /// with `--output`, also downloads that snapshot to a file on this machine.
