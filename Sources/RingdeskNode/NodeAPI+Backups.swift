@@ -121,7 +121,11 @@ final class BackupFile: Sendable {
             #else
             let fd = Darwin.open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
             #endif
-            guard fd >= 0 else { throw notFound(name) }
+            guard fd >= 0 else {
+                // Missing, or a symbolic link (O_NOFOLLOW): not a snapshot of this node.
+                if errno == ENOENT || errno == ELOOP { throw notFound(name) }
+                throw APIError(status: 500, code: "backup_unreadable", message: "cannot open backup \(name): \(String(cString: strerror(errno)))")
+            }
             var status = stat()
             guard fstat(fd, &status) == 0, (status.st_mode & S_IFMT) == S_IFREG else {
                 _ = closeDescriptor(fd)
