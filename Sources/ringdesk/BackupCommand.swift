@@ -122,9 +122,10 @@ struct BackupDownload {
         }
         let target = try AtomicFile(destination: file)
         do {
-            let received = try await receive(response.body, into: target)
+            let received = try await receive(response.body, expected: expected, into: target)
             guard received == expected else {
-                throw CLIError.transport(node: client.label, code: "truncated", detail: "the backup ended after \(received) of \(expected) bytes")
+                throw CLIError.transport(node: client.label, code: "download_incomplete",
+                                         detail: "the backup ended after \(received) of \(expected) bytes; nothing was written")
             }
             try target.commit(replacing: force)
             return received
@@ -134,7 +135,7 @@ struct BackupDownload {
         }
     }
 
-    private func receive(_ body: HTTP2ResponseBody, into target: AtomicFile) async throws -> Int {
+    private func receive(_ body: HTTP2ResponseBody, expected: Int, into target: AtomicFile) async throws -> Int {
         let lastProgress = NIOLockedValueBox(ContinuousClock.now)
         let label = client.label
         let idleTimeout = idleTimeout
@@ -157,7 +158,9 @@ struct BackupDownload {
                 } catch let error as CLIError {
                     throw error
                 } catch {
-                    throw client.mapped(error, seconds: idleTimeout)
+                    let cause = client.mapped(error, seconds: idleTimeout)
+                    throw CLIError.transport(node: label, code: "download_incomplete",
+                                             detail: "the backup stopped after \(received) of \(expected) bytes (\(cause)); nothing was written")
                 }
                 if received > 0, head.count < Self.sqliteMagic.count {
                     throw CLIError.badResponse("the node's download is not an SQLite database")

@@ -1,4 +1,8 @@
 import Foundation
+import Logging
+import NIOCore
+import NIOPosix
+import RingdeskHTTP2
 import RingdeskTestSupport
 import Testing
 
@@ -151,5 +155,51 @@ import Testing
             #expect(plain.status == 0 && !plain.stdout.contains("downloaded"), "\(plain.stdout)")
             #expect(FileManager.default.fileExists(atPath: try nodePath(plain)))
         }
+    }
+
+    /// A node that breaks the download (fewer bytes than announced, or not a database): the CLI
+    /// exits non-zero with an error, and neither the destination nor a temporary file is left.
+    @Test(arguments: ["truncated", "not-sqlite"])
+    func aBrokenDownloadLeavesNoFile(_ fault: String) async throws {
+        let local = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-backup-fault-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: local, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: local) }
+        let name = "ringdesk-2026-12-02T051138.123Z-1A2B3C4D.sqlite"
+        let announced = 600_000
+        var router = HTTP2Router()
+        router.add("POST", "/v1/admin/backups", .inline { _ in
+            HTTP2Response(status: 201, headers: HTTP2Headers([("content-type", "application/json"), ("location", "/v1/admin/backups/\(name)")]),
+                          body: ByteBuffer(string: #"{"path":"/srv/ringdesk/data/backups/\#(name)","bytes":\#(announced)}"#))
+        })
+        router.add("GET", "/v1/admin/backups/{name}", .streaming { _, writer in
+            try await writer.writeHead(status: 200, headers: HTTP2Headers([("content-type", "application/vnd.sqlite3"), ("content-length", "\(announced)")]))
+            let head = fault == "not-sqlite" ? "<html>login</html>     " : "SQLite format 3\u{0}"
+            try await writer.write(ByteBuffer(string: head))
+            let size = fault == "not-sqlite" ? announced - head.utf8.count : 300_000
+            try await writer.write(ByteBuffer(repeating: 0, count: size))
+            try await writer.finish()
+        })
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var logger = Logger(label: "backup-fault")
+        logger.logLevel = .critical
+        let server = try HTTP2Server(host: "127.0.0.1", port: 0, router: router, group: group, logger: logger)
+        let running = Task { try await server.run() }
+        defer {
+            server.beginShutdown()
+            running.cancel()
+        }
+        let port = try await server.localAddress.port!
+        let output = local.appendingPathComponent("backup.sqlite").path
+        let result = try await runProgram(try NodeProcess.executable("ringdesk").path,
+                                          ["--node", "127.0.0.1:\(port)", "--timeout", "10", "backup", "--output", output], timeout: 60)
+        #expect(result.status != 0, "\(result.stdout)")
+        #expect(result.stderr.hasPrefix("error: "), "\(result.stderr)")
+        if fault == "not-sqlite" { #expect(result.stderr.contains("not an SQLite database"), "\(result.stderr)") }
+        if fault == "truncated" { #expect(result.stderr.contains("download_incomplete") && result.stderr.contains("of 600000 bytes"), "\(result.stderr)") }
+        #expect(!FileManager.default.fileExists(atPath: output), "a failed download leaves no file")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: local.path).isEmpty, "and no temporary file")
+        server.beginShutdown()
+        _ = try? await running.value
+        try await group.shutdownGracefully()
     }
 }
