@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The main command (README): installs what is missing, builds in release mode, starts a node on
 # 127.0.0.1:7600 with its data in ./data, plays a short scripted after-sales demo against it
-# (agents, a burst of tickets of every category, offers, resolutions, ratings, KPIs), then keeps
-# the node running until Ctrl-C. `--no-demo` skips the demo; other arguments go to ringdeskd.
+# (agents, a burst of tickets of every category, offers, resolutions, ratings, KPIs; at the end the
+# demo agents go offline, so the README tour's agent gets the next ticket), then keeps the node
+# running until Ctrl-C. `--no-demo` skips the demo; other arguments go to ringdeskd.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"

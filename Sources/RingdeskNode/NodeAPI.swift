@@ -36,6 +36,7 @@ struct NodeAPI: Sendable {
         route(&router, "POST", "/v1/agents/{id}/assignments/{ticket_id}/lease", renewLease)
         route(&router, "GET", "/v1/kpis", kpis)
         route(&router, "POST", "/v1/admin/backups", backup)
+        router.add("GET", "/v1/admin/backups/{name}", .streaming(downloadBackup))
         route(&router, "GET", "/v1/admin/policy", policy)
         route(&router, "GET", "/v1/admin/routing", routing)
         route(&router, "GET", "/v1/cluster/members", clusterMembers)
@@ -356,19 +357,6 @@ struct NodeAPI: Sendable {
     }
 
     // MARK: Operations
-
-    /// Writes a consistent snapshot (SQLite `VACUUM INTO`, then fsync) next to the database, in
-    /// `backups/`, while the node keeps serving. Restoring is documented in docs/operations.md.
-    @Sendable func backup(_ request: HTTP2Request) async throws -> HTTP2Response {
-        let storage = service.storage
-        let directory = (storage.configuration.path as NSString).deletingLastPathComponent + "/backups"
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let stamp = ISO8601Millis.string(service.clock.now()).replacingOccurrences(of: ":", with: "")
-        let path = URL(fileURLWithPath: directory).appendingPathComponent("ringdesk-\(stamp)-\(UUID().uuidString.prefix(8)).sqlite").standardizedFileURL.path
-        try await storage.backup(to: path)
-        let bytes = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        return try APIJSON.response(BackupResponse(path: path, bytes: bytes), status: 201)
-    }
 
     /// The policy in effect (triage rules, SLA targets and calendars, offer timeout…), so an
     /// operator can check what a configuration reload applied.

@@ -14,6 +14,8 @@ enum CLIError: Error, CustomStringConvertible {
     case input(String)
     /// A scripted run (the demo) did not complete.
     case failed(String)
+    /// A local file could not be written (for example `backup --output`).
+    case output(String)
 
     var description: String {
         switch self {
@@ -24,6 +26,7 @@ enum CLIError: Error, CustomStringConvertible {
         case let .badResponse(detail): "bad_response: \(detail)"
         case let .input(detail): "invalid_input: \(detail)"
         case let .failed(detail): "failed: \(detail)"
+        case let .output(detail): "output_error: \(detail)"
         }
     }
 

@@ -9,7 +9,8 @@ struct Demo: AsyncParsableCommand {
         abstract: "Run a scripted after-sales demo: agents, a burst of tickets, offers, work, ratings, KPIs.",
         discussion: """
         Deterministic from --seed. Creates are repeat-safe (idempotency keys demo-<seed>-<n>), so the demo can run \
-        again against the same node: tickets already handled are counted, not redone. Exits non-zero when a \
+        again against the same node: tickets already handled are counted, not redone. When it ends, the demo agents \
+        go offline (a later run brings them back), so the next tickets go to your own agents. Exits non-zero when a \
         ticket is left unhandled or a step fails.
         """
     )
@@ -145,15 +146,37 @@ struct DemoRunner: Sendable {
         }
 
         try await setUpAgents()
-        try await createTickets()
+        do {
+            try await createTickets()
+            await withTaskGroup(of: Void.self) { group in
+                for agent in script.agents {
+                    group.addTask { await self.work(as: agent.id) }
+                }
+            }
+        } catch {
+            await signOff()
+            throw error
+        }
+        await signOff()
+        try await finish()
+    }
 
-        await withTaskGroup(of: Void.self) { group in
-            for agent in script.agents {
-                group.addTask { await self.work(as: agent.id) }
+    /// The shift ends: every demo agent goes offline, so the node is left with no demo agent taking
+    /// offers (the README tour's agent gets the next ticket, not a demo agent). A later run puts
+    /// them back online.
+    private func signOff() async {
+        var offline: [String] = []
+        for profile in script.agents {
+            do {
+                _ = try await client.send("PUT", "/v1/agents/\(segment(profile.id))/presence", json: PresenceRequest(presence: .offline))
+                offline.append(profile.id)
+            } catch {
+                await state.fail("sign off \(profile.id): \(error)")
             }
         }
-
-        try await finish()
+        if !offline.isEmpty {
+            await state.say("shift over: \(offline.joined(separator: ", ")) offline (no demo agent takes new offers)")
+        }
     }
 
     // MARK: Setup

@@ -10,6 +10,7 @@ struct NodeClient: Sendable {
     /// A response that succeeded (2xx): status and the body's bytes.
     struct Reply: Sendable {
         var status: Int
+        var headers: HTTP2Headers = HTTP2Headers()
         var body: Data
         var text: String { String(decoding: body, as: UTF8.self) }
 
@@ -54,7 +55,7 @@ struct NodeClient: Sendable {
         }
         let data = Data(response.body.readableBytesView)
         guard (200..<300).contains(response.status) else { throw Self.apiError(status: response.status, body: data) }
-        return Reply(status: response.status, body: data)
+        return Reply(status: response.status, headers: response.headers, body: data)
     }
 
     /// JSON-encodes `value` as the body.
@@ -73,8 +74,8 @@ struct NodeClient: Sendable {
     }
 
     /// Opens a streaming response; non-2xx answers are read whole and thrown as API errors.
-    func stream(_ path: String) async throws -> HTTP2ClientStreamingResponse {
-        let request = Self.request("GET", path, body: nil, headers: [("accept", "application/x-ndjson")])
+    func stream(_ path: String, accept: String = "application/x-ndjson") async throws -> HTTP2ClientStreamingResponse {
+        let request = Self.request("GET", path, body: nil, headers: [("accept", accept)])
         let response: HTTP2ClientStreamingResponse
         do {
             response = try await http.stream(request, to: peer, timeout: .milliseconds(Int64(timeout * 1000)))
@@ -124,7 +125,8 @@ struct NodeClient: Sendable {
     }
 
     static func request(_ method: String, _ path: String, body: Data?, headers: [(String, String)]) -> HTTP2ClientRequest {
-        var all = HTTP2Headers([("accept", "application/json"), ("user-agent", "ringdesk-cli")])
+        var all = HTTP2Headers([("user-agent", "ringdesk-cli")])
+        if !headers.contains(where: { $0.0 == "accept" }) { all.add("accept", "application/json") }
         if body != nil { all.add("content-type", "application/json") }
         for (name, value) in headers { all.add(name, value) }
         return HTTP2ClientRequest(method: method, path: path, headers: all, body: body.map { ByteBuffer(bytes: $0) })

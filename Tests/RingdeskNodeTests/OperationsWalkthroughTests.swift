@@ -47,5 +47,7 @@ import Testing
         #expect(result.status == 0, "walkthrough failed:\n\(result.stdout.suffix(2000))\n\(result.stderr.suffix(2000))")
         #expect(result.stdout.contains("\"offer_timeout\":45"), "the reload took effect")
         #expect(result.stdout.contains("relaxation_level") || result.stdout.contains("offered"), "the history was shown")
+        #expect(result.stdout.contains("downloaded to ringdesk-backup.sqlite"), "the backup was downloaded")
+        #expect(result.stdout.contains("kept: the file exists"), "a second download to the same file was refused")
     }
 }
