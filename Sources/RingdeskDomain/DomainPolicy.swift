@@ -16,6 +16,9 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
     public var reviewQueue: String
     /// Most recent agents remembered as excluded from re-offers of one ticket.
     public var maxExcludedAgents: Int
+    /// Seconds after a reject or a lapsed offer before that agent may be offered the ticket again
+    /// (0: not until a transfer, escalation or reopen). Routing follows the same value.
+    public var exclusionExpiry: TimeInterval
 
     public init(
         triage: TriageRules = .defaults,
@@ -25,7 +28,8 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         maxDeliveryAttempts: Int = 5,
         reopenWindow: TimeInterval = 7 * 86_400,
         reviewQueue: String = "supervisor_review",
-        maxExcludedAgents: Int = 16
+        maxExcludedAgents: Int = 16,
+        exclusionExpiry: TimeInterval = 120
     ) {
         self.triage = triage
         self.sla = sla
@@ -35,6 +39,7 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         self.reopenWindow = reopenWindow
         self.reviewQueue = reviewQueue
         self.maxExcludedAgents = maxExcludedAgents
+        self.exclusionExpiry = exclusionExpiry
     }
 
     public static let defaults = DomainPolicy()
@@ -51,6 +56,7 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         reopenWindow = try c.decodeIfPresent(TimeInterval.self, forKey: .reopenWindow) ?? defaults.reopenWindow
         reviewQueue = try c.decodeIfPresent(String.self, forKey: .reviewQueue) ?? defaults.reviewQueue
         maxExcludedAgents = try c.decodeIfPresent(Int.self, forKey: .maxExcludedAgents) ?? defaults.maxExcludedAgents
+        exclusionExpiry = try c.decodeIfPresent(TimeInterval.self, forKey: .exclusionExpiry) ?? defaults.exclusionExpiry
     }
 
     enum CodingKeys: String, CodingKey {
@@ -60,5 +66,6 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         case reopenWindow = "reopen_window"
         case reviewQueue = "review_queue"
         case maxExcludedAgents = "max_excluded_agents"
+        case exclusionExpiry = "exclusion_expiry"
     }
 }

@@ -89,6 +89,13 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
     public var maxDeliveryAttempts: Int
     /// Most recent agents remembered as excluded from re-offers of one ticket.
     public var maxExcludedAgents: Int
+    /// Seconds an agent who declined a ticket or let its offer lapse is kept from re-offers of
+    /// it. Afterwards the agent may be offered it again (when nobody better took it), so a
+    /// ticket only one agent can take is re-offered until `maxDeliveryAttempts` rather than
+    /// reviewed at the first refusal. 0: exclusions last until the ticket is transferred,
+    /// escalated or reopened, and a ticket every eligible agent refused goes to review at once
+    /// (`no_eligible_agent`).
+    public var exclusionExpiry: TimeInterval
 
     public init(
         urgencyLead: TimeInterval = 120,
@@ -113,7 +120,8 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         offerTimeout: TimeInterval = 30,
         leaseDuration: TimeInterval = 600,
         maxDeliveryAttempts: Int = 5,
-        maxExcludedAgents: Int = 16
+        maxExcludedAgents: Int = 16,
+        exclusionExpiry: TimeInterval = 120
     ) {
         self.urgencyLead = urgencyLead
         self.waitWeight = waitWeight
@@ -138,6 +146,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         self.leaseDuration = leaseDuration
         self.maxDeliveryAttempts = maxDeliveryAttempts
         self.maxExcludedAgents = maxExcludedAgents
+        self.exclusionExpiry = exclusionExpiry
     }
 
     public static let defaults = RoutingConfiguration()
@@ -169,6 +178,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         leaseDuration = try c.decodeIfPresent(TimeInterval.self, forKey: .leaseDuration) ?? d.leaseDuration
         maxDeliveryAttempts = try c.decodeIfPresent(Int.self, forKey: .maxDeliveryAttempts) ?? d.maxDeliveryAttempts
         maxExcludedAgents = try c.decodeIfPresent(Int.self, forKey: .maxExcludedAgents) ?? d.maxExcludedAgents
+        exclusionExpiry = try c.decodeIfPresent(TimeInterval.self, forKey: .exclusionExpiry) ?? d.exclusionExpiry
     }
 
     enum CodingKeys: String, CodingKey {
@@ -195,6 +205,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         case leaseDuration = "lease_duration"
         case maxDeliveryAttempts = "max_delivery_attempts"
         case maxExcludedAgents = "max_excluded_agents"
+        case exclusionExpiry = "exclusion_expiry"
     }
 
     /// Throws `RoutingError.invalidConfiguration` naming the first bad key.
@@ -207,7 +218,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
                              ("under_qualified_penalty", underQualifiedPenalty),
                              ("preferred_agent_bonus", preferredAgentBonus), ("scarcity_bonus", scarcityBonus), ("idle_weight", idleWeight),
                              ("idle_cap", idleCap), ("balance_weight", balanceWeight), ("breach_demotion", breachDemotion),
-                             ("reserve_ratio", reserveRatio), ("reserve_lead", reserveLead)] {
+                             ("reserve_ratio", reserveRatio), ("reserve_lead", reserveLead), ("exclusion_expiry", exclusionExpiry)] {
             try check(value.isFinite && value >= 0, key, "must be a finite number ≥ 0")
         }
         try check(relaxationSteps.count == RelaxationLevel.allCases.count, "relaxation_steps",

@@ -19,6 +19,15 @@ extension RoutingEngine {
             guard case .queued = record.state, queues[Int(record.signature)].peekLive(in: slots)?.slot == due.slot else { continue }
             dirtySignatures.insert(record.signature)
         }
+        while let due = exclusionTimers.popDue(at: now, in: slots) {
+            // An agent may take the ticket again: it and its queue are looked at afresh.
+            guard case .queued = slots[Int(due.slot)].state else { continue }
+            let record = slots[Int(due.slot)]
+            for exclusion in record.excluded where exclusion.until <= now { dirtyAgents.append(exclusion.agent) }
+            slots[Int(due.slot)].excluded.removeAll { $0.until <= now }
+            dirtySignatures.insert(record.signature)
+            scheduleExclusionExpiry(slot: due.slot, after: now)
+        }
         guard freeCount > 0, queuedCount > 0 else { return }
         demoteBreachedHeads(now: now)
         refreshReserves()
@@ -45,10 +54,21 @@ extension RoutingEngine {
             let round = heads.entries.filter { dirtySignatures.contains($0.signature) }
             dirtySignatures.removeAll(keepingCapacity: true)
             for head in round where freeCount > 0 {
-                guard let top = queues[Int(head.signature)].peekLive(in: slots),
-                      let agent = bestAgent(for: top.slot, signature: head.signature, now: now)
-                else { continue }
-                offer(slot: top.slot, to: agent, now: now, into: &actions)
+                guard let top = queues[Int(head.signature)].peekLive(in: slots) else { continue }
+                if let agent = bestAgent(for: top.slot, signature: head.signature, now: now) {
+                    offer(slot: top.slot, to: agent, now: now, into: &actions)
+                    continue
+                }
+                // A head nobody free may take because of its exclusions must not block the
+                // tickets behind it: the first of them that someone free may take goes now, and
+                // the queue is looked at again in the next round.
+                guard !slots[Int(top.slot)].excluded.isEmpty else { continue }
+                for candidate in queues[Int(head.signature)].headCandidates(in: slots) where candidate.slot != top.slot {
+                    guard let agent = bestAgent(for: candidate.slot, signature: head.signature, now: now) else { continue }
+                    offer(slot: candidate.slot, to: agent, now: now, into: &actions)
+                    dirtySignatures.insert(head.signature)
+                    break
+                }
             }
         }
         dirtySignatures.removeAll(keepingCapacity: true)
@@ -79,9 +99,12 @@ extension RoutingEngine {
         }
     }
 
-    /// The queue head this agent should take now: the highest total score among heads it may
-    /// serve at their current relaxation level. Heads are scanned in priority order and the scan
-    /// stops once no later head could beat the best found even with every agent bonus.
+    /// The ticket this agent should take now: the highest total score among queue heads it may
+    /// serve at their current relaxation level, where a head the agent is excluded from stands
+    /// for the first ticket behind it the agent is not excluded from (so a declined head never
+    /// blocks its queue). Heads are scanned in priority order and the scan stops once no later
+    /// head could beat the best found even with every agent bonus (a ticket behind a head never
+    /// scores above it).
     mutating func bestTicket(for agent: Int32, now: Double) -> Int32? {
         let record = agents[Int(agent)]
         let levels = eligibility[Int(agent)]
@@ -93,14 +116,17 @@ extension RoutingEngine {
             if let best, -head.key + maxBonus < best.score { break }
             let minimum = levels[Int(head.signature)]
             if minimum == Self.never { continue }
-            guard let top = queues[Int(head.signature)].peekLive(in: slots) else { continue }
+            guard var top = queues[Int(head.signature)].peekLive(in: slots) else { continue }
+            if slots[Int(top.slot)].excludes(agent, at: now) {
+                guard let next = queues[Int(head.signature)].first(notExcluding: agent, at: now, in: slots) else { continue }
+                top = next
+            }
             let ticket = slots[Int(top.slot)]
             guard record.hasRoom(channel: ticket.channelIndex),
                   effectiveLevel(ticket, signature: head.signature, now: now) >= minimum,
-                  !ticket.excluded.contains(agent),
                   !holdsBack(agent, from: head.signature, dueAt: ticket.dueAt, now: now)
             else { continue }
-            let score = -head.key + Double(bonuses[Int(head.signature)]) + scarcity(head.signature)
+            let score = -top.key + Double(bonuses[Int(head.signature)]) + scarcity(head.signature)
                 + (ticket.preferred == agent ? configuration.preferredAgentBonus : 0)
             if best == nil || score > best!.score { best = (top.slot, score) }
         }
@@ -117,7 +143,7 @@ extension RoutingEngine {
         for agent in signatureAgents[Int(signature)] where isFree[Int(agent)] {
             let record = agents[Int(agent)]
             guard eligibility[Int(agent)][Int(signature)] <= level, record.hasRoom(channel: ticket.channelIndex),
-                  !ticket.excluded.contains(agent),
+                  !ticket.excludes(agent, at: now),
                   !holdsBack(agent, from: signature, dueAt: ticket.dueAt, now: now)
             else { continue }
             let score = Double(bonus[Int(agent)][Int(signature)]) + idleScore(record, now: now)
