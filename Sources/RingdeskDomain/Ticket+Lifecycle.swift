@@ -349,7 +349,7 @@ extension Ticket {
         queue = policy.reviewQueue
         epoch += 1
         record(.deliveryLimitReached, by: .system, at: now, from: status, to: .queued,
-               details: ["from_queue": oldQueue, "queue": queue, "attempts": String(deliveryAttempts)])
+               details: ["from_queue": oldQueue, "queue": queue, "attempts": String(deliveryAttempts), "reason": "delivery_limit"])
         return [.deliveryLimitReached]
     }
 
