@@ -75,6 +75,9 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
     /// Nobody holds back from tickets that fewer than this many agents can serve: they are
     /// scarce work themselves.
     public var reserveCommonAgents: Int
+    /// Seconds after which a free agent that held back from waiting work is looked at again: its
+    /// utilisation falls while it idles, so the hold-back can end without any event.
+    public var reserveRecheck: TimeInterval
     /// Seconds waited before each level opens, in level order; the first must be 0.
     public var relaxationSteps: [TimeInterval]
     /// Proficiency levels a requirement drops by from `lowerProficiency` on.
@@ -114,6 +117,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         reserveLead: TimeInterval = 60,
         reserveMargin: Double = -0.03,
         reserveCommonAgents: Int = 4,
+        reserveRecheck: TimeInterval = 5,
         relaxationSteps: [TimeInterval] = [0, 10, 20, 40],
         proficiencyRelaxation: Int = 1,
         neighbourRegions: [String: [String]] = [:],
@@ -139,6 +143,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         self.reserveLead = reserveLead
         self.reserveMargin = reserveMargin
         self.reserveCommonAgents = reserveCommonAgents
+        self.reserveRecheck = reserveRecheck
         self.relaxationSteps = relaxationSteps
         self.proficiencyRelaxation = proficiencyRelaxation
         self.neighbourRegions = neighbourRegions
@@ -171,6 +176,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         reserveLead = try c.decodeIfPresent(TimeInterval.self, forKey: .reserveLead) ?? d.reserveLead
         reserveMargin = try c.decodeIfPresent(Double.self, forKey: .reserveMargin) ?? d.reserveMargin
         reserveCommonAgents = try c.decodeIfPresent(Int.self, forKey: .reserveCommonAgents) ?? d.reserveCommonAgents
+        reserveRecheck = try c.decodeIfPresent(TimeInterval.self, forKey: .reserveRecheck) ?? d.reserveRecheck
         relaxationSteps = try c.decodeIfPresent([TimeInterval].self, forKey: .relaxationSteps) ?? d.relaxationSteps
         proficiencyRelaxation = try c.decodeIfPresent(Int.self, forKey: .proficiencyRelaxation) ?? d.proficiencyRelaxation
         neighbourRegions = try c.decodeIfPresent([String: [String]].self, forKey: .neighbourRegions) ?? d.neighbourRegions
@@ -198,6 +204,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         case reserveLead = "reserve_lead"
         case reserveMargin = "reserve_margin"
         case reserveCommonAgents = "reserve_common_agents"
+        case reserveRecheck = "reserve_recheck"
         case relaxationSteps = "relaxation_steps"
         case proficiencyRelaxation = "proficiency_relaxation"
         case neighbourRegions = "neighbour_regions"
@@ -227,6 +234,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         try check(zip(relaxationSteps, relaxationSteps.dropFirst()).allSatisfy { $0 <= $1 && $1.isFinite },
                   "relaxation_steps", "must be finite and non-decreasing")
         try check(reserveCommonAgents >= 0, "reserve_common_agents", "must be ≥ 0")
+        try check(reserveRecheck.isFinite && reserveRecheck > 0, "reserve_recheck", "must be > 0")
         try check(reserveMargin.isFinite && reserveMargin >= -1, "reserve_margin", "must be a finite number ≥ -1")
         try check((0...4).contains(proficiencyRelaxation), "proficiency_relaxation", "must be between 0 and 4")
         try check(offerTimeout.isFinite && offerTimeout > 0, "offer_timeout", "must be > 0")

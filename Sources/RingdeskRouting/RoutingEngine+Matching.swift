@@ -28,6 +28,13 @@ extension RoutingEngine {
             dirtySignatures.insert(record.signature)
             scheduleExclusionExpiry(slot: due.slot, after: now)
         }
+        if now >= holdBackRecheckAt {
+            // Agents that held back idle, so their utilisation fell: the hold-back may be over.
+            dirtyAgents += heldBackAgents
+            for agent in heldBackAgents { isHeldBack[Int(agent)] = false }
+            heldBackAgents.removeAll(keepingCapacity: true)
+            holdBackRecheckAt = .infinity
+        }
         guard freeCount > 0, queuedCount > 0 else { return }
         demoteBreachedHeads(now: now)
         refreshReserves()
@@ -123,9 +130,12 @@ extension RoutingEngine {
             }
             let ticket = slots[Int(top.slot)]
             guard record.hasRoom(channel: ticket.channelIndex),
-                  effectiveLevel(ticket, signature: head.signature, now: now) >= minimum,
-                  !holdsBack(agent, from: head.signature, dueAt: ticket.dueAt, now: now)
+                  effectiveLevel(ticket, signature: head.signature, now: now) >= minimum
             else { continue }
+            if holdsBack(agent, from: head.signature, dueAt: ticket.dueAt, now: now) {
+                noteHeldBack(agent, now: now)
+                continue
+            }
             let score = -top.key + Double(bonuses[Int(head.signature)]) + scarcity(head.signature)
                 + (ticket.preferred == agent ? configuration.preferredAgentBonus : 0)
             if best == nil || score > best!.score { best = (top.slot, score) }
@@ -143,9 +153,12 @@ extension RoutingEngine {
         for agent in signatureAgents[Int(signature)] where isFree[Int(agent)] {
             let record = agents[Int(agent)]
             guard eligibility[Int(agent)][Int(signature)] <= level, record.hasRoom(channel: ticket.channelIndex),
-                  !ticket.excludes(agent, at: now),
-                  !holdsBack(agent, from: signature, dueAt: ticket.dueAt, now: now)
+                  !ticket.excludes(agent, at: now)
             else { continue }
+            if holdsBack(agent, from: signature, dueAt: ticket.dueAt, now: now) {
+                noteHeldBack(agent, now: now)
+                continue
+            }
             let score = Double(bonus[Int(agent)][Int(signature)]) + idleScore(record, now: now)
                 + (ticket.preferred == agent ? configuration.preferredAgentBonus : 0)
                 + balanceScore(agent, pool: pool, now: now)
@@ -193,6 +206,17 @@ extension RoutingEngine {
         else { return false }
         return configuration.reserveMargin <= -1
             || workload.utilisation(agent: Int(agent), at: now) > workload.poolUtilisation(at: now) + configuration.reserveMargin
+    }
+
+    /// Remembers a free agent that held back from waiting work: its utilisation falls while it
+    /// idles, so the hold-back may end without any event; it is looked at again after
+    /// `reserveRecheck` (a timer in `nextDeadline`).
+    /// A demand-blind hold-back (`reserveMargin` −1) ends only at `reserveLead`, which has its own timer.
+    mutating func noteHeldBack(_ agent: Int32, now: Double) {
+        guard configuration.reserveMargin > -1, !isHeldBack[Int(agent)] else { return }
+        isHeldBack[Int(agent)] = true
+        heldBackAgents.append(agent)
+        holdBackRecheckAt = min(holdBackRecheckAt, now + configuration.reserveRecheck)
     }
 
     /// Recomputes every agent's `reserve` after eligibility changed.

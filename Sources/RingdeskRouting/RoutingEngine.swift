@@ -62,6 +62,10 @@ public struct RoutingEngine: Sendable {
     var reserveTimers = TimerHeap()
     /// When a queued ticket's earliest exclusion ages out (`exclusionExpiry`).
     var exclusionTimers = TimerHeap()
+    /// Free agents that held back from waiting work since the last recheck, and when to recheck them.
+    var heldBackAgents: [Int32] = []
+    var isHeldBack: [Bool] = []
+    var holdBackRecheckAt = Double.infinity
     /// Busy time per agent and pooled (utilisation so far, for `reserveMargin`).
     var workload = WorkloadLedger()
     /// Per agent: the largest scarcity term of any signature it serves (what holding back keeps it for).
@@ -121,11 +125,12 @@ public struct RoutingEngine: Sendable {
     }
 
     /// When `advance(to:)` next has something to do without a new command: the earliest offer
-    /// expiry, lease lapse, relaxation step of a queue head or exclusion ageing out.
+    /// expiry, lease lapse, relaxation step of a queue head, exclusion ageing out or recheck of
+    /// agents holding back (`reserveRecheck`).
     public var nextDeadline: Date? {
         let earliest = min(offerTimers.peekLive(in: slots)?.at ?? .infinity, leaseTimers.peekLive(in: slots)?.at ?? .infinity,
                            relaxationTimers.peekLive(in: slots)?.at ?? .infinity, reserveTimers.peekLive(in: slots)?.at ?? .infinity,
-                           exclusionTimers.peekLive(in: slots)?.at ?? .infinity)
+                           exclusionTimers.peekLive(in: slots)?.at ?? .infinity, holdBackRecheckAt)
         return earliest.isFinite ? Date(timeIntervalSince1970: earliest) : nil
     }
 
@@ -152,6 +157,7 @@ public struct RoutingEngine: Sendable {
         eligibility.append([])
         bonus.append([])
         isFree.append(false)
+        isHeldBack.append(false)
         lastPresence.append(agent.presence)
         workload.addAgent()
         reserve.append(0)

