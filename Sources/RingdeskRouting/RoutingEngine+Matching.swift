@@ -210,8 +210,8 @@ extension RoutingEngine {
 
     /// Remembers a free agent that held back from waiting work: its utilisation falls while it
     /// idles, so the hold-back may end without any event; it is looked at again after
-    /// `reserveRecheck` (a timer in `nextDeadline`).
-    /// A demand-blind hold-back (`reserveMargin` −1) ends only at `reserveLead`, which has its own timer.
+    /// `reserveRecheck` (a timer in `nextDeadline`). A demand-blind hold-back (`reserveMargin`
+    /// −1) ends only at `reserveLead`, which has its own timer.
     mutating func noteHeldBack(_ agent: Int32, now: Double) {
         guard configuration.reserveMargin > -1, !isHeldBack[Int(agent)] else { return }
         isHeldBack[Int(agent)] = true

@@ -209,6 +209,12 @@ extension RoutingEngine {
                                            hasExclusions: !record.excluded.isEmpty)
         refreshHead(record.signature)
         scheduleExclusionExpiry(slot: slot, after: lastAdvance)
+        // Behind a head with exclusions, a new ticket may go to an agent the head excludes:
+        // the queue is looked at although its head did not change.
+        if let head = queues[Int(record.signature)].peekLive(in: slots), head.slot != slot,
+           !slots[Int(head.slot)].excluded.isEmpty {
+            dirtySignatures.insert(record.signature)
+        }
     }
 
     /// Arms the timer for the earliest exclusion of a queued ticket still to age out: the

@@ -36,6 +36,19 @@ struct HeadOfLineTests {
         #expect(actions.dropFirst().compactMap { if case .decide(let d) = $0 { "\(d.ticketID)→\(d.agentID)" } else { nil } } == ["B→ps"])
     }
 
+    @Test func aTicketArrivingBehindAnExcludedHeadGoesToTheIdleAgentAtOnce() throws {
+        var f = RoutingFixture()
+        f.agent("ps", skills: ["hol3": 3])
+        f.agent("pt", skills: ["hol3": 3], presence: .offline)
+        f.ticket("A", skill: "hol3")
+        #expect(f.offers() == ["A": "ps"])
+        #expect(try f.engine.reject(ticketID: "A", agentID: "ps", at: f.now).isEmpty)
+        #expect(f.offers().isEmpty)  // ps idles: A excludes it, nothing else waits
+        f.move(to: 5)
+        f.ticket("B", skill: "hol3")
+        #expect(f.offers() == ["B": "ps"])
+    }
+
     @Test func headSideMatchingAlsoLooksBehindAnExcludedHead() throws {
         // More free agents than queue heads: heads choose agents. A excludes ps; B must still go to ps.
         var f = RoutingFixture()
