@@ -3,8 +3,9 @@ import Foundation
 /// A queued ticket that a free agent may take right now (see `RoutingEngine.idleEligibleTickets`).
 public struct IdleEligibleTicket: Sendable, Hashable {
     public var ticketID: String
-    /// Every such agent is kept from it only because its queue's head excludes them: the
-    /// head-of-line blocking the engine must not have.
+    /// For every such agent, the queue's head excludes them and so does every ticket ahead of
+    /// this one: the head-of-line blocking the engine must not have. (A ticket behind one the
+    /// agent may not take yet — it has not relaxed to the agent's level — is not counted here.)
     public var behindExcludedHead: Bool
 }
 
@@ -34,7 +35,9 @@ extension RoutingEngine {
                       !holdsBack(agent, from: ticket.signature, dueAt: ticket.dueAt, now: nowSeconds)
                 else { continue }
                 found = true
+                // Starved: the head excludes the agent and only tickets excluding it are ahead.
                 let blocked = head.map { Int($0.slot) != slot && slots[Int($0.slot)].excludes(agent, at: nowSeconds) } ?? false
+                    && queues[Int(ticket.signature)].first(notExcluding: agent, at: nowSeconds, in: slots).map { Int($0.slot) == slot } ?? false
                 if !blocked { blockedOnly = false }
             }
             if found { result.append(IdleEligibleTicket(ticketID: ticket.id, behindExcludedHead: blockedOnly)) }

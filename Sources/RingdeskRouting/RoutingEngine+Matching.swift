@@ -10,7 +10,9 @@ extension RoutingEngine {
     mutating func match(now: Double, into actions: inout [RoutingAction]) {
         while let due = relaxationTimers.popDue(at: now, in: slots) {
             let record = slots[Int(due.slot)]
-            guard case .queued = record.state, queues[Int(record.signature)].peekLive(in: slots)?.slot == due.slot else { continue }
+            let queue = queues[Int(record.signature)]
+            guard case .queued = record.state,
+                  queue.peekLive(in: slots)?.slot == due.slot || queue.heap.min?.slot == due.slot else { continue }
             dirtySignatures.insert(record.signature)
             scheduleRelaxation(slot: due.slot, after: now)
         }

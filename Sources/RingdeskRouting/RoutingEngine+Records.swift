@@ -159,6 +159,9 @@ struct SignatureQueue: Sendable {
     var heap = Heap<QueueEntry>()
     /// Tickets with exclusions, sorted by (key, seq); stale entries are pruned by `cleanTop`.
     var excluding: [QueueEntry] = []
+    /// `seq` of the heap's top whose relaxation timer is armed while a head with exclusions is
+    /// in front of it (it is then the ticket agents the head excludes are offered).
+    var timedOpenSeq: UInt64 = 0
 
     mutating func push(_ entry: QueueEntry, hasExclusions: Bool) {
         guard hasExclusions else { return heap.insert(entry) }

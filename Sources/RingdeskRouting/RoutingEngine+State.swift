@@ -232,6 +232,13 @@ extension RoutingEngine {
     /// relaxation timer.
     mutating func refreshHead(_ signature: Int32) {
         let head = queues[Int(signature)].cleanTop(in: slots)
+        if let head, !slots[Int(head.slot)].excluded.isEmpty, let open = queues[Int(signature)].heap.min,
+           open.slot != head.slot, open.seq != queues[Int(signature)].timedOpenSeq {
+            // The first ticket nobody is excluded from relaxes on its own timer too: agents the
+            // head excludes may take it once it reaches their level.
+            queues[Int(signature)].timedOpenSeq = open.seq
+            scheduleRelaxation(slot: open.slot, after: lastAdvance)
+        }
         if heads.set(signature: signature, head: head), let head {
             dirtySignatures.insert(signature)
             scheduleRelaxation(slot: head.slot, after: lastAdvance)
