@@ -19,6 +19,9 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
     /// Department queues beyond the categories' default queues and `reviewQueue`: the queues a
     /// ticket may be created into or transferred to are exactly these three sets (`knownQueues`).
     public var queues: [String]
+    /// Seconds after a reject or a lapsed offer before that agent may be offered the ticket again
+    /// (0: not until a transfer, escalation or reopen). Routing follows the same value.
+    public var exclusionExpiry: TimeInterval
 
     public init(
         triage: TriageRules = .defaults,
@@ -29,7 +32,8 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         reopenWindow: TimeInterval = 7 * 86_400,
         reviewQueue: String = "supervisor_review",
         maxExcludedAgents: Int = 16,
-        queues: [String] = []
+        queues: [String] = [],
+        exclusionExpiry: TimeInterval = 120
     ) {
         self.triage = triage
         self.sla = sla
@@ -40,6 +44,7 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         self.reviewQueue = reviewQueue
         self.maxExcludedAgents = maxExcludedAgents
         self.queues = queues
+        self.exclusionExpiry = exclusionExpiry
     }
 
     public static let defaults = DomainPolicy()
@@ -57,6 +62,7 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         reviewQueue = try c.decodeIfPresent(String.self, forKey: .reviewQueue) ?? defaults.reviewQueue
         maxExcludedAgents = try c.decodeIfPresent(Int.self, forKey: .maxExcludedAgents) ?? defaults.maxExcludedAgents
         queues = try c.decodeIfPresent([String].self, forKey: .queues) ?? defaults.queues
+        exclusionExpiry = try c.decodeIfPresent(TimeInterval.self, forKey: .exclusionExpiry) ?? defaults.exclusionExpiry
     }
 
     /// Every queue a ticket may be in: the categories' default queues, `queues`, `reviewQueue`.
@@ -84,5 +90,6 @@ public struct DomainPolicy: Sendable, Codable, Hashable {
         case reviewQueue = "review_queue"
         case maxExcludedAgents = "max_excluded_agents"
         case queues
+        case exclusionExpiry = "exclusion_expiry"
     }
 }

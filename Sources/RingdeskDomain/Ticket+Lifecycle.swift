@@ -28,9 +28,12 @@ extension Ticket {
             try requireStatus(command, [.queued])
             try Validate.identifier(agentID, field: "agent_id")
             if excludedAgentIDs.contains(agentID) {
-                throw DomainError(code: DomainError.agentExcludedCode,
-                                  message: "agent \(agentID) already declined or let expire an offer of ticket \(id)",
-                                  field: "agent_id")
+                guard exclusionAgedOut(agentID, at: now, policy: policy) else {
+                    throw DomainError(code: DomainError.agentExcludedCode,
+                                      message: "agent \(agentID) already declined or let expire an offer of ticket \(id)",
+                                      field: "agent_id")
+                }
+                excludedAgentIDs.removeAll { $0 == agentID }
             }
             if deliveryAttempts >= policy.maxDeliveryAttempts {
                 throw DomainError(code: DomainError.deliveryLimitReachedCode,
@@ -126,7 +129,7 @@ extension Ticket {
             record(.customerReplied, by: actor, at: now, from: from, to: .queued, reason: text)
             return [.requeue(atHead: true)]
 
-        case let .transfer(newQueue, newSkills):
+        case let .transfer(newQueue, newSkills, reason):
             try permitHolder(command, actor)
             try requireStatus(command, [.queued, .offered, .assigned, .inProgress])
             try Validate.identifier(newQueue, field: "queue", maxLength: 64)
@@ -144,6 +147,10 @@ extension Ticket {
             queuedAt = now
             queuedAtHead = false
             var details = ["from_queue": oldQueue, "queue": newQueue]
+            if let reason {
+                try Validate.identifier(reason, field: "reason", maxLength: 64)
+                details["reason"] = reason
+            }
             if let newSkills {
                 details["required_skills"] = newSkills.map { "\($0.skill):\($0.minLevel)" }.joined(separator: ",")
             }
@@ -346,8 +353,16 @@ extension Ticket {
         queue = policy.reviewQueue
         epoch += 1
         record(.deliveryLimitReached, by: .system, at: now, from: status, to: .queued,
-               details: ["from_queue": oldQueue, "queue": queue, "attempts": String(deliveryAttempts)])
+               details: ["from_queue": oldQueue, "queue": queue, "attempts": String(deliveryAttempts), "reason": "delivery_limit"])
         return [.deliveryLimitReached]
+    }
+
+    /// Whether the agent's exclusion (its last reject or lapsed offer) is `policy.exclusionExpiry`
+    /// old; never when the expiry is 0.
+    private func exclusionAgedOut(_ agentID: String, at now: Date, policy: DomainPolicy) -> Bool {
+        guard policy.exclusionExpiry > 0 else { return false }
+        let last = history.last { ($0.kind == .offerRejected || $0.kind == .offerExpired) && $0.details["agent_id"] == agentID }
+        return last.map { now.timeIntervalSince($0.at) >= policy.exclusionExpiry } ?? true
     }
 
     /// Drops the holder and any outstanding offer; bumps the epoch when either existed.

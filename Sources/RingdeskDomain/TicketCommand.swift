@@ -22,7 +22,8 @@ public enum TicketCommand: Sendable, Codable, Hashable {
     /// On other open tickets it is recorded as a customer message.
     case customerReply(text: String)
     /// Move to another queue (department), optionally with new required skills; → queued.
-    case transfer(queue: String, requiredSkills: [SkillRequirement]?)
+    /// `reason` (a code such as routing's `no_eligible_agent`) is recorded in the event's details.
+    case transfer(queue: String, requiredSkills: [SkillRequirement]?, reason: String? = nil)
     /// Raise the support tier (l1 → l2 → expert); → queued at the head.
     case escalate(reason: String)
     /// assigned/in_progress/waiting_on_customer → resolved.

@@ -37,6 +37,15 @@ public enum RoutingAction: Sendable, Hashable {
     case offerExpired(ticketID: String, agentID: String)
     /// The agent's lease lapsed; the ticket is back at the head of its queue.
     case leaseLapsed(ticketID: String, agentID: String, epoch: UInt64)
-    /// The ticket used its delivery attempts; it waits in the supervisors' review queue.
-    case movedToReview(ticketID: String, attempts: Int)
+    /// The ticket goes to the supervisors' review queue, for `reason`.
+    case movedToReview(ticketID: String, attempts: Int, reason: ReviewReason)
+}
+
+/// Why routing gave a ticket up to the supervisors' review queue (recorded on the ticket's event).
+public enum ReviewReason: String, Sendable, Hashable, Codable {
+    /// It was offered `max_delivery_attempts` times without being accepted.
+    case deliveryLimit = "delivery_limit"
+    /// Exclusions never age out (`exclusion_expiry` 0) and every agent who could take it declined
+    /// or let an offer lapse.
+    case noEligibleAgent = "no_eligible_agent"
 }

@@ -75,6 +75,9 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
     /// Nobody holds back from tickets that fewer than this many agents can serve: they are
     /// scarce work themselves.
     public var reserveCommonAgents: Int
+    /// Seconds after which a free agent that held back from waiting work is looked at again: its
+    /// utilisation falls while it idles, so the hold-back can end without any event.
+    public var reserveRecheck: TimeInterval
     /// Seconds waited before each level opens, in level order; the first must be 0.
     public var relaxationSteps: [TimeInterval]
     /// Proficiency levels a requirement drops by from `lowerProficiency` on.
@@ -89,6 +92,13 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
     public var maxDeliveryAttempts: Int
     /// Most recent agents remembered as excluded from re-offers of one ticket.
     public var maxExcludedAgents: Int
+    /// Seconds an agent who declined a ticket or let its offer lapse is kept from re-offers of
+    /// it. Afterwards the agent may be offered it again (when nobody better took it), so a
+    /// ticket only one agent can take is re-offered until `maxDeliveryAttempts` rather than
+    /// reviewed at the first refusal. 0: exclusions last until the ticket is transferred,
+    /// escalated or reopened, and a ticket every eligible agent refused goes to review at once
+    /// (`no_eligible_agent`).
+    public var exclusionExpiry: TimeInterval
 
     public init(
         urgencyLead: TimeInterval = 120,
@@ -107,13 +117,15 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         reserveLead: TimeInterval = 60,
         reserveMargin: Double = -0.03,
         reserveCommonAgents: Int = 4,
+        reserveRecheck: TimeInterval = 5,
         relaxationSteps: [TimeInterval] = [0, 10, 20, 40],
         proficiencyRelaxation: Int = 1,
         neighbourRegions: [String: [String]] = [:],
         offerTimeout: TimeInterval = 30,
         leaseDuration: TimeInterval = 600,
         maxDeliveryAttempts: Int = 5,
-        maxExcludedAgents: Int = 16
+        maxExcludedAgents: Int = 16,
+        exclusionExpiry: TimeInterval = 120
     ) {
         self.urgencyLead = urgencyLead
         self.waitWeight = waitWeight
@@ -131,6 +143,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         self.reserveLead = reserveLead
         self.reserveMargin = reserveMargin
         self.reserveCommonAgents = reserveCommonAgents
+        self.reserveRecheck = reserveRecheck
         self.relaxationSteps = relaxationSteps
         self.proficiencyRelaxation = proficiencyRelaxation
         self.neighbourRegions = neighbourRegions
@@ -138,6 +151,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         self.leaseDuration = leaseDuration
         self.maxDeliveryAttempts = maxDeliveryAttempts
         self.maxExcludedAgents = maxExcludedAgents
+        self.exclusionExpiry = exclusionExpiry
     }
 
     public static let defaults = RoutingConfiguration()
@@ -162,6 +176,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         reserveLead = try c.decodeIfPresent(TimeInterval.self, forKey: .reserveLead) ?? d.reserveLead
         reserveMargin = try c.decodeIfPresent(Double.self, forKey: .reserveMargin) ?? d.reserveMargin
         reserveCommonAgents = try c.decodeIfPresent(Int.self, forKey: .reserveCommonAgents) ?? d.reserveCommonAgents
+        reserveRecheck = try c.decodeIfPresent(TimeInterval.self, forKey: .reserveRecheck) ?? d.reserveRecheck
         relaxationSteps = try c.decodeIfPresent([TimeInterval].self, forKey: .relaxationSteps) ?? d.relaxationSteps
         proficiencyRelaxation = try c.decodeIfPresent(Int.self, forKey: .proficiencyRelaxation) ?? d.proficiencyRelaxation
         neighbourRegions = try c.decodeIfPresent([String: [String]].self, forKey: .neighbourRegions) ?? d.neighbourRegions
@@ -169,6 +184,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         leaseDuration = try c.decodeIfPresent(TimeInterval.self, forKey: .leaseDuration) ?? d.leaseDuration
         maxDeliveryAttempts = try c.decodeIfPresent(Int.self, forKey: .maxDeliveryAttempts) ?? d.maxDeliveryAttempts
         maxExcludedAgents = try c.decodeIfPresent(Int.self, forKey: .maxExcludedAgents) ?? d.maxExcludedAgents
+        exclusionExpiry = try c.decodeIfPresent(TimeInterval.self, forKey: .exclusionExpiry) ?? d.exclusionExpiry
     }
 
     enum CodingKeys: String, CodingKey {
@@ -188,6 +204,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         case reserveLead = "reserve_lead"
         case reserveMargin = "reserve_margin"
         case reserveCommonAgents = "reserve_common_agents"
+        case reserveRecheck = "reserve_recheck"
         case relaxationSteps = "relaxation_steps"
         case proficiencyRelaxation = "proficiency_relaxation"
         case neighbourRegions = "neighbour_regions"
@@ -195,6 +212,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         case leaseDuration = "lease_duration"
         case maxDeliveryAttempts = "max_delivery_attempts"
         case maxExcludedAgents = "max_excluded_agents"
+        case exclusionExpiry = "exclusion_expiry"
     }
 
     /// Throws `RoutingError.invalidConfiguration` naming the first bad key.
@@ -207,7 +225,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
                              ("under_qualified_penalty", underQualifiedPenalty),
                              ("preferred_agent_bonus", preferredAgentBonus), ("scarcity_bonus", scarcityBonus), ("idle_weight", idleWeight),
                              ("idle_cap", idleCap), ("balance_weight", balanceWeight), ("breach_demotion", breachDemotion),
-                             ("reserve_ratio", reserveRatio), ("reserve_lead", reserveLead)] {
+                             ("reserve_ratio", reserveRatio), ("reserve_lead", reserveLead), ("exclusion_expiry", exclusionExpiry)] {
             try check(value.isFinite && value >= 0, key, "must be a finite number ≥ 0")
         }
         try check(relaxationSteps.count == RelaxationLevel.allCases.count, "relaxation_steps",
@@ -216,6 +234,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         try check(zip(relaxationSteps, relaxationSteps.dropFirst()).allSatisfy { $0 <= $1 && $1.isFinite },
                   "relaxation_steps", "must be finite and non-decreasing")
         try check(reserveCommonAgents >= 0, "reserve_common_agents", "must be ≥ 0")
+        try check(reserveRecheck.isFinite && reserveRecheck > 0, "reserve_recheck", "must be > 0")
         try check(reserveMargin.isFinite && reserveMargin >= -1, "reserve_margin", "must be a finite number ≥ -1")
         try check((0...4).contains(proficiencyRelaxation), "proficiency_relaxation", "must be between 0 and 4")
         try check(offerTimeout.isFinite && offerTimeout > 0, "offer_timeout", "must be > 0")

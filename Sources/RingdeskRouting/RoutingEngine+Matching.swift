@@ -10,7 +10,9 @@ extension RoutingEngine {
     mutating func match(now: Double, into actions: inout [RoutingAction]) {
         while let due = relaxationTimers.popDue(at: now, in: slots) {
             let record = slots[Int(due.slot)]
-            guard case .queued = record.state, queues[Int(record.signature)].peekLive(in: slots)?.slot == due.slot else { continue }
+            let queue = queues[Int(record.signature)]
+            guard case .queued = record.state,
+                  queue.peekLive(in: slots)?.slot == due.slot || queue.heap.min?.slot == due.slot else { continue }
             dirtySignatures.insert(record.signature)
             scheduleRelaxation(slot: due.slot, after: now)
         }
@@ -18,6 +20,22 @@ extension RoutingEngine {
             let record = slots[Int(due.slot)]
             guard case .queued = record.state, queues[Int(record.signature)].peekLive(in: slots)?.slot == due.slot else { continue }
             dirtySignatures.insert(record.signature)
+        }
+        while let due = exclusionTimers.popDue(at: now, in: slots) {
+            // An agent may take the ticket again: it and its queue are looked at afresh.
+            guard case .queued = slots[Int(due.slot)].state else { continue }
+            let record = slots[Int(due.slot)]
+            for exclusion in record.excluded where exclusion.until <= now { dirtyAgents.append(exclusion.agent) }
+            slots[Int(due.slot)].excluded.removeAll { $0.until <= now }
+            dirtySignatures.insert(record.signature)
+            scheduleExclusionExpiry(slot: due.slot, after: now)
+        }
+        if now >= holdBackRecheckAt {
+            // Agents that held back idle, so their utilisation fell: the hold-back may be over.
+            dirtyAgents += heldBackAgents
+            for agent in heldBackAgents { isHeldBack[Int(agent)] = false }
+            heldBackAgents.removeAll(keepingCapacity: true)
+            holdBackRecheckAt = .infinity
         }
         guard freeCount > 0, queuedCount > 0 else { return }
         demoteBreachedHeads(now: now)
@@ -45,10 +63,21 @@ extension RoutingEngine {
             let round = heads.entries.filter { dirtySignatures.contains($0.signature) }
             dirtySignatures.removeAll(keepingCapacity: true)
             for head in round where freeCount > 0 {
-                guard let top = queues[Int(head.signature)].peekLive(in: slots),
-                      let agent = bestAgent(for: top.slot, signature: head.signature, now: now)
-                else { continue }
-                offer(slot: top.slot, to: agent, now: now, into: &actions)
+                guard let top = queues[Int(head.signature)].peekLive(in: slots) else { continue }
+                if let agent = bestAgent(for: top.slot, signature: head.signature, now: now) {
+                    offer(slot: top.slot, to: agent, now: now, into: &actions)
+                    continue
+                }
+                // A head nobody free may take because of its exclusions must not block the
+                // tickets behind it: the first of them that someone free may take goes now, and
+                // the queue is looked at again in the next round.
+                guard !slots[Int(top.slot)].excluded.isEmpty else { continue }
+                for candidate in queues[Int(head.signature)].headCandidates(in: slots) where candidate.slot != top.slot {
+                    guard let agent = bestAgent(for: candidate.slot, signature: head.signature, now: now) else { continue }
+                    offer(slot: candidate.slot, to: agent, now: now, into: &actions)
+                    dirtySignatures.insert(head.signature)
+                    break
+                }
             }
         }
         dirtySignatures.removeAll(keepingCapacity: true)
@@ -79,9 +108,12 @@ extension RoutingEngine {
         }
     }
 
-    /// The queue head this agent should take now: the highest total score among heads it may
-    /// serve at their current relaxation level. Heads are scanned in priority order and the scan
-    /// stops once no later head could beat the best found even with every agent bonus.
+    /// The ticket this agent should take now: the highest total score among queue heads it may
+    /// serve at their current relaxation level, where a head the agent is excluded from stands
+    /// for the first ticket behind it the agent is not excluded from (so a declined head never
+    /// blocks its queue). Heads are scanned in priority order and the scan stops once no later
+    /// head could beat the best found even with every agent bonus (a ticket behind a head never
+    /// scores above it).
     mutating func bestTicket(for agent: Int32, now: Double) -> Int32? {
         let record = agents[Int(agent)]
         let levels = eligibility[Int(agent)]
@@ -93,14 +125,20 @@ extension RoutingEngine {
             if let best, -head.key + maxBonus < best.score { break }
             let minimum = levels[Int(head.signature)]
             if minimum == Self.never { continue }
-            guard let top = queues[Int(head.signature)].peekLive(in: slots) else { continue }
+            guard var top = queues[Int(head.signature)].peekLive(in: slots) else { continue }
+            if slots[Int(top.slot)].excludes(agent, at: now) {
+                guard let next = queues[Int(head.signature)].first(notExcluding: agent, at: now, in: slots) else { continue }
+                top = next
+            }
             let ticket = slots[Int(top.slot)]
             guard record.hasRoom(channel: ticket.channelIndex),
-                  effectiveLevel(ticket, signature: head.signature, now: now) >= minimum,
-                  !ticket.excluded.contains(agent),
-                  !holdsBack(agent, from: head.signature, dueAt: ticket.dueAt, now: now)
+                  effectiveLevel(ticket, signature: head.signature, now: now) >= minimum
             else { continue }
-            let score = -head.key + Double(bonuses[Int(head.signature)]) + scarcity(head.signature)
+            if holdsBack(agent, from: head.signature, dueAt: ticket.dueAt, now: now) {
+                noteHeldBack(agent, now: now)
+                continue
+            }
+            let score = -top.key + Double(bonuses[Int(head.signature)]) + scarcity(head.signature)
                 + (ticket.preferred == agent ? configuration.preferredAgentBonus : 0)
             if best == nil || score > best!.score { best = (top.slot, score) }
         }
@@ -117,9 +155,12 @@ extension RoutingEngine {
         for agent in signatureAgents[Int(signature)] where isFree[Int(agent)] {
             let record = agents[Int(agent)]
             guard eligibility[Int(agent)][Int(signature)] <= level, record.hasRoom(channel: ticket.channelIndex),
-                  !ticket.excluded.contains(agent),
-                  !holdsBack(agent, from: signature, dueAt: ticket.dueAt, now: now)
+                  !ticket.excludes(agent, at: now)
             else { continue }
+            if holdsBack(agent, from: signature, dueAt: ticket.dueAt, now: now) {
+                noteHeldBack(agent, now: now)
+                continue
+            }
             let score = Double(bonus[Int(agent)][Int(signature)]) + idleScore(record, now: now)
                 + (ticket.preferred == agent ? configuration.preferredAgentBonus : 0)
                 + balanceScore(agent, pool: pool, now: now)
@@ -167,6 +208,17 @@ extension RoutingEngine {
         else { return false }
         return configuration.reserveMargin <= -1
             || workload.utilisation(agent: Int(agent), at: now) > workload.poolUtilisation(at: now) + configuration.reserveMargin
+    }
+
+    /// Remembers a free agent that held back from waiting work: its utilisation falls while it
+    /// idles, so the hold-back may end without any event; it is looked at again after
+    /// `reserveRecheck` (a timer in `nextDeadline`). A demand-blind hold-back (`reserveMargin`
+    /// −1) ends only at `reserveLead`, which has its own timer.
+    mutating func noteHeldBack(_ agent: Int32, now: Double) {
+        guard configuration.reserveMargin > -1, !isHeldBack[Int(agent)] else { return }
+        isHeldBack[Int(agent)] = true
+        heldBackAgents.append(agent)
+        holdBackRecheckAt = min(holdBackRecheckAt, now + configuration.reserveRecheck)
     }
 
     /// Recomputes every agent's `reserve` after eligibility changed.

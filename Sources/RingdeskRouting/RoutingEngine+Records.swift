@@ -56,13 +56,19 @@ struct TicketRecord: Sendable {
     /// Seconds added to `key` when the first-response deadline passed in the queue (0: not demoted).
     var demotion: Double = 0
     var preferred: Int32 = -1
-    var excluded: [Int32] = []
+    /// Agents who declined or let an offer lapse, each until its exclusion ages out.
+    var excluded: [Exclusion] = []
     var attempts: Int32 = 0
     var epoch: UInt64 = 0
     var generation: UInt32 = 0
     var state: State = .free
 
     init() {}
+
+    /// Whether `agent` may not be offered this ticket at `now`.
+    func excludes(_ agent: Int32, at now: Double) -> Bool {
+        excluded.contains { $0.agent == agent && $0.until > now }
+    }
 
     init(ticket: RoutingTicket, signature: Int32, configuration: RoutingConfiguration) {
         id = ticket.id
@@ -87,6 +93,12 @@ struct TicketRecord: Sendable {
             supportTier: signature.tier, waitingSince: Date(timeIntervalSince1970: waitingSince),
             dueAt: Date(timeIntervalSince1970: dueAt), epoch: epoch)
     }
+}
+
+/// An agent kept from re-offers of one ticket until `until` (`infinity`: for good).
+struct Exclusion: Sendable, Hashable {
+    var agent: Int32
+    var until: Double
 }
 
 /// An agent as the engine keeps it: profile, presence, idle clock and per-channel load.
@@ -139,24 +151,66 @@ struct QueueEntry: Sendable, Comparable {
 }
 
 /// One signature's waiting tickets: a min-heap by (key, seq) with lazy deletion (entries whose
-/// ticket moved on are dropped when they reach the top).
+/// ticket moved on are dropped when they reach the top) for tickets nobody is excluded from, and
+/// a short sorted list for tickets some agent declined or let lapse. Keeping those apart is what
+/// lets an agent excluded from the queue's head find the best ticket behind it without scanning
+/// the heap: every ticket in the heap may go to any eligible agent, so its top is the best one.
 struct SignatureQueue: Sendable {
     var heap = Heap<QueueEntry>()
+    /// Tickets with exclusions, sorted by (key, seq); stale entries are pruned by `cleanTop`.
+    var excluding: [QueueEntry] = []
+    /// `seq` of the heap's top whose relaxation timer is armed while a head with exclusions is
+    /// in front of it (it is then the ticket agents the head excludes are offered).
+    var timedOpenSeq: UInt64 = 0
 
-    mutating func push(_ entry: QueueEntry) { heap.insert(entry) }
-
-    /// Drops stale entries at the top and returns the live head.
-    mutating func cleanTop(in slots: [TicketRecord]) -> QueueEntry? {
-        while let top = heap.min {
-            if Self.isLive(top, slots) { return top }
-            heap.removeMin()
+    mutating func push(_ entry: QueueEntry, hasExclusions: Bool) {
+        guard hasExclusions else { return heap.insert(entry) }
+        var low = 0, high = excluding.count
+        while low < high {
+            let mid = (low + high) / 2
+            if excluding[mid] < entry { low = mid + 1 } else { high = mid }
         }
-        return nil
+        excluding.insert(entry, at: low)
+    }
+
+    /// Drops stale entries and returns the live head.
+    mutating func cleanTop(in slots: [TicketRecord]) -> QueueEntry? {
+        while let top = heap.min, !Self.isLive(top, slots) { heap.removeMin() }
+        if !excluding.isEmpty { excluding.removeAll { !Self.isLive($0, slots) } }
+        return Self.earlier(heap.min, excluding.first)
     }
 
     func peekLive(in slots: [TicketRecord]) -> QueueEntry? {
-        guard let top = heap.min, Self.isLive(top, slots) else { return nil }
+        guard let top = Self.earlier(heap.min, excluding.first), Self.isLive(top, slots) else { return nil }
         return top
+    }
+
+    /// The first live ticket in queue order that `agent` is not excluded from at `now`.
+    func first(notExcluding agent: Int32, at now: Double, in slots: [TicketRecord]) -> QueueEntry? {
+        let open = heap.min.flatMap { Self.isLive($0, slots) ? $0 : nil }
+        for entry in excluding {
+            if let open, open < entry { return open }
+            if Self.isLive(entry, slots), !slots[Int(entry.slot)].excludes(agent, at: now) { return entry }
+        }
+        return open
+    }
+
+    /// Live tickets in queue order from the head, as far as the excluded ones go and one more
+    /// (the heap's top): the candidates when the head cannot be placed because of exclusions.
+    func headCandidates(in slots: [TicketRecord]) -> [QueueEntry] {
+        var result = excluding.filter { Self.isLive($0, slots) }
+        if let open = heap.min, Self.isLive(open, slots) {
+            let index = result.firstIndex { open < $0 } ?? result.count
+            result.insert(open, at: index)
+            result.removeSubrange((index + 1)...)
+        }
+        return result
+    }
+
+    private static func earlier(_ a: QueueEntry?, _ b: QueueEntry?) -> QueueEntry? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return b < a ? b : a
     }
 
     private static func isLive(_ entry: QueueEntry, _ slots: [TicketRecord]) -> Bool {

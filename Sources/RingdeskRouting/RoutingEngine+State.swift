@@ -205,8 +205,24 @@ extension RoutingEngine {
         sequence += 1
         let record = slots[Int(slot)]
         queues[Int(record.signature)].push(QueueEntry(key: atHead ? record.key - Self.headLift : record.key,
-                                                      seq: sequence, slot: slot, generation: record.generation))
+                                                      seq: sequence, slot: slot, generation: record.generation),
+                                           hasExclusions: !record.excluded.isEmpty)
         refreshHead(record.signature)
+        scheduleExclusionExpiry(slot: slot, after: lastAdvance)
+        // Behind a head with exclusions, a new ticket may go to an agent the head excludes:
+        // the queue is looked at although its head did not change.
+        if let head = queues[Int(record.signature)].peekLive(in: slots), head.slot != slot,
+           !slots[Int(head.slot)].excluded.isEmpty {
+            dirtySignatures.insert(record.signature)
+        }
+    }
+
+    /// Arms the timer for the earliest exclusion of a queued ticket still to age out: the
+    /// agent may then take it, so it must be looked at again.
+    mutating func scheduleExclusionExpiry(slot: Int32, after now: Double) {
+        let record = slots[Int(slot)]
+        let next = record.excluded.lazy.map(\.until).filter { $0 > now && $0.isFinite }.min()
+        if let next { exclusionTimers.push(at: next, slot: slot, generation: record.generation) }
     }
 
     /// Put back at the head: ahead of any ticket's ordinary key.
@@ -216,6 +232,13 @@ extension RoutingEngine {
     /// relaxation timer.
     mutating func refreshHead(_ signature: Int32) {
         let head = queues[Int(signature)].cleanTop(in: slots)
+        if let head, !slots[Int(head.slot)].excluded.isEmpty, let open = queues[Int(signature)].heap.min,
+           open.slot != head.slot, open.seq != queues[Int(signature)].timedOpenSeq {
+            // The first ticket nobody is excluded from relaxes on its own timer too: agents the
+            // head excludes may take it once it reaches their level.
+            queues[Int(signature)].timedOpenSeq = open.seq
+            scheduleRelaxation(slot: open.slot, after: lastAdvance)
+        }
         if heads.set(signature: signature, head: head), let head {
             dirtySignatures.insert(signature)
             scheduleRelaxation(slot: head.slot, after: lastAdvance)
@@ -262,28 +285,47 @@ extension RoutingEngine {
         refreshFree(agent)
     }
 
-    mutating func exclude(slot: Int32, agent: Int32) {
+    /// Keeps the agent from re-offers of the ticket for `exclusionExpiry` seconds (for good when
+    /// it is 0); the last `maxExcludedAgents` are remembered.
+    mutating func exclude(slot: Int32, agent: Int32, now: Double) {
         guard configuration.maxExcludedAgents > 0 else { return }
         var excluded = slots[Int(slot)].excluded
-        excluded.removeAll { $0 == agent }
-        excluded.append(agent)
+        excluded.removeAll { $0.agent == agent || $0.until <= now }
+        excluded.append(Exclusion(agent: agent, until: exclusionEnd(from: now)))
         if excluded.count > configuration.maxExcludedAgents { excluded.removeFirst(excluded.count - configuration.maxExcludedAgents) }
         slots[Int(slot)].excluded = excluded
     }
 
-    /// Back to the queue, or to review once the delivery attempts are used or every agent who
-    /// could take the ticket has declined or let it lapse (nobody is left to deliver it to).
+    /// When an exclusion made at `start` ages out.
+    func exclusionEnd(from start: Double) -> Double {
+        configuration.exclusionExpiry > 0 ? start + configuration.exclusionExpiry : .infinity
+    }
+
+    /// Back to the queue, or to review: once the ticket used its `maxDeliveryAttempts` offers
+    /// (`delivery_limit`), or, when exclusions never age out (`exclusionExpiry` 0), once every
+    /// agent who could take it declined or let it lapse (`no_eligible_agent`). With exclusions
+    /// that age out, a ticket everyone declined stays queued and is offered again when the first
+    /// exclusion ends, until the delivery limit.
     mutating func requeueOrReview(slot: Int32, atHead: Bool) -> [RoutingAction] {
         let record = slots[Int(slot)]
-        let eligible = signatureAgents[Int(record.signature)]
-        let nobodyLeft = !record.excluded.isEmpty && !eligible.isEmpty && eligible.allSatisfy { record.excluded.contains($0) }
-        guard Int(record.attempts) >= configuration.maxDeliveryAttempts || nobodyLeft else {
+        let reason: ReviewReason
+        if Int(record.attempts) >= configuration.maxDeliveryAttempts {
+            reason = .deliveryLimit
+        } else if configuration.exclusionExpiry == 0, !record.excluded.isEmpty, nobodyLeft(record) {
+            reason = .noEligibleAgent
+        } else {
             push(slot: slot, atHead: atHead)
             return []
         }
         setState(slot, .review)
         reviewTicketIDs.insert(record.id)
-        return [.movedToReview(ticketID: record.id, attempts: Int(record.attempts))]
+        return [.movedToReview(ticketID: record.id, attempts: Int(record.attempts), reason: reason)]
+    }
+
+    /// Every agent who may take the ticket's signature (on duty or not) is excluded for good.
+    func nobodyLeft(_ record: TicketRecord) -> Bool {
+        let eligible = signatureAgents[Int(record.signature)]
+        return !eligible.isEmpty && eligible.allSatisfy { agent in record.excluded.contains { $0.agent == agent } }
     }
 
     /// Takes the ticket out of wherever it is, ready to be pushed under a new signature.

@@ -60,6 +60,12 @@ public struct RoutingEngine: Sendable {
     var breachTimers = TimerHeap()
     /// When each queue head enters its `reserveLead` window (held-back agents may then take it).
     var reserveTimers = TimerHeap()
+    /// When a queued ticket's earliest exclusion ages out (`exclusionExpiry`).
+    var exclusionTimers = TimerHeap()
+    /// Free agents that held back from waiting work since the last recheck, and when to recheck them.
+    var heldBackAgents: [Int32] = []
+    var isHeldBack: [Bool] = []
+    var holdBackRecheckAt = Double.infinity
     /// Busy time per agent and pooled (utilisation so far, for `reserveMargin`).
     var workload = WorkloadLedger()
     /// Per agent: the largest scarcity term of any signature it serves (what holding back keeps it for).
@@ -119,10 +125,12 @@ public struct RoutingEngine: Sendable {
     }
 
     /// When `advance(to:)` next has something to do without a new command: the earliest offer
-    /// expiry, lease lapse or relaxation step of a queue head.
+    /// expiry, lease lapse, relaxation step of a queue head, exclusion ageing out or recheck of
+    /// agents holding back (`reserveRecheck`).
     public var nextDeadline: Date? {
         let earliest = min(offerTimers.peekLive(in: slots)?.at ?? .infinity, leaseTimers.peekLive(in: slots)?.at ?? .infinity,
-                           relaxationTimers.peekLive(in: slots)?.at ?? .infinity, reserveTimers.peekLive(in: slots)?.at ?? .infinity)
+                           relaxationTimers.peekLive(in: slots)?.at ?? .infinity, reserveTimers.peekLive(in: slots)?.at ?? .infinity,
+                           exclusionTimers.peekLive(in: slots)?.at ?? .infinity, holdBackRecheckAt)
         return earliest.isFinite ? Date(timeIntervalSince1970: earliest) : nil
     }
 
@@ -149,6 +157,7 @@ public struct RoutingEngine: Sendable {
         eligibility.append([])
         bonus.append([])
         isFree.append(false)
+        isHeldBack.append(false)
         lastPresence.append(agent.presence)
         workload.addAgent()
         reserve.append(0)
@@ -185,7 +194,8 @@ public struct RoutingEngine: Sendable {
         let slot = allocateSlot()
         var record = TicketRecord(ticket: ticket, signature: signature, configuration: configuration)
         record.preferred = ticket.preferredAgentID.flatMap { agentByID[$0] } ?? -1
-        record.excluded = ticket.excludedAgentIDs.compactMap { agentByID[$0] }
+        let excludedUntil = exclusionEnd(from: (ticket.excludedSince ?? ticket.waitingSince).timeIntervalSince1970)
+        record.excluded = ticket.excludedAgentIDs.compactMap { agentByID[$0] }.map { Exclusion(agent: $0, until: excludedUntil) }
         record.generation = slots[Int(slot)].generation
         slots[Int(slot)] = record
         slotByID[ticket.id] = slot
@@ -204,13 +214,13 @@ public struct RoutingEngine: Sendable {
         return Date(timeIntervalSince1970: expiresAt)
     }
 
-    /// The agent declines the offer: the ticket is queued again (not at the head) without them,
-    /// or moves to review when it used its delivery attempts.
+    /// The agent declines the offer: the ticket is queued again (not at the head) without them
+    /// for `exclusionExpiry`, or moves to review (`requeueOrReview`).
     public mutating func reject(ticketID: String, agentID: String, at now: Date) throws -> [RoutingAction] {
         let (slot, agent) = try holder(ticketID, agentID, offered: true)
         workload.note(now.timeIntervalSince1970)
         releaseLoad(slot: slot, agent: agent)
-        exclude(slot: slot, agent: agent)
+        exclude(slot: slot, agent: agent, now: max(now.timeIntervalSince1970, lastAdvance))
         return requeueOrReview(slot: slot, atHead: false)
     }
 
@@ -356,7 +366,7 @@ public struct RoutingEngine: Sendable {
             guard case .offered(let agent, _) = slots[Int(due.slot)].state else { continue }
             let ticketID = slots[Int(due.slot)].id
             releaseLoad(slot: due.slot, agent: agent)
-            exclude(slot: due.slot, agent: agent)
+            exclude(slot: due.slot, agent: agent, now: nowSeconds)
             actions.append(.offerExpired(ticketID: ticketID, agentID: agents[Int(agent)].id))
             actions += requeueOrReview(slot: due.slot, atHead: false)
         }
@@ -373,6 +383,7 @@ public struct RoutingEngine: Sendable {
         relaxationTimers.cleanTop(in: slots)
         breachTimers.cleanTop(in: slots)
         reserveTimers.cleanTop(in: slots)
+        exclusionTimers.cleanTop(in: slots)
         return actions
     }
 }

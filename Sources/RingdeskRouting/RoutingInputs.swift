@@ -18,8 +18,12 @@ public struct RoutingTicket: Sendable, Hashable {
     public var dueAt: Date
     /// The customer's previous agent: a soft preference.
     public var preferredAgentID: String?
-    /// Agents who must not be offered this ticket again (rejected or let an offer lapse).
+    /// Agents who must not be offered this ticket again (rejected or let an offer lapse), until
+    /// their exclusion ages out (`RoutingConfiguration.exclusionExpiry`).
     public var excludedAgentIDs: [String]
+    /// When the exclusions started (the last failed delivery; nil: `waitingSince`). Each listed
+    /// agent counts as excluded from here, so an older exclusion may last a little longer.
+    public var excludedSince: Date?
     /// Offers already made (counts towards the delivery limit).
     public var deliveryAttempts: Int
     /// The owner's fencing epoch, echoed in decisions.
@@ -28,7 +32,7 @@ public struct RoutingTicket: Sendable, Hashable {
     public init(id: String, requirements: [SkillRequirement] = [], language: String, region: String,
                 channel: Channel, urgency: Urgency, supportTier: SupportTier = .l1, waitingSince: Date,
                 dueAt: Date, preferredAgentID: String? = nil, excludedAgentIDs: [String] = [],
-                deliveryAttempts: Int = 0, epoch: UInt64 = 0) {
+                excludedSince: Date? = nil, deliveryAttempts: Int = 0, epoch: UInt64 = 0) {
         self.id = id
         self.requirements = requirements
         self.language = language
@@ -40,6 +44,7 @@ public struct RoutingTicket: Sendable, Hashable {
         self.dueAt = dueAt
         self.preferredAgentID = preferredAgentID
         self.excludedAgentIDs = excludedAgentIDs
+        self.excludedSince = excludedSince
         self.deliveryAttempts = deliveryAttempts
         self.epoch = epoch
     }
@@ -50,7 +55,8 @@ public struct RoutingTicket: Sendable, Hashable {
                   region: ticket.customer.region, channel: ticket.channel, urgency: ticket.urgency,
                   supportTier: ticket.supportTier, waitingSince: ticket.createdAt,
                   dueAt: ticket.sla.firstResponseDue, preferredAgentID: ticket.preferredAgentID ?? ticket.lastAgentID,
-                  excludedAgentIDs: ticket.excludedAgentIDs, deliveryAttempts: ticket.deliveryAttempts,
+                  excludedAgentIDs: ticket.excludedAgentIDs, excludedSince: ticket.queuedAt,
+                  deliveryAttempts: ticket.deliveryAttempts,
                   epoch: ticket.epoch)
     }
 }

@@ -23,12 +23,13 @@ public struct TicketServiceConfiguration: Sendable {
 
     public static var defaults: TicketServiceConfiguration { TicketServiceConfiguration() }
 
-    /// `routing` with the policy's offer timeout, delivery limit and exclusion memory.
+    /// `routing` with the policy's offer timeout, delivery limit, exclusion memory and expiry.
     public var effectiveRouting: RoutingConfiguration {
         var routing = routing
         routing.offerTimeout = policy.offerTimeout
         routing.maxDeliveryAttempts = policy.maxDeliveryAttempts
         routing.maxExcludedAgents = policy.maxExcludedAgents
+        routing.exclusionExpiry = policy.exclusionExpiry
         return routing
     }
 }
@@ -347,7 +348,8 @@ public actor TicketService {
                 }
                 requestAssignment()
             case .deliveryLimitReached:
-                logger.notice("ticket moved to review after its delivery attempts", metadata: ["ticket": "\(ticket.id)"])
+                logger.notice("ticket moved to review after its delivery attempts",
+                              metadata: ["ticket": "\(ticket.id)", "reason": "delivery_limit", "attempts": "\(ticket.deliveryAttempts)"])
             case .slaBreached(let kind):
                 logger.info("SLA breached", metadata: ["ticket": "\(ticket.id)", "sla": "\(kind.rawValue)"])
             case .scheduleOfferExpiry, .startLease, .openFollowUp, .urgencyChanged:
@@ -488,12 +490,15 @@ public actor TicketService {
                 }
                 ticketID = id
                 command = .leaseExpired(epoch: ticket.epoch)
-            case .movedToReview(let id, _):
-                // The delivery limit moves it in the lifecycle too; when routing ran out of agents
-                // first (all declined or let it lapse), move it to the supervisors' queue here.
+            case .movedToReview(let id, let attempts, let reason):
+                // The delivery limit moves it in the lifecycle too (its own event); otherwise
+                // routing gave up on it (see RoutingConfiguration.exclusionExpiry): move it to the
+                // supervisors' queue with the reason on the event.
                 guard let ticket = tickets[id], ticket.status == .queued, ticket.queue != configuration.policy.reviewQueue else { continue }
+                logger.notice("ticket moved to review by routing",
+                              metadata: ["ticket": "\(id)", "reason": "\(reason.rawValue)", "attempts": "\(attempts)"])
                 ticketID = id
-                command = .transfer(queue: configuration.policy.reviewQueue, requiredSkills: nil)
+                command = .transfer(queue: configuration.policy.reviewQueue, requiredSkills: nil, reason: reason.rawValue)
             }
             do { _ = try await apply(command, to: ticketID, by: .system, decidedAt: decidedAt) } catch {
                 logger.debug("routing action not applied", metadata: ["ticket": "\(ticketID)", "command": "\(command.name)", "error": "\(error)"])

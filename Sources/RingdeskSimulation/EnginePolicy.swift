@@ -5,8 +5,10 @@ import RingdeskRouting
 /// Ringdesk's policy: drives the real `RoutingEngine` (no re-implementation). Arrivals are
 /// enqueued with the first-response due date as the deadline; shift starts and ends are presence
 /// changes; `advance(to:)` runs at every event and at the engine's `nextDeadline`; offers are
-/// accepted (after `acceptDelay`, or rejected with `rejectProbability`, seeded); finished work is
-/// `complete`d. The trace's per-agent capacity is given to the engine on a single channel (chat)
+/// answered as each agent's `behaviour` says (seeded: rejected, left to expire, accepted with a
+/// lease that lapses, or accepted — after `acceptDelay`; `rejectProbability` rejects on top);
+/// finished work is `complete`d. When some agent lets leases lapse, leases last the engine's
+/// `lease_duration` and every other held ticket is renewed at half of it (a healthy client). The trace's per-agent capacity is given to the engine on a single channel (chat)
 /// and every ticket is routed on that channel, so the engine's per-channel load equals the
 /// agent's total load.
 public struct EnginePolicy: RoutingPolicy {
@@ -40,14 +42,25 @@ public struct EnginePolicy: RoutingPolicy {
     /// Offers rejected by the simulated agents, and tickets the engine moved to review.
     public private(set) var rejections = 0
     public private(set) var reviewed = 0
+    /// Offers made, left unanswered (expired), and accepted ones whose lease lapsed.
+    public private(set) var offers = 0
+    public private(set) var unanswered = 0
+    public private(set) var expired = 0
+    public private(set) var lapsed = 0
+    /// Tickets in work under a lease to renew: ticket → (agent, next renewal).
+    var renewals: [Int: (agent: Int, at: Double)] = [:]
+    /// Whether leases are modelled (some agent lets them lapse).
+    let modelsLeases: Bool
 
     /// The configuration the simulator uses by default: the engine's defaults, the trace's
     /// neighbouring regions, and a lease long enough that a perfect client never lets it lapse
-    /// (the simulator does not model lease renewals).
+    /// (unless some agent's behaviour lets leases lapse: then renewals are modelled).
     public static func simulationConfiguration(for trace: Trace, base: RoutingConfiguration = .defaults) -> RoutingConfiguration {
         var configuration = base
         if configuration.neighbourRegions.isEmpty { configuration.neighbourRegions = trace.neighbourRegions }
-        configuration.leaseDuration = max(configuration.leaseDuration, 30 * 86400)
+        if !trace.agents.contains(where: { $0.behaviour.leaseLapse > 0 }) {
+            configuration.leaseDuration = max(configuration.leaseDuration, 30 * 86400)
+        }
         return configuration
     }
 
@@ -61,6 +74,7 @@ public struct EnginePolicy: RoutingPolicy {
         agentIndex = Dictionary(uniqueKeysWithValues: trace.agents.enumerated().map { ($1.id, $0) })
         known = Array(repeating: false, count: trace.agents.count)
         onShift = Array(repeating: false, count: trace.agents.count)
+        modelsLeases = trace.agents.contains { $0.behaviour.leaseLapse > 0 }
     }
 
     static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
@@ -68,7 +82,8 @@ public struct EnginePolicy: RoutingPolicy {
     public var nextWakeUp: Double? {
         let deadline = engine.nextDeadline?.timeIntervalSince1970 ?? .infinity
         let accept = pending.map(\.at).min() ?? .infinity
-        let next = min(deadline, accept)
+        let renew = renewals.values.lazy.map(\.at).min() ?? .infinity
+        let next = min(deadline, accept, renew)
         return next.isFinite ? next : nil
     }
 
@@ -100,7 +115,33 @@ public struct EnginePolicy: RoutingPolicy {
     }
 
     public mutating func workFinished(ticket: Int, agent: Int, at now: Double) throws {
+        renewals[ticket] = nil
         try engine.complete(ticketID: trace.tickets[ticket].id, agentID: trace.agents[agent].id, at: Self.date(now))
+    }
+
+    public mutating func idleEligible(at now: Double) -> [IdleEligible]? {
+        engine.idleEligibleTickets(at: Self.date(now)).compactMap { entry in
+            ticketIndex[entry.ticketID].map { IdleEligible(ticket: $0, behindExcludedHead: entry.behindExcludedHead) }
+        }
+    }
+
+    public var counters: [String: Int] {
+        ["offers": offers, "rejected": rejections, "unanswered": unanswered, "offers_expired": expired,
+         "leases_lapsed": lapsed, "reviewed": reviewed]
+    }
+
+    /// How the agent answers one offer.
+    enum Answer { case accept, reject, unanswered, lapse }
+
+    mutating func answer(by agent: Int) -> Answer {
+        if options.rejectProbability > 0, random.chance(options.rejectProbability) { return .reject }
+        let behaviour = trace.agents[agent].behaviour
+        guard behaviour != .perfect else { return .accept }  // no draw: perfect runs stay as they were
+        let draw = random.unit()
+        if draw < behaviour.reject { return .reject }
+        if draw < behaviour.reject + behaviour.unanswered { return .unanswered }
+        if draw < behaviour.reject + behaviour.unanswered + behaviour.leaseLapse { return .lapse }
+        return .accept
     }
 
     public mutating func assignments(_ view: SimulationView) throws -> [Assignment] {
@@ -111,6 +152,11 @@ public struct EnginePolicy: RoutingPolicy {
         pending.removeAll { $0.at <= now }
         for offer in due {
             try settle(offer.ticket, offer.agent, accept: onShift[offer.agent], now: now, into: &result)
+        }
+        // A healthy client renews the lease of the work in hand.
+        for (ticket, held) in renewals where held.at <= now {
+            let expiry = try engine.renewLease(ticketID: trace.tickets[ticket].id, agentID: trace.agents[held.agent].id, at: Self.date(now))
+            renewals[ticket] = (held.agent, now + (expiry.timeIntervalSince1970 - now) / 2)
         }
         // New decisions; a rejection frees the agent, so advance again until nothing changes.
         var rounds = 0
@@ -123,11 +169,20 @@ public struct EnginePolicy: RoutingPolicy {
                     throw SimulationError(.policyViolation, "engine offered unknown \(decision.ticketID) → \(decision.agentID)")
                 }
                 levelCounts[decision.score.level, default: 0] += 1
-                let rejects = options.rejectProbability > 0 && random.chance(options.rejectProbability)
-                if rejects || options.acceptDelay <= 0 {
-                    try settle(t, a, accept: !rejects, now: now, into: &result)
-                    rejected = rejected || rejects
-                } else {
+                offers += 1
+                switch answer(by: a) {
+                case .reject:
+                    try settle(t, a, accept: false, now: now, into: &result)
+                    rejected = true
+                case .unanswered:
+                    unanswered += 1  // the engine expires it after offer_timeout
+                case .lapse:
+                    // Accepted, but the client dies: nothing starts, the lease is never renewed.
+                    lapsed += 1
+                    try engine.accept(ticketID: decision.ticketID, agentID: decision.agentID, at: Self.date(now))
+                case .accept where options.acceptDelay <= 0:
+                    try settle(t, a, accept: true, now: now, into: &result)
+                case .accept:
                     pending.append((t, a, now + options.acceptDelay))
                 }
             }
@@ -140,8 +195,9 @@ public struct EnginePolicy: RoutingPolicy {
         if accept {
             // An acceptance after the offer timed out is refused by the engine: the ticket was
             // already re-queued, so the agent simply does not get it.
-            guard (try? engine.accept(ticketID: ticketID, agentID: agentID, at: Self.date(now))) != nil else { return }
+            guard let expiry = try? engine.accept(ticketID: ticketID, agentID: agentID, at: Self.date(now)) else { return }
             result.append(Assignment(ticket: ticket, agent: agent))
+            if modelsLeases { renewals[ticket] = (agent, now + (expiry.timeIntervalSince1970 - now) / 2) }
         } else {
             rejections += 1
             note(try engine.reject(ticketID: ticketID, agentID: agentID, at: Self.date(now)))
@@ -149,6 +205,12 @@ public struct EnginePolicy: RoutingPolicy {
     }
 
     mutating func note(_ actions: [RoutingAction]) {
-        for action in actions { if case .movedToReview = action { reviewed += 1 } }
+        for action in actions {
+            switch action {
+            case .movedToReview: reviewed += 1
+            case .offerExpired: expired += 1
+            case .decide, .leaseLapsed: break
+            }
+        }
     }
 }

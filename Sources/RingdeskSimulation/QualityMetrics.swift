@@ -26,6 +26,18 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
     public var maxUtilisation: Double
     /// max / mean − 1: how much more the busiest agent worked than the average.
     public var utilisationSpread: Double
+    /// Idle-eligible waiting (policies that report it): per ticket, the seconds it waited while
+    /// a free agent who may take it (at its current relaxation level, not excluded from it, not
+    /// holding back for scarcer work) sat idle. Percentiles over all tickets, nearest rank.
+    public var idleEligibleP50: Double?
+    public var idleEligibleP99: Double?
+    public var idleEligibleMax: Double?
+    /// Tickets with any idle-eligible waiting.
+    public var idleEligibleTickets: Int?
+    /// Tickets that waited idle-eligible only because their queue's head excluded that agent.
+    public var starvedBehindExcludedHead: Int?
+    /// The policy's own counts (the engine: offers, rejected, unanswered, offers_expired, …).
+    public var counters: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
         case policy, tickets, started
@@ -42,6 +54,12 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
         case meanUtilisation = "utilisation_mean"
         case maxUtilisation = "utilisation_max"
         case utilisationSpread = "utilisation_spread"
+        case idleEligibleP50 = "idle_eligible_p50_s"
+        case idleEligibleP99 = "idle_eligible_p99_s"
+        case idleEligibleMax = "idle_eligible_max_s"
+        case idleEligibleTickets = "idle_eligible_tickets"
+        case starvedBehindExcludedHead = "starved_behind_excluded_head"
+        case counters
     }
 
     public init(trace: Trace, outcome: SimulationOutcome) {
@@ -95,6 +113,14 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
         meanUtilisation = utilisations.isEmpty ? 0 : utilisations.reduce(0, +) / Double(utilisations.count)
         maxUtilisation = utilisations.max() ?? 0
         utilisationSpread = meanUtilisation > 0 ? maxUtilisation / meanUtilisation - 1 : 0
+        if let idle = outcome.idleEligibleWait {
+            idleEligibleP50 = Self.percentile(idle, 0.5)
+            idleEligibleP99 = Self.percentile(idle, 0.99)
+            idleEligibleMax = idle.max() ?? 0
+            idleEligibleTickets = idle.filter { $0 > 0 }.count
+            starvedBehindExcludedHead = outcome.starvedBehindExcludedHead.filter { $0 }.count
+        }
+        counters = outcome.counters.isEmpty ? nil : outcome.counters
     }
 
     /// Nearest-rank percentile (0 for an empty list).

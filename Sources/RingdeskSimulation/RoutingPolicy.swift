@@ -41,4 +41,22 @@ public protocol RoutingPolicy {
     mutating func assignments(_ view: SimulationView) throws -> [Assignment]
     /// When the policy wants to be asked again without any other event (timers), if ever.
     var nextWakeUp: Double? { get }
+    /// After this instant's assignments: waiting tickets that a free agent who may take them
+    /// (by the policy's own rules, reservations aside) leaves idle, each with whether only an
+    /// excluded queue head keeps them from that agent. Nil: the policy does not say.
+    mutating func idleEligible(at now: Double) -> [IdleEligible]?
+    /// Policy-specific counts for the report (offers, rejections, …).
+    var counters: [String: Int] { get }
+}
+
+/// A waiting ticket a free agent may take (see `RoutingPolicy.idleEligible`).
+public struct IdleEligible: Sendable, Hashable {
+    /// Index into `Trace.tickets`.
+    public var ticket: Int
+    public var behindExcludedHead: Bool
+}
+
+extension RoutingPolicy {
+    public mutating func idleEligible(at now: Double) -> [IdleEligible]? { nil }
+    public var counters: [String: Int] { [:] }
 }

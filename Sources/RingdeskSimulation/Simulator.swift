@@ -14,6 +14,13 @@ public struct SimulationOutcome: Sendable {
     public var peakLoad: [Int]
     /// Events processed (arrivals, shift changes, completions, wake-ups).
     public var events: Int
+    /// Per ticket: seconds it waited while a free agent who may take it sat idle (nil when the
+    /// policy does not report it).
+    public var idleEligibleWait: [Double]?
+    /// Per ticket: it waited idle-eligible only because its queue's head excluded that agent.
+    public var starvedBehindExcludedHead: [Bool] = []
+    /// The policy's own counts (offers, rejections, …).
+    public var counters: [String: Int] = [:]
 }
 
 /// Discrete-event replay of a trace through a policy in virtual time. Events come off a binary
@@ -74,9 +81,16 @@ public struct Simulator: Sendable {
             busySeconds: Array(repeating: 0, count: trace.agents.count), horizon: trace.horizon,
             peakLoad: Array(repeating: 0, count: trace.agents.count), events: 0)
         var scheduledWake = Double.infinity
+        // Tickets idle-eligible since the last instant: the state holds until the next one.
+        var idle: (since: Double, tickets: [IdleEligible]) = (0, [])
+        outcome.starvedBehindExcludedHead = Array(repeating: false, count: trace.tickets.count)
 
         while let first = heap.min {
             let now = first.time
+            for entry in idle.tickets {
+                outcome.idleEligibleWait?[entry.ticket] += now - idle.since
+                if entry.behindExcludedHead { outcome.starvedBehindExcludedHead[entry.ticket] = true }
+            }
             while let event = heap.min, event.time == now {
                 heap.removeMin()
                 outcome.events += 1
@@ -119,11 +133,20 @@ public struct Simulator: Sendable {
                 outcome.busySeconds[a] += trace.tickets[t].handling
                 push(now + trace.tickets[t].handling, .completion, t, a)
             }
+            if let report = policy.idleEligible(at: now) {
+                if outcome.idleEligibleWait == nil { outcome.idleEligibleWait = Array(repeating: 0, count: trace.tickets.count) }
+                idle = (now, report)
+            }
             if let wake = policy.nextWakeUp, wake > now, wake < scheduledWake {
                 scheduledWake = wake
                 push(wake, .wake, -1)
             }
         }
+        for entry in idle.tickets where outcome.horizon > idle.since {
+            outcome.idleEligibleWait?[entry.ticket] += outcome.horizon - idle.since
+            if entry.behindExcludedHead { outcome.starvedBehindExcludedHead[entry.ticket] = true }
+        }
+        outcome.counters = policy.counters
         return outcome
     }
 }

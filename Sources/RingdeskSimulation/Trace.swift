@@ -43,7 +43,8 @@ public struct Trace: Sendable, Codable, Hashable {
 }
 
 /// An agent: skills 1–5, languages (primary subtags; empty speaks all), home regions, tier,
-/// how many tickets at once, and shifts (sorted, non-overlapping [start, end) in seconds).
+/// how many tickets at once, shifts (sorted, non-overlapping [start, end) in seconds) and how
+/// the agent answers offers (`behaviour`; perfect when left out).
 public struct TraceAgent: Sendable, Codable, Hashable {
     public var id: String
     public var skills: [String: Int]
@@ -52,9 +53,10 @@ public struct TraceAgent: Sendable, Codable, Hashable {
     public var tier: SupportTier
     public var capacity: Int
     public var shifts: [Shift]
+    public var behaviour: AgentBehaviour
 
     public init(id: String, skills: [String: Int], languages: [String], regions: [String], tier: SupportTier = .l1,
-                capacity: Int = 1, shifts: [Shift]) {
+                capacity: Int = 1, shifts: [Shift], behaviour: AgentBehaviour = .perfect) {
         self.id = id
         self.skills = skills
         self.languages = languages
@@ -62,6 +64,24 @@ public struct TraceAgent: Sendable, Codable, Hashable {
         self.tier = tier
         self.capacity = capacity
         self.shifts = shifts
+        self.behaviour = behaviour
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case id, skills, languages, regions, tier, capacity, shifts, behaviour
+    }
+
+    /// `behaviour` is written only when it is not perfect, so perfect traces keep their old form.
+    public func encode(to encoder: any Encoder) throws {
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(id, forKey: .id)
+        try c.encode(skills, forKey: .skills)
+        try c.encode(languages, forKey: .languages)
+        try c.encode(regions, forKey: .regions)
+        try c.encode(tier, forKey: .tier)
+        try c.encode(capacity, forKey: .capacity)
+        try c.encode(shifts, forKey: .shifts)
+        if behaviour != .perfect { try c.encode(behaviour, forKey: .behaviour) }
     }
 
     /// Seconds on shift over the day.
@@ -76,6 +96,38 @@ public struct TraceAgent: Sendable, Codable, Hashable {
         tier = try c.decodeIfPresent(SupportTier.self, forKey: .tier) ?? .l1
         capacity = try c.decodeIfPresent(Int.self, forKey: .capacity) ?? 1
         shifts = try c.decode([Shift].self, forKey: .shifts)
+        behaviour = try c.decodeIfPresent(AgentBehaviour.self, forKey: .behaviour) ?? .perfect
+    }
+}
+
+/// How a simulated agent answers the engine's offers, as shares drawn per offer from the run's
+/// seed: `reject` declines at once, `unanswered` leaves the offer until the engine's
+/// `offer_timeout`, `lease_lapse` accepts but its client never renews the lease, so the ticket
+/// is not started and comes back when the lease lapses (`lease_duration`). The rest accept.
+/// Only the engine policy models it (the baselines are assignment rules, not offers).
+public struct AgentBehaviour: Sendable, Codable, Hashable {
+    public var reject: Double
+    public var unanswered: Double
+    public var leaseLapse: Double
+
+    public init(reject: Double = 0, unanswered: Double = 0, leaseLapse: Double = 0) {
+        self.reject = reject
+        self.unanswered = unanswered
+        self.leaseLapse = leaseLapse
+    }
+
+    public static let perfect = AgentBehaviour()
+
+    enum CodingKeys: String, CodingKey {
+        case reject, unanswered
+        case leaseLapse = "lease_lapse"
+    }
+
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        reject = try c.decodeIfPresent(Double.self, forKey: .reject) ?? 0
+        unanswered = try c.decodeIfPresent(Double.self, forKey: .unanswered) ?? 0
+        leaseLapse = try c.decodeIfPresent(Double.self, forKey: .leaseLapse) ?? 0
     }
 }
 
@@ -218,6 +270,14 @@ extension Trace {
                 throw fail("\(path).skills.\(skill)", "level must be 1...5")
             }
             guard (1...1000).contains(agent.capacity) else { throw fail("\(path).capacity", "must be 1...1000") }
+            let b = agent.behaviour
+            for (key, share) in [("reject", b.reject), ("unanswered", b.unanswered), ("lease_lapse", b.leaseLapse)]
+            where !(share.isFinite && (0...1).contains(share)) {
+                throw fail("\(path).behaviour.\(key)", "must be a share in 0...1")
+            }
+            guard b.reject + b.unanswered + b.leaseLapse <= 1 else {
+                throw fail("\(path).behaviour", "reject + unanswered + lease_lapse must be <= 1")
+            }
             var last = -Double.infinity
             for (k, shift) in agent.shifts.enumerated() {
                 guard shift.start.isFinite, shift.end.isFinite, shift.start >= 0, shift.start < shift.end else {

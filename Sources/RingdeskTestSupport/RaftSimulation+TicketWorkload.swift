@@ -15,7 +15,7 @@ import RingdeskShard
 /// offer standing for that agent, a fenced command only at the epoch it names, epochs and history
 /// that never go back, and a final state equal to the last result the log recorded.
 enum TicketWorkload: RaftSimWorkload {
-    static let queues = ["refunds", "returns", "complaints"]
+    static let queues = ["returns", "billing", "complaints", "no-such-queue"]
 
     static func digest(_ machine: TicketShardMachine) -> UInt64 { machine.digest }
     static func ticketCount(_ machine: TicketShardMachine) -> Int { machine.tickets.count }

@@ -180,3 +180,37 @@ struct BreachReserveBalanceTests {
         #expect(ledger.utilisation(agent: 1, at: 300) == 0)
     }
 }
+
+extension BreachReserveBalanceTests {
+    /// Demand-aware reservation: the technician holds back while busier than the pool; idling
+    /// lowers its utilisation, so without a recheck (no event) it would sit idle next to work.
+    @Test func anIdleAgentThatHeldBackIsLookedAtAgain() throws {
+        var f = RoutingFixture(Self.configuration(reserveRatio: 4, reserveMargin: 0))
+        f.agent("tech", skills: ["repairs": 4, "returns": 3], tier: .l2, idleSince: 0)
+        for index in 0..<4 { f.agent("g\(index)", presence: .offline) }
+        f.agent("biller", skills: ["billing": 3], idleSince: 0)
+        f.ticket("repair", skill: "repairs", minLevel: 3, urgency: .red, due: 300)
+        #expect(f.offers() == ["repair": "tech"])
+        try f.engine.accept(ticketID: "repair", agentID: "tech", at: f.now)
+        f.move(to: 200)
+        f.ticket("bill", skill: "billing", due: 3600)
+        #expect(f.offers() == ["bill": "biller"])
+        try f.engine.accept(ticketID: "bill", agentID: "biller", at: f.now)
+        // At 1000 the technician (busy 0–1000) is busier than the pool: it holds back. Idling
+        // lowers its utilisation below the pool's at 1200 (1000 / 2t < (1000 + t − 200) / 4t).
+        f.move(to: 1000)
+        try f.engine.complete(ticketID: "repair", agentID: "tech", at: f.now)
+        f.ticket("returns", due: 3600)
+        #expect(f.offers().isEmpty)
+        #expect(f.engine.nextDeadline == RoutingFixture.at(1005))  // reserve_recheck
+        var at = 1000.0
+        var offered: [String: String] = [:]
+        while offered.isEmpty, at < 3000 {
+            at = try #require(f.engine.nextDeadline).timeIntervalSince(RoutingFixture.t0)
+            f.move(to: at)
+            offered = f.offers()
+        }
+        #expect(offered == ["returns": "tech"])
+        #expect(at > 1195 && at <= 1205)  // not at reserve_lead (4540): within one recheck of the crossing
+    }
+}

@@ -69,7 +69,7 @@ struct InvariantTests {
                     #expect(offered.removeValue(forKey: ticket) == agent)
                 case .leaseLapsed(let ticket, let agent, _):
                     #expect(leased.removeValue(forKey: ticket) == agent)
-                case .movedToReview(let ticket, _):
+                case .movedToReview(let ticket, _, _):
                     #expect(offered[ticket] == nil && leased[ticket] == nil)
                 }
             }

@@ -34,20 +34,22 @@ struct OfferLeaseTests {
         #expect(throws: RoutingError.self) { try f.engine.accept(ticketID: "t", agentID: "a", at: f.now) }
     }
 
-    @Test func excludedAgentIsNotOfferedAgain() throws {
+    @Test func excludedAgentIsNotOfferedAgainUntilTheExclusionAgesOut() throws {
         var f = RoutingFixture()
         f.agent("a")
         f.agent("b", presence: .away)
         f.ticket("t")
         #expect(f.offers() == ["t": "a"])
         _ = try f.engine.reject(ticketID: "t", agentID: "a", at: f.now)
-        f.move(to: 1000)
+        f.move(to: 119)
         #expect(f.offers().isEmpty)  // a declined; b could take it once back
-        #expect(f.engine.state(of: "t", at: f.now) == .queued(level: .anyQualified, deliveryAttempts: 1))
+        #expect(f.engine.state(of: "t", at: f.now) == .queued(level: .neighbouringRegions, deliveryAttempts: 1))
+        f.move(to: 120)  // exclusion_expiry (default 120 s): a may be offered it again
+        #expect(f.offers() == ["t": "a"])
     }
 
-    @Test func reviewWhenEveryEligibleAgentDeclined() throws {
-        var f = RoutingFixture()
+    @Test func reviewAtOnceWhenEveryEligibleAgentDeclinedAndExclusionsLastForGood() throws {
+        var f = RoutingFixture(RoutingConfiguration(exclusionExpiry: 0))
         f.agent("a", idleSince: 0)
         f.agent("b", idleSince: 1)
         f.agent("other-skill", skills: ["repairs": 5])
@@ -57,7 +59,42 @@ struct OfferLeaseTests {
         #expect(try f.engine.reject(ticketID: "t", agentID: "a", at: f.now).isEmpty)
         #expect(f.offers() == ["t": "b"])
         f.move(to: 35)  // b lets it lapse: nobody who could take it is left
-        #expect(f.advance() == [.offerExpired(ticketID: "t", agentID: "b"), .movedToReview(ticketID: "t", attempts: 2)])
+        #expect(f.advance() == [.offerExpired(ticketID: "t", agentID: "b"),
+                                .movedToReview(ticketID: "t", attempts: 2, reason: .noEligibleAgent)])
+        #expect(f.engine.state(of: "t", at: f.now) == .review)
+    }
+
+    /// Issue 17: one qualified agent, one reject (or one expiry) moved the ticket to review. With
+    /// the default rule it is re-offered as each exclusion ages out, and reviewed only after
+    /// `max_delivery_attempts` (5) offers, with reason `delivery_limit`.
+    @Test(arguments: [false, true])
+    func singleQualifiedAgentGoesToReviewOnlyAfterTheDeliveryLimit(expires: Bool) throws {
+        var f = RoutingFixture()
+        f.agent("ps", skills: ["hol3": 3])
+        f.ticket("t", skill: "hol3", due: 86_400)
+        var clock = 0.0
+        for attempt in 1...5 {
+            #expect(f.offers() == ["t": "ps"], "attempt \(attempt)")
+            let actions: [RoutingAction]
+            if expires {
+                clock += 30
+                f.move(to: clock)
+                actions = Array(f.advance().dropFirst())  // after .offerExpired
+            } else {
+                actions = try f.engine.reject(ticketID: "t", agentID: "ps", at: f.now)
+            }
+            if attempt < 5 {
+                #expect(actions.isEmpty, "attempt \(attempt)")
+                #expect(f.engine.state(of: "t", at: f.now) == .queued(
+                    level: f.engine.configuration.level(waited: clock), deliveryAttempts: attempt))
+                f.move(to: clock + 119)
+                #expect(f.offers().isEmpty)  // still excluded
+                clock += 120
+                f.move(to: clock)
+            } else {
+                #expect(actions == [.movedToReview(ticketID: "t", attempts: 5, reason: .deliveryLimit)])
+            }
+        }
         #expect(f.engine.state(of: "t", at: f.now) == .review)
     }
 
@@ -105,7 +142,7 @@ struct OfferLeaseTests {
         _ = try f.engine.reject(ticketID: "t", agentID: "a", at: f.now)
         #expect(f.offers() == ["t": "b"])
         let actions = try f.engine.reject(ticketID: "t", agentID: "b", at: f.now)
-        #expect(actions == [.movedToReview(ticketID: "t", attempts: 2)])
+        #expect(actions == [.movedToReview(ticketID: "t", attempts: 2, reason: .deliveryLimit)])
         #expect(f.engine.reviewTicketIDs == ["t"])
         #expect(f.offers().isEmpty)  // c is free but review tickets are never auto-offered
         #expect(f.engine.state(of: "t", at: f.now) == .review)

@@ -124,19 +124,57 @@ import Testing
         try await second.close()
     }
 
-    @Test func ticketEveryoneDeclinedGoesToReview() async throws {
-        let harness = try await Harness.make()
+    /// Issue 17: with one qualified agent, one reject moved the ticket to review with nothing
+    /// saying why. Now the agent is offered it again as each exclusion ages out, and the ticket
+    /// goes to review after the delivery limit (5), with the reason on the event.
+    @Test(arguments: [false, true])
+    func singleQualifiedAgentIsReofferedUntilTheDeliveryLimit(expires: Bool) async throws {
+        let harness = try await Harness.make(offerTimeout: 20)
+        let service = harness.service
+        _ = try await service.upsertAgent(TicketServiceTests.agent("ana"))
+        _ = try await service.setPresence(.available, agentID: "ana")
+        let id = try await service.create(TicketServiceTests.draft(customer: "C-1"), idempotencyKey: nil, by: .intake("test")).ticket.id
+        let policy = await service.policy
+        for attempt in 1...policy.maxDeliveryAttempts {
+            #expect(try await eventually { try await service.offers(for: "ana").map(\.id) == [id] }, "attempt \(attempt)")
+            if expires {
+                harness.clock.advance(by: 20)
+                await service.tick()
+            } else {
+                _ = try await service.apply(.rejectOffer(agentID: "ana"), to: id, by: .agent("ana"))
+            }
+            #expect(try await eventually { try await service.ticket(id).status == .queued })
+            if attempt < policy.maxDeliveryAttempts {
+                #expect(try await service.ticket(id).queue != policy.reviewQueue, "attempt \(attempt): still routed")
+                harness.clock.advance(by: policy.exclusionExpiry - 1)
+                await service.tick()
+                #expect(try await service.offers(for: "ana").isEmpty, "attempt \(attempt): still excluded")
+                harness.clock.advance(by: 1)
+                await service.tick()
+            }
+        }
+        let ticket = try await service.ticket(id)
+        #expect(ticket.queue == policy.reviewQueue && ticket.deliveryAttempts == policy.maxDeliveryAttempts)
+        let last = try #require(ticket.history.last)
+        #expect(last.kind == .deliveryLimitReached && last.details["reason"] == "delivery_limit")
+        try await harness.close()
+    }
+
+    @Test func withExclusionsForGoodATicketEveryoneDeclinedGoesToReviewSayingWhy() async throws {
+        let harness = try await Harness.make(exclusionExpiry: 0)
         let service = harness.service
         _ = try await service.upsertAgent(TicketServiceTests.agent("ana"))
         _ = try await service.setPresence(.available, agentID: "ana")
         let id = try await service.create(TicketServiceTests.draft(customer: "C-1"), idempotencyKey: nil, by: .intake("test")).ticket.id
         #expect(try await eventually { try await service.offers(for: "ana").map(\.id) == [id] })
         _ = try await service.apply(.rejectOffer(agentID: "ana"), to: id, by: .agent("ana"))
-        // Ana was the only agent who could take it: a supervisor must look at it.
+        // Ana was the only agent who could take it and exclusions never age out: a supervisor must look at it.
         let policy = await service.policy
         #expect(try await eventually { try await service.ticket(id).queue == policy.reviewQueue })
         let ticket = try await service.ticket(id)
-        #expect(ticket.status == .queued && ticket.history.last?.kind == .transferred)
+        let last = try #require(ticket.history.last)
+        #expect(ticket.status == .queued && last.kind == .transferred && last.actor == .system)
+        #expect(last.details["reason"] == "no_eligible_agent")
         try await harness.close()
     }
 }

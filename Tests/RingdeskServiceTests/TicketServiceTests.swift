@@ -14,12 +14,14 @@ import Testing
         let clock: ManualClock
         let directory: URL
 
-        static func make(offerTimeout: TimeInterval = 20, directory: URL? = nil, clock: ManualClock = ManualClock()) async throws -> Harness {
+        static func make(offerTimeout: TimeInterval = 20, exclusionExpiry: TimeInterval = DomainPolicy.defaults.exclusionExpiry,
+                         directory: URL? = nil, clock: ManualClock = ManualClock()) async throws -> Harness {
             let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-service-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
             let storage = try await SQLiteStorage.open(.defaults(path: directory.appendingPathComponent("ringdesk.sqlite").path))
             var configuration = TicketServiceConfiguration.defaults
             configuration.policy.offerTimeout = offerTimeout
+            configuration.policy.exclusionExpiry = exclusionExpiry
             var logger = Logger(label: "test")
             logger.logLevel = .critical
             let service = try TicketService(storage: storage, configuration: configuration, clock: clock, logger: logger)
