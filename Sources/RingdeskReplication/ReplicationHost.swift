@@ -6,6 +6,7 @@ import NIOCore
 import NIOPosix
 import RingdeskHTTP2
 import RingdeskRaft
+import RingdeskShard
 
 /// Hosts every Raft group of one node: one loop thread drives all the groups' pure `RaftNode`s,
 /// writes all their Ready work in one SQLite transaction (group commit across groups: one fsync
@@ -117,6 +118,8 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
         propose(group: group, command: command, completion: ReplicationInbox<Machine>.ProposalCompletion(completion))
     }
 
+    @_specialize(where Machine == ShardStateMachine)
+    @_specialize(where Machine == TicketShardMachine)
     private func propose(group: UInt32, command: Machine.Command, completion: ReplicationInbox<Machine>.ProposalCompletion) {
         guard group < configuration.groups else { return completion.resume(throwing: ReplicationError.unknownGroup(group)) }
         inbox.propose(ReplicationInbox<Machine>.Proposal(group: group, data: Machine.encode(command), continuation: completion),

@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import RingdeskRaft
+import RingdeskShard
 
 /// One turn's durable work: every group's Ready share, applied rows, compactions, and what may
 /// only happen once it is on disk (messages that promise persistence, `advance`).
@@ -79,6 +80,8 @@ final class ReplicationWriter<Machine: ReplicatedStateMachine>: @unchecked Senda
         condition.unlock()
     }
 
+    @_specialize(where Machine == ShardStateMachine)
+    @_specialize(where Machine == TicketShardMachine)
     private func run() {
         while true {
             condition.lock()
