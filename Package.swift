@@ -69,7 +69,7 @@ let package = Package(
         .target(
             name: "RingdeskService",
             dependencies: [
-                "RingdeskDomain", "RingdeskStorage", "RingdeskRouting",
+                "RingdeskDomain", "RingdeskStorage", "RingdeskRouting", "RingdeskPrimitives",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

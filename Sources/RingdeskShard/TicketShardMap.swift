@@ -41,11 +41,8 @@ public struct TicketShardMap: Sendable, Hashable {
 /// id it already holds (`duplicate_ticket_id`), so even two leaders for a moment (an old one cut
 /// off and a new one) cannot make two tickets with one id. Pure: the caller passes `now`.
 public struct TicketIDs: Sendable {
-    static let alphabet = Array("0123456789ABCDEFGHJKMNPQRSTVWXYZ".utf8)
     public static let length = 17
-
-    private var lastMillis: UInt64 = 0
-    private var sequence: UInt64 = 0
+    private var clock = TimeOrderedSequence(sequenceDigits: 4)
 
     public init() {}
 
@@ -53,31 +50,17 @@ public struct TicketIDs: Sendable {
     /// restart within the same millisecond, or a clock set back never repeats one.
     public mutating func observe(_ id: String) {
         guard let (millis, seq, _) = Self.parse(id) else { return }
-        if millis > lastMillis || (millis == lastMillis && seq > sequence) {
-            lastMillis = millis
-            sequence = seq
-        }
+        clock.observe(millis: millis, sequence: seq)
     }
 
     public mutating func next(now: Date, shard: UInt32) -> String {
         precondition(shard < TicketShardMap.maxShards, "shard \(shard) beyond the id format")
-        var millis = UInt64(max(0, now.timeIntervalSince1970 * 1000))
-        if millis <= lastMillis {
-            millis = lastMillis
-            sequence += 1
-            if sequence >= 1 << 20 {  // 4 base32 digits exhausted: borrow the next millisecond
-                millis += 1
-                sequence = 0
-            }
-        } else {
-            sequence = 0
-        }
-        lastMillis = millis
+        let (millis, sequence) = clock.next(millis: UInt64(max(0, now.timeIntervalSince1970 * 1000)))
         var bytes = [UInt8](repeating: 0, count: Self.length)
         bytes[0] = UInt8(ascii: "T")
-        Self.write(millis, into: &bytes, digits: 1...10)
-        Self.write(sequence, into: &bytes, digits: 11...14)
-        Self.write(UInt64(shard), into: &bytes, digits: 15...16)
+        Crockford32.write(millis, into: &bytes, digits: 1...10)
+        Crockford32.write(sequence, into: &bytes, digits: 11...14)
+        Crockford32.write(UInt64(shard), into: &bytes, digits: 15...16)
         return String(decoding: bytes, as: UTF8.self)
     }
 
@@ -86,23 +69,11 @@ public struct TicketIDs: Sendable {
         parse(id).map { Int($0.shard) }
     }
 
-    private static func write(_ value: UInt64, into bytes: inout [UInt8], digits: ClosedRange<Int>) {
-        var value = value
-        for index in digits.reversed() {
-            bytes[index] = alphabet[Int(value & 31)]
-            value >>= 5
-        }
-    }
-
     private static func parse(_ id: String) -> (millis: UInt64, sequence: UInt64, shard: UInt64)? {
         let bytes = Array(id.utf8)
-        guard bytes.count == length, bytes[0] == UInt8(ascii: "T") else { return nil }
-        var values: [UInt64] = [0, 0, 0]
-        for (index, byte) in bytes.enumerated().dropFirst() {
-            guard let digit = alphabet.firstIndex(of: byte) else { return nil }
-            let part = index <= 10 ? 0 : index <= 14 ? 1 : 2
-            values[part] = values[part] << 5 | UInt64(digit)
-        }
-        return (values[0], values[1], values[2])
+        guard bytes.count == length, bytes[0] == UInt8(ascii: "T"),
+              let millis = Crockford32.read(bytes, digits: 1...10), let sequence = Crockford32.read(bytes, digits: 11...14),
+              let shard = Crockford32.read(bytes, digits: 15...16) else { return nil }
+        return (millis, sequence, shard)
     }
 }
