@@ -69,8 +69,9 @@ let package = Package(
         .target(
             name: "RingdeskService",
             dependencies: [
-                "RingdeskDomain", "RingdeskStorage", "RingdeskRouting", "RingdeskPrimitives",
+                "RingdeskDomain", "RingdeskStorage", "RingdeskRouting", "RingdeskPrimitives", "RingdeskShard", "RingdeskReplication",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ]
@@ -114,7 +115,7 @@ let package = Package(
         .executableTarget(
             name: "ringdeskd",
             dependencies: [
-                "RingdeskNode", "RingdeskDomain", "RingdeskRouting", "RingdeskReplication",
+                "RingdeskNode", "RingdeskDomain", "RingdeskRouting", "RingdeskReplication", "RingdeskShard",
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -28,6 +28,16 @@ public struct NodeConfiguration: Sendable {
     public var logFormat: String = "text"
     /// Seconds between service ticks (offer expiry, SLA checks).
     public var tickInterval: Double = 0.25
+    /// Where tickets live.
+    public enum TicketStore: String, Sendable, Hashable, CaseIterable {
+        /// Raft-replicated shards (`TicketShardMachine`), the one path; a node alone is a cluster of one.
+        case shards
+        /// The single-node store (`ringdesk.sqlite`), being retired.
+        case sqlite
+    }
+    public var ticketStore: TicketStore = .sqlite
+    /// Number of ticket shards (Raft groups) with `ticketStore == .shards`; fixed for a data directory's life.
+    public var shards: Int = 64
     /// Transport limits and timeouts.
     public var http: HTTP2ServerConfiguration = .defaults
 

@@ -11,6 +11,7 @@ import RingdeskPrimitives
 import RingdeskReplication
 import RingdeskRouting
 import RingdeskService
+import RingdeskShard
 import RingdeskStorage
 import ServiceLifecycle
 
@@ -48,8 +49,14 @@ public final class RingdeskNode: Service {
         var serviceConfiguration = TicketServiceConfiguration.defaults
         serviceConfiguration.policy = configuration.policy
         serviceConfiguration.routing = configuration.routing
-        let service = try TicketService(storage: storage, configuration: serviceConfiguration, clock: clock, logger: logger,
-                                        metrics: metrics.factory)
+        if configuration.ticketStore == .sqlite, try await storage.meta(Self.ticketStoreKey) == NodeConfiguration.TicketStore.shards.rawValue {
+            throw ServiceError(code: "shard_data", message: """
+                \(configuration.dataDirectory) keeps its tickets in Raft shards; start it with --ticket-store shards
+                """)
+        }
+        let ticketShards = try await openTicketShards(storage: storage, metrics: metrics)
+        let service = try TicketService(storage: storage, journal: ticketShards, configuration: serviceConfiguration, clock: clock,
+                                        logger: logger, metrics: metrics.factory)
         try await service.load()
         running.withLockedValue { $0 = service }
 
@@ -102,6 +109,7 @@ public final class RingdeskNode: Service {
         }
         running.withLockedValue { $0 = nil }
         runningMembership.withLockedValue { $0 = nil }
+        ticketShards?.host.stop()
         if let replication {
             replication.host.stop()
             await replication.client?.shutdown()
@@ -109,6 +117,47 @@ public final class RingdeskNode: Service {
         try await storage.close()
         logger.info("node stopped")
     }
+
+    /// With `ticket_store: shards`, the ticket shards: a Raft host of `TicketShardMachine` groups in
+    /// the node's `ringdesk.sqlite` (this node the only voter of each: a cluster of one), started, every shard
+    /// serving and holding the configured policy. Refuses a data directory whose single-node store
+    /// already holds tickets, rather than hide them.
+    private func openTicketShards(storage: SQLiteStorage, metrics: NodeMetrics) async throws -> ShardTicketJournal? {
+        guard configuration.ticketStore == .shards else { return nil }
+        // The data directory remembers which store holds its tickets: the single-node store's
+        // tickets are never hidden behind an empty set of shards.
+        let marker = try await storage.meta(Self.ticketStoreKey)
+        let stored = try await storage.ticketCount()
+        guard marker == NodeConfiguration.TicketStore.shards.rawValue || stored == 0 else {
+            throw ServiceError(code: "single_node_data", message: """
+                \(configuration.dataDirectory) holds \(stored) tickets in the single-node store (ringdesk.sqlite); \
+                start this directory with --ticket-store sqlite (importing it into shards is not available yet)
+                """)
+        }
+        // The only member: its address is never dialled (no peer client), it only has to parse.
+        let settings = ReplicationConfiguration(nodeID: 1, peers: [1: "\(configuration.host):\(max(configuration.port, 1))"],
+                                                groups: configuration.shards)
+        // One store per node: the shards' logs and applied tickets share `ringdesk.sqlite` with the
+        // agents, so a backup (`VACUUM INTO`) is one consistent file holding all of it.
+        let path = storage.configuration.path
+        let host = try ShardTicketJournal.Host(configuration: settings, databasePath: path, client: nil, logger: Logger(label: "ringdesk.shards"),
+                                               metrics: metrics.factory, eventLoop: group.next(),
+                                               projection: ShardTicketJournal.readModel(shards: try TicketShardMap(shards: configuration.shards)))
+        host.start()
+        do {
+            if marker == nil { _ = try await storage.write(.setMeta(key: Self.ticketStoreKey, value: NodeConfiguration.TicketStore.shards.rawValue)) }
+            let journal = try ShardTicketJournal(host: host)
+            try await journal.start(policy: configuration.policy)
+            logger.info("ticket shards serving", metadata: ["shards": "\(configuration.shards)", "path": "\(path)"])
+            return journal
+        } catch {
+            host.stop()
+            throw error
+        }
+    }
+
+    /// The `meta` key naming the store that holds a data directory's tickets.
+    static let ticketStoreKey = "ticket_store"
 
     /// Client settings for node-to-node traffic: TLS trusting `tlsCA` when the nodes serve TLS.
     static func peerClientConfiguration(tlsCA: String?) throws -> HTTP2ClientConfiguration {

@@ -22,7 +22,11 @@ extension RaftLogStore {
     /// turn for one fsync. A compaction records the group's snapshot metadata and deletes the
     /// entries it covers: the ticket rows are the state there, so its index must be applied
     /// (by now, in this transaction included), or nothing is written (`.invalidArgument`).
-    public func commit(writes: [GroupWrite], applies: [GroupApply], compactions: [(group: UInt32, metadata: RaftSnapshotMetadata)] = []) throws {
+    ///
+    /// `project` writes a read model derived from the applies (tables the store does not own) in
+    /// the same transaction, after them.
+    public func commit(writes: [GroupWrite], applies: [GroupApply], compactions: [(group: UInt32, metadata: RaftSnapshotMetadata)] = [],
+                       project: ((Database) throws -> Void)? = nil) throws {
         let writes = writes.filter { !$0.isEmpty }
         guard !writes.isEmpty || !applies.isEmpty || !compactions.isEmpty else { return }
         for write in writes { try Self.validate(write) }
@@ -31,6 +35,7 @@ extension RaftLogStore {
             try inTransaction(groups: groups, entries: writes.reduce(0) { $0 + $1.entries.count }) { db in
                 for write in writes { try Self.persist(write, db) }
                 for apply in applies { try Self.apply(apply, db, ticketRows: &ticketRows) }
+                if !applies.isEmpty { try project?(db) }
                 for (group, metadata) in compactions { try Self.compact(group: group, upTo: metadata.index, metadata: metadata, db) }
             }
         }

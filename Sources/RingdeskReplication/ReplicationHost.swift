@@ -33,8 +33,12 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
     /// The groups run on `eventLoop`: give the one the node's HTTP/2 server and peer client use,
     /// so a peer's message or a client's proposal reaches the groups without a thread switch.
     /// Without one the host runs its own single-threaded event loop.
+    ///
+    /// `projection`, when given, writes a read model of the applied rows in the same transaction
+    /// as the rows and the applied index (see `ReadModelProjection`).
     public init(configuration: ReplicationConfiguration, databasePath: String, client: HTTP2Client?, logger: Logger,
-                metrics: (any MetricsFactory)? = nil, eventLoop: (any EventLoop)? = nil) throws {
+                metrics: (any MetricsFactory)? = nil, eventLoop: (any EventLoop)? = nil,
+                projection: ReadModelProjection<Machine>? = nil) throws {
         let errors = configuration.validationErrors()
         guard errors.isEmpty else { throw ReplicationError(code: "replication_config", message: errors.joined(separator: "; ")) }
         self.configuration = configuration
@@ -50,7 +54,7 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
         let ownGroup = eventLoop == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         self.ownGroup = ownGroup
         loop = try ReplicationLoop(configuration: configuration, eventLoop: eventLoop ?? ownGroup!.next(), store: store, inbox: inbox, logger: logger,
-                                   metrics: ReplicationMetrics(factory: metrics ?? NOOPMetricsHandler.instance),
+                                   metrics: ReplicationMetrics(factory: metrics ?? NOOPMetricsHandler.instance), projection: projection,
                                    send: { [senders] peer, bytes in senders[peer]?.send(bytes) })
     }
 

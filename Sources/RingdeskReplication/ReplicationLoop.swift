@@ -76,12 +76,13 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
     private var stopped = false
 
     init(configuration: ReplicationConfiguration, eventLoop: any EventLoop, store: RaftLogStore, inbox: Inbox, logger: Logger,
-         metrics: ReplicationMetrics, send: @escaping @Sendable (RaftNodeID, [UInt8]) -> Void) throws {
+         metrics: ReplicationMetrics, projection: ReadModelProjection<Machine>? = nil,
+         send: @escaping @Sendable (RaftNodeID, [UInt8]) -> Void) throws {
         self.configuration = configuration
         self.snapshotPolicy = SnapshotPolicy(every: configuration.snapshotEvery, nodeID: configuration.nodeID)
         self.eventLoop = eventLoop
         self.store = store
-        self.writer = ReplicationWriter(store: store, inbox: inbox, logger: logger)
+        self.writer = ReplicationWriter(store: store, projection: projection, inbox: inbox, logger: logger)
         self.inbox = inbox
         self.logger = logger
         self.metrics = metrics
@@ -142,8 +143,18 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
         let eventLoop = self.eventLoop
         inbox.onWork { eventLoop.execute { self.pump() } }
         eventLoop.execute {
+            self.campaignWhereAlone()
             self.scheduleTick()
             self.pump()
+        }
+    }
+
+    /// A group whose only voter is this node (a cluster of one) needs no election timeout to pass
+    /// before it leads: it campaigns at once and wins with its own vote.
+    private func campaignWhereAlone() {
+        for index in groups.indices where groups[index].halted == nil && groups[index].node.role != .leader
+            && groups[index].node.conf.voters == [configuration.nodeID] && groups[index].node.conf.learners.isEmpty {
+            groups[index].node.campaign()
         }
     }
 

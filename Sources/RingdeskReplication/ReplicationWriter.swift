@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Logging
 import RingdeskRaft
 import RingdeskShard
@@ -30,6 +31,20 @@ struct Compaction<Machine: ReplicatedStateMachine>: Sendable {
     var image: [UInt8]?
 }
 
+/// Writes a replicated machine's read model (tables of its own beside the store's) from the row
+/// changes of one writer transaction, inside that transaction: the read model and the applied
+/// index it reflects are never seen apart. Runs on the writer thread.
+public typealias ReadModelProjection<Machine: ReplicatedStateMachine> =
+    @Sendable (_ applied: [AppliedChanges<Machine>], _ db: Database) throws -> Void
+
+/// One group's applied row changes, in apply order; `replaceAll` when they replace the group's
+/// whole state (a snapshot was installed).
+public struct AppliedChanges<Machine: ReplicatedStateMachine>: Sendable {
+    public var group: UInt32
+    public var replaceAll: Bool
+    public var changes: [Machine.RowChange]
+}
+
 /// One group's applied state machine changes, as the loop leaves them for the writer.
 struct AppliedRows<Machine: ReplicatedStateMachine>: Sendable {
     var group: UInt32
@@ -45,6 +60,7 @@ struct AppliedRows<Machine: ReplicatedStateMachine>: Sendable {
 /// `@unchecked Sendable`: `queue` and `stopping` are only touched under `condition`'s lock.
 final class ReplicationWriter<Machine: ReplicatedStateMachine>: @unchecked Sendable {
     private let store: RaftLogStore
+    private let projection: ReadModelProjection<Machine>?
     private let inbox: ReplicationInbox<Machine>
     private let logger: Logger
     private let condition = NSCondition()
@@ -52,8 +68,9 @@ final class ReplicationWriter<Machine: ReplicatedStateMachine>: @unchecked Senda
     private var stopping = false
     private var stopped = false
 
-    init(store: RaftLogStore, inbox: ReplicationInbox<Machine>, logger: Logger) {
+    init(store: RaftLogStore, projection: ReadModelProjection<Machine>?, inbox: ReplicationInbox<Machine>, logger: Logger) {
         self.store = store
+        self.projection = projection
         self.inbox = inbox
         self.logger = logger
     }
@@ -107,8 +124,10 @@ final class ReplicationWriter<Machine: ReplicatedStateMachine>: @unchecked Senda
                     compactions.append((compaction.group, compaction.metadata))
                 }
             }
+            let applied = jobs.flatMap { $0.applies.map { AppliedChanges<Machine>(group: $0.group, replaceAll: $0.replaceAll, changes: $0.changes) } }
+            let project = projection.map { projection in { (db: Database) throws in try projection(applied, db) } }
             do {
-                try store.commit(writes: writes, applies: applies, compactions: compactions)
+                try store.commit(writes: writes, applies: applies, compactions: compactions, project: project)
                 for group in jobs.flatMap(\.recovered) { try store.markRecovered(group: group) }
             } catch {
                 // The disk refused a write the protocol already relies on: continuing could break

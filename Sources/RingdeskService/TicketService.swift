@@ -40,7 +40,10 @@ public struct TicketServiceConfiguration: Sendable {
 /// installed in memory and answered. Commands on one ticket are serialised; commands on different
 /// tickets overlap while their writes share transactions.
 public actor TicketService {
+    /// Agents' profiles and presence (tickets too, with the single-node journal).
     public nonisolated let storage: SQLiteStorage
+    /// Where ticket changes become durable: the Raft shards (the one path) or the single-node store.
+    public nonisolated let journal: any TicketJournal
     public nonisolated let clock: any NodeClock
     private var configuration: TicketServiceConfiguration
     /// The policy, readable without entering the actor (creates triage off the actor).
@@ -50,7 +53,6 @@ public actor TicketService {
     private var tickets: [String: Ticket] = [:]
     private var idempotency: [String: String] = [:]
     private var agents: [String: Agent] = [:]
-    private var idGenerator = TicketIDGenerator()
     /// Creates whose idempotency key is being written: later requests with the key wait for it.
     private var pendingKeys: [String: [CheckedContinuation<Ticket, any Error>]] = [:]
     /// Per-entity serialisation ("t:<id>" for tickets, "a:<id>" for agents).
@@ -72,11 +74,13 @@ public actor TicketService {
 
     private let metrics: ServiceMetrics?
 
-    public init(storage: SQLiteStorage, configuration: TicketServiceConfiguration = .defaults, clock: any NodeClock, logger: Logger,
-                metrics: (any MetricsFactory)? = nil) throws {
+    /// `journal` defaults to the single-node store in `storage`.
+    public init(storage: SQLiteStorage, journal: (any TicketJournal)? = nil, configuration: TicketServiceConfiguration = .defaults,
+                clock: any NodeClock, logger: Logger, metrics: (any MetricsFactory)? = nil) throws {
         self.routing = try RoutingEngine(configuration: configuration.effectiveRouting)
         self.metrics = metrics.map(ServiceMetrics.init(factory:))
         self.storage = storage
+        self.journal = journal ?? SQLiteTicketJournal(storage: storage)
         self.configuration = configuration
         self.currentPolicy = NIOLockedValueBox(configuration.policy)
         self.clock = clock
@@ -91,14 +95,9 @@ public actor TicketService {
             agents[row.id] = agent
             try routing.upsertAgent(RoutingAgent(agent: agent))
         }
-        let events = try await storage.allEvents()
-        for row in try await storage.allTickets() {
-            if let key = row.idempotencyKey { idempotency[key] = row.id }
-            idGenerator.observe(row.id)
-            let ticket = try Self.ticket(row, events: events[row.id] ?? [])
-            if ticket.status.isOpen || now.timeIntervalSince(ticket.updatedAt) < configuration.terminalRetention {
-                keep(ticket)
-            }
+        for ticket in try await journal.loadTickets(terminalSince: now.addingTimeInterval(-configuration.terminalRetention)) {
+            if let key = ticket.idempotencyKey { idempotency[key] = ticket.id }
+            keep(ticket)
         }
         logger.info("ticket service loaded", metadata: ["tickets": "\(tickets.count)", "agents": "\(agents.count)"])
         requestAssignment()
@@ -107,10 +106,11 @@ public actor TicketService {
     public var policy: DomainPolicy { configuration.policy }
 
     /// Replaces the policy (configuration reload); applies to commands from now on.
-    public func setPolicy(_ policy: DomainPolicy) throws {
+    public func setPolicy(_ policy: DomainPolicy) async throws {
         var next = configuration
         next.policy = policy
         try routing.reconfigure(next.effectiveRouting)
+        try await journal.setPolicy(policy)
         configuration = next
         currentPolicy.withLockedValue { $0 = policy }
         requestAssignment()
@@ -153,27 +153,20 @@ public actor TicketService {
         case .existing(let ticket):
             return Created(ticket: try ticket.answeringRetry(prepared), created: false)
         case .new(let ticket):
-            let result: StorageWriteResult
-            let document: Data
+            let stored: TicketJournalCreated
             do {
-                let rows = try Self.rows(ticket, eventsAfter: 0)
-                document = rows.document
-                result = try await storage.write(.createTicket(rows.row, events: rows.events))
+                stored = try await journal.create(ticket)
             } catch {
                 await abandon(idempotencyKey, error: error)
-                throw ServiceError.unavailable("the ticket could not be stored: \(error)")
+                throw error
             }
-            switch result {
-            case .applied:
-                await install(created: ticket)
-                return Created(ticket: ticket, created: true, document: document)
-            case .duplicate(let existingID):
-                let existing = try await self.ticket(existingID)
+            switch stored {
+            case .created(let created, let document):
+                await install(created: created)
+                return Created(ticket: created, created: true, document: document)
+            case .duplicate(let existing):
                 await settle(idempotencyKey, with: existing)
                 return Created(ticket: try existing.answeringRetry(prepared), created: false)
-            case .versionConflict, .notFound:
-                await abandon(idempotencyKey, error: ServiceError.conflict("unexpected storage result"))
-                throw ServiceError.conflict("unexpected storage result \(result)")
             }
         }
     }
@@ -190,7 +183,7 @@ public actor TicketService {
             pendingKeys[key] = []
         }
         var ticket = prepared
-        ticket.id = idGenerator.next(now: prepared.createdAt)
+        ticket.id = journal.newTicketID(now: prepared.createdAt, idempotencyKey: prepared.idempotencyKey)
         return .new(ticket)
     }
 
@@ -219,27 +212,16 @@ public actor TicketService {
 
     // MARK: Reading
 
-    /// The ticket with its history, from memory or (for old terminal tickets) from SQLite.
+    /// The ticket with its history, from memory or (for old terminal tickets) from the journal.
     public func ticket(_ id: String) async throws -> Ticket {
         if let ticket = tickets[id] { return ticket }
-        guard let row = try await storage.ticket(id: id) else { throw ServiceError.ticketNotFound(id) }
-        return try Self.ticket(row, events: try await storage.events(ticketID: id))
-    }
-
-    /// One page of tickets from SQLite (filters and keyset paging are the storage's), with their
-    /// histories read in one more query.
-    public nonisolated func list(_ filter: TicketFilter) async throws -> (tickets: [Ticket], nextCursor: String?) {
-        let page = try await storage.listTickets(filter)
-        let events = try await storage.events(ticketIDs: page.tickets.map(\.id))
-        return (try page.tickets.map { try Self.ticket($0, events: events[$0.id] ?? []) }, page.nextCursor)
-    }
-
-    /// A ticket from its stored row (the document without history) and its event rows. Events
-    /// newer than the row's version (a write that landed between two reads) are left out.
-    static func ticket(_ row: TicketRow, events: [TicketEventRow]) throws -> Ticket {
-        var ticket = try decode(Ticket.self, row.doc)
-        ticket.history = try events.prefix(row.version).map { try decode(TicketEvent.self, $0.doc) }
+        guard let ticket = try await journal.storedTicket(id) else { throw ServiceError.ticketNotFound(id) }
         return ticket
+    }
+
+    /// One page of tickets (filters and keyset paging are the journal's).
+    public nonisolated func list(_ filter: TicketFilter) async throws -> (tickets: [Ticket], nextCursor: String?) {
+        try await journal.list(filter)
     }
 
     /// Open tickets in memory (all of them: open tickets are never evicted).
@@ -297,14 +279,16 @@ public actor TicketService {
     /// in the same transaction.
     @discardableResult
     public func apply(_ command: TicketCommand, to id: String, by actor: TicketActor) async throws -> Ticket {
-        try await apply(command, to: id, by: actor, decidedAt: nil)
+        try await apply(command, to: id, by: actor, decidedAt: nil, fenced: false)
     }
 
     /// `decidedAt` is when routing made the decision this command records (an offer): the
     /// offer's window then starts when the agent was reserved, not when the write got its turn,
     /// so `expires_at - offered_at` is the policy's offer timeout. Never earlier than the
     /// ticket's last change, so its history stays in time order.
-    private func apply(_ command: TicketCommand, to id: String, by actor: TicketActor, decidedAt: Date?) async throws -> Ticket {
+    /// `fenced`: the command records a routing decision made on the ticket as it is now; it
+    /// applies only while the ticket keeps its epoch.
+    private func apply(_ command: TicketCommand, to id: String, by actor: TicketActor, decidedAt: Date?, fenced: Bool) async throws -> Ticket {
         await lock("t:" + id)
         defer { unlock("t:" + id) }
         let before = try await ticket(id)
@@ -314,26 +298,18 @@ public actor TicketService {
         guard ticket != before else { return ticket }
         var followUps: [Ticket] = []
         for case .openFollowUp(let draft) in effects {
-            let followUp = try Ticket.createFollowUp(id: idGenerator.next(now: now), draft: draft, followUpOf: ticket.id,
-                                                     at: now, policy: configuration.policy)
+            let id = journal.newTicketID(now: now, idempotencyKey: "follow-up:\(ticket.id)")
+            let followUp = try Ticket.createFollowUp(id: id, draft: draft, followUpOf: ticket.id, at: now, policy: configuration.policy)
             effects += try ticket.apply(.linkFollowUp(ticketID: followUp.id), by: .system, at: now, policy: configuration.policy)
             followUps.append(followUp)
         }
-        let updated = try Self.rows(ticket, eventsAfter: before.history.count)
-        var operations: [StorageWrite] = [.updateTicket(updated.row, expectedVersion: before.history.count, newEvents: updated.events)]
-        for followUp in followUps {
-            let created = try Self.rows(followUp, eventsAfter: 0)
-            operations.append(.createTicket(created.row, events: created.events))
-        }
-        let result = try await storage.write(operations)
-        guard result == .applied else {
-            throw ServiceError.conflict("ticket \(id) changed underneath this command (\(result))")
-        }
-        keep(ticket)
-        for followUp in followUps { install(created: followUp) }
-        metrics?.record(command, before: before, after: ticket, effects: effects, at: now)
-        await perform(effects, on: ticket, at: now)
-        return ticket
+        let committed = try await journal.commit(TicketJournalChange(command: command, actor: actor, at: now, before: before, after: ticket,
+                                                                     followUps: followUps, fenced: fenced))
+        keep(committed.ticket)
+        for followUp in committed.followUps { install(created: followUp) }
+        metrics?.record(command, before: before, after: committed.ticket, effects: effects, at: now)
+        await perform(effects, on: committed.ticket, at: now)
+        return committed.ticket
     }
 
     private func perform(_ effects: [TicketEffect], on ticket: Ticket, at now: Date) async {
@@ -500,7 +476,7 @@ public actor TicketService {
                 ticketID = id
                 command = .transfer(queue: configuration.policy.reviewQueue, requiredSkills: nil, reason: reason.rawValue)
             }
-            do { _ = try await apply(command, to: ticketID, by: .system, decidedAt: decidedAt) } catch {
+            do { _ = try await apply(command, to: ticketID, by: .system, decidedAt: decidedAt, fenced: true) } catch {
                 logger.debug("routing action not applied", metadata: ["ticket": "\(ticketID)", "command": "\(command.name)", "error": "\(error)"])
                 resync(ticketID)
             }
@@ -640,32 +616,7 @@ public actor TicketService {
         next.resume()
     }
 
-    // MARK: Rows
-
-    /// The ticket's row and its history events from `count` on, plus the API document (with the
-    /// whole history) for answering. Each event is stored once, in its `ticket_events` row; the
-    /// ticket row's document has an empty history, so a command writes only its new events
-    /// however long the history is.
-    static func rows(_ ticket: Ticket, eventsAfter count: Int) throws -> (row: TicketRow, events: [TicketEventRow], document: Data) {
-        let (full, stored, eventDocs) = TicketJSONWriter.document(ticket)
-        let events = zip(ticket.history, eventDocs).dropFirst(count).map { event, eventDoc in
-            TicketEventRow(ticketID: ticket.id, seq: event.seq, at: event.at.timeIntervalSince1970, kind: event.kind.rawValue, doc: eventDoc)
-        }
-        return (row(ticket, doc: stored), events, full)
-    }
-
-    private static func row(_ ticket: Ticket, doc: Data) -> TicketRow {
-        TicketRow(
-            id: ticket.id, idempotencyKey: ticket.idempotencyKey, status: ticket.status.rawValue,
-            urgency: ticket.urgency.rawValue, category: ticket.category.rawValue, channel: ticket.channel.rawValue,
-            region: ticket.customer.region, language: ticket.customer.language, queue: ticket.queue,
-            // The holder, else the agent offered it, else the last agent who handled it: so a
-            // supervisor's "tickets of agent X" still finds the ones X resolved.
-            agentID: ticket.assignedAgentID ?? ticket.offer?.agentID ?? ticket.lastAgentID, customerID: ticket.customer.id,
-            createdAt: ticket.createdAt.timeIntervalSince1970, updatedAt: ticket.updatedAt.timeIntervalSince1970,
-            version: ticket.history.count, doc: doc
-        )
-    }
+    // MARK: Documents
 
     /// Storage documents are the API's JSON (dates in `ISO8601Millis`), so a stored ticket
     /// document doubles as the response body.

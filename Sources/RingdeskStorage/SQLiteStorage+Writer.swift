@@ -151,27 +151,19 @@ extension SQLiteStorage {
                let existing = try String.fetchOne(db.cachedStatement(sql: SQL.ticketIDByKey), arguments: [key]) {
                 return .duplicate(existingID: existing)
             }
-            try db.cachedStatement(sql: SQL.insertTicket).execute(arguments: [
-                row.id, row.idempotencyKey, row.status, row.urgency, row.category, row.channel, row.region,
-                row.language, row.queue, row.agentID, row.customerID, row.createdAt, row.updatedAt,
-                row.version, row.doc,
-            ])
-            try insert(events, db)
+            try TicketReadModel.insert(row, db)
+            try TicketReadModel.insert(events[...], db)
             return .applied
 
         case .updateTicket(let row, let expectedVersion, let newEvents):
-            try db.cachedStatement(sql: SQL.updateTicket).execute(arguments: [
-                row.idempotencyKey, row.status, row.urgency, row.category, row.channel, row.region,
-                row.language, row.queue, row.agentID, row.customerID, row.createdAt, row.updatedAt,
-                row.version, row.doc, row.id, expectedVersion,
-            ])
+            try TicketReadModel.update(row, expectedVersion: expectedVersion, db)
             if db.changesCount == 0 {
                 guard let actual = try Int.fetchOne(db.cachedStatement(sql: SQL.ticketVersion), arguments: [row.id]) else {
                     return .notFound(ticketID: row.id)
                 }
                 return .versionConflict(ticketID: row.id, expected: expectedVersion, actual: actual)
             }
-            try insert(newEvents, db)
+            try TicketReadModel.insert(newEvents[...], db)
             return .applied
 
         case .upsertAgent(let agent):
@@ -183,19 +175,11 @@ extension SQLiteStorage {
             return .applied
         }
     }
-
-    private func insert(_ events: [TicketEventRow], _ db: Database) throws {
-        guard !events.isEmpty else { return }
-        let statement = try db.cachedStatement(sql: SQL.insertEvent)
-        for event in events {
-            try statement.execute(arguments: [event.ticketID, event.seq, event.at, event.kind, event.doc])
-        }
-    }
 }
 
 /// Write statements. `coalesce(?, x'')` keeps an empty document an empty blob (GRDB binds empty
 /// `Data` as NULL).
-private enum SQL {
+enum SQL {
     static let ticketIDByKey = "SELECT id FROM tickets WHERE idempotency_key = ?"
     static let ticketVersion = "SELECT version FROM tickets WHERE id = ?"
     static let insertTicket = """

@@ -49,14 +49,14 @@ public struct TicketPage: Sendable, Hashable {
 }
 
 /// The paging key behind the opaque cursor string: the last row's `(createdAt, id)`.
-struct TicketCursor: Hashable {
-    var createdAt: Double
-    var id: String
+public struct TicketCursor: Hashable, Sendable {
+    public var createdAt: Double
+    public var id: String
 
     private static let prefix = "c1:"
 
     /// Base64url of `c1:<createdAt bit pattern in hex>:<id>`: exact for every Double, opaque to clients.
-    var encoded: String {
+    public var encoded: String {
         let plain = Self.prefix + String(createdAt.bitPattern, radix: 16) + ":" + id
         return Data(plain.utf8).base64EncodedString()
             .replacingOccurrences(of: "+", with: "-")
@@ -64,12 +64,12 @@ struct TicketCursor: Hashable {
             .replacingOccurrences(of: "=", with: "")
     }
 
-    init(createdAt: Double, id: String) {
+    public init(createdAt: Double, id: String) {
         self.createdAt = createdAt
         self.id = id
     }
 
-    init(encoded: String) throws(StorageError) {
+    public init(encoded: String) throws(StorageError) {
         let invalid = StorageError(code: .invalidArgument, message: "invalid cursor")
         var base64 = encoded
             .replacingOccurrences(of: "-", with: "+")

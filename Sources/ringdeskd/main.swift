@@ -10,6 +10,7 @@ import RingdeskDomain
 import RingdeskNode
 import RingdeskReplication
 import RingdeskRouting
+import RingdeskShard
 import ServiceLifecycle
 import UnixSignals
 
@@ -56,6 +57,10 @@ struct RingdeskDaemon: AsyncParsableCommand {
     @Option(name: .customLong("log-format"), help: "text or json (one JSON object per line; env RINGDESK_LOG_FORMAT).")
     var logFormat: String?
 
+    @Option(name: .customLong("ticket-store"),
+            help: "Where tickets live: shards (Raft-replicated shards, the one path) or sqlite (the single-node store) (env RINGDESK_TICKET_STORE).")
+    var ticketStore: String?
+
     @Flag(name: .customLong("print-config"), help: "Print the effective configuration as JSON and exit.")
     var printConfig = false
 
@@ -77,9 +82,12 @@ struct RingdeskDaemon: AsyncParsableCommand {
         var routing: RoutingConfiguration?
         var cluster: ClusterConfiguration?
         var replication: ReplicationConfiguration?
+        var ticketStore: String?
+        var shards: Int?
 
         enum CodingKeys: String, CodingKey, CaseIterable {
-            case host, port, threads, policy, routing, cluster, replication
+            case host, port, threads, policy, routing, cluster, replication, shards
+            case ticketStore = "ticket_store"
             case dataDir = "data_dir"
             case nodeID = "node_id"
             case logLevel = "log_level"
@@ -156,6 +164,8 @@ struct RingdeskDaemon: AsyncParsableCommand {
                 guard problems.isEmpty else { throw ValidationError("config file \(path): \(problems.joined(separator: "; "))") }
                 config.replication = value
             }
+            if let value = file.ticketStore { config.ticketStore = try Self.ticketStore(value) }
+            if let value = file.shards { config.shards = value }
             tlsCertPath = file.tlsCert
             tlsKeyPath = file.tlsKey
         }
@@ -184,6 +194,7 @@ struct RingdeskDaemon: AsyncParsableCommand {
         if let value = try offerTimeout ?? environment["RINGDESK_OFFER_TIMEOUT"].map({ try Self.number($0, key: "RINGDESK_OFFER_TIMEOUT") }) {
             config.policy.offerTimeout = value
         }
+        if let value = ticketStore ?? environment["RINGDESK_TICKET_STORE"] { config.ticketStore = try Self.ticketStore(value) }
         if let value = logLevel ?? environment["RINGDESK_LOG_LEVEL"] { levelText = value }
         if let value = logFormat ?? environment["RINGDESK_LOG_FORMAT"] { config.logFormat = value }
         guard ["text", "json"].contains(config.logFormat) else {
@@ -193,6 +204,9 @@ struct RingdeskDaemon: AsyncParsableCommand {
         guard (0...256).contains(config.threads) else { throw ValidationError("threads must be between 0 and 256, got \(config.threads)") }
         guard config.policy.offerTimeout > 0, config.policy.offerTimeout <= 3600 else {
             throw ValidationError("offer timeout must be between 0 and 3600 seconds, got \(config.policy.offerTimeout)")
+        }
+        guard (1...TicketShardMap.maxShards).contains(config.shards) else {
+            throw ValidationError("shards must be between 1 and \(TicketShardMap.maxShards), got \(config.shards)")
         }
         guard config.tickInterval >= 0.01, config.tickInterval <= 60 else {
             throw ValidationError("tick_interval must be between 0.01 and 60 seconds, got \(config.tickInterval)")
@@ -224,6 +238,7 @@ struct RingdeskDaemon: AsyncParsableCommand {
                 "node_id": config.effectiveNodeID, "log_level": level.rawValue, "log_format": config.logFormat, "tick_interval": config.tickInterval,
                 "max_request_body_bytes": config.http.maxRequestBodySize,
                 "max_concurrent_streams": Int(config.http.maxConcurrentStreams), "policy": policy, "routing": routing, "cluster": cluster, "replication": replication,
+                "ticket_store": config.ticketStore.rawValue, "shards": config.shards,
                 "tls": config.http.tls != nil,
             ]
             let data = try JSONSerialization.data(withJSONObject: effective, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
@@ -268,5 +283,14 @@ struct RingdeskDaemon: AsyncParsableCommand {
         defer { reloader.cancel() }
         try await services.run()
         try await group.shutdownGracefully()
+    }
+}
+
+extension RingdeskDaemon {
+    static func ticketStore(_ text: String) throws -> NodeConfiguration.TicketStore {
+        guard let store = NodeConfiguration.TicketStore(rawValue: text) else {
+            throw ValidationError("ticket_store must be shards or sqlite, got '\(text)'")
+        }
+        return store
     }
 }

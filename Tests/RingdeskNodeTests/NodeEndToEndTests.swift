@@ -352,7 +352,9 @@ import Testing
                 "route": { $0.hasPrefix("/") && !$0.contains("T-") }, "method": { ["GET", "POST", "PUT"].contains($0) },
                 "status": { Int($0) != nil || ["new", "queued", "offered", "assigned", "in_progress", "waiting_on_customer"].contains($0) }, "urgency": { ["red", "yellow", "green"].contains($0) },
                 "region": { ["eu-west", "other"].contains($0) }, "clock": { ["first_response", "resolution"].contains($0) },
-                "outcome": { ["accepted", "rejected", "expired"].contains($0) }, "le": { _ in true },
+                "outcome": { ["accepted", "rejected", "expired", "committed", "unknown", "refused"].contains($0) }, "le": { _ in true },
+                // The ticket shards' Raft metrics (`--ticket-store shards`).
+                "role": { ["leader", "follower", "candidate", "preCandidate"].contains($0) },
             ]
             for line in metrics.split(separator: "\n") where !line.hasPrefix("#") {
                 guard let open = line.firstIndex(of: "{"), let close = line.firstIndex(of: "}") else { continue }

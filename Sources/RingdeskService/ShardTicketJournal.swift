@@ -1,0 +1,310 @@
+import Foundation
+import GRDB
+import NIOConcurrencyHelpers
+import RingdeskDomain
+import RingdeskReplication
+import RingdeskShard
+import RingdeskStorage
+
+/// The one ticket path: every ticket lives in a Raft-replicated shard (`TicketShardMachine`) of
+/// this node's `ReplicationHost`, and every change is a `TicketLogEntry` that the shard's replicas
+/// apply with the domain's own lifecycle. The service's answer is the shard's applied result, so
+/// what a client is told is what every replica holds. A single node is a cluster of one: the same
+/// code, with every group's only voter on this node.
+///
+/// Ids name their shard (`TicketIDs`); a create with an idempotency key goes to the key's shard,
+/// whose log deduplicates the key. Commands carry the proposer's time, actor, policy version and
+/// its urgency and SLA clocks (`TicketDerived`), so no replica consults its own clock or calendars.
+/// Routing decisions are fenced by the ticket's epoch.
+public final class ShardTicketJournal: TicketJournal {
+    public typealias Host = ReplicationHost<TicketShardMachine>
+
+    public let host: Host
+    public let map: TicketShardMap
+    /// How long a proposal is retried through elections and leader changes before the caller
+    /// gets `shard_unavailable`.
+    public let requestDeadline: TimeInterval
+
+    private struct State {
+        var ids = TicketIDs()
+        var nextShard: UInt32 = 0
+        /// The policy version each shard holds (commands must name it).
+        var policyVersions: [UInt64]
+    }
+    private let state: NIOLockedValueBox<State>
+
+    public init(host: Host, requestDeadline: TimeInterval = 5) throws {
+        self.host = host
+        self.map = try TicketShardMap(shards: host.configuration.groups)
+        self.requestDeadline = requestDeadline
+        self.state = NIOLockedValueBox(State(policyVersions: Array(repeating: 0, count: host.configuration.groups)))
+    }
+
+    private var shards: Range<UInt32> { 0..<UInt32(map.shards) }
+
+    // MARK: Start and policy
+
+    /// Waits until every shard serves (a cluster of one elects itself at once), continues the id
+    /// sequence after every id stored, and records `policy` in every shard that holds another.
+    public func start(policy: DomainPolicy) async throws {
+        for shard in shards {
+            let (version, current, lastID) = try await retrying(shard) { [host] in
+                try await host.read(group: shard) { machine in
+                    (machine.policyVersion, machine.policy, machine.tickets.keys.max())
+                }
+            }
+            state.withLockedValue { state in
+                state.policyVersions[Int(shard)] = version
+                if let lastID { state.ids.observe(lastID) }
+            }
+            if version == 0 || current != policy { try await record(policy, in: shard, after: version) }
+        }
+    }
+
+    public func setPolicy(_ policy: DomainPolicy) async throws {
+        for shard in shards {
+            let version = state.withLockedValue { $0.policyVersions[Int(shard)] }
+            try await record(policy, in: shard, after: version)
+        }
+    }
+
+    private func record(_ policy: DomainPolicy, in shard: UInt32, after version: UInt64) async throws {
+        var next = version + 1
+        for _ in 0..<3 {
+            let outcome = try await propose(.setPolicy(version: next, policy: policy), to: shard, safeToRepeat: true)
+            switch outcome {
+            case .policySet(let version):
+                state.withLockedValue { $0.policyVersions[Int(shard)] = version }
+                return
+            case .rejected(let rejection) where rejection.code == TicketLogRejection.stalePolicy:
+                // Another proposer (or an earlier attempt of this one) got there first.
+                let held = try await host.read(group: shard) { $0.policyVersion }
+                next = held + 1
+            default:
+                throw ServiceError.unavailable("shard \(shard) did not take the policy: \(outcome)")
+            }
+        }
+        throw ServiceError.unavailable("shard \(shard) kept refusing the policy")
+    }
+
+    // MARK: Tickets
+
+    public func loadTickets(terminalSince: Date) async throws -> [Ticket] {
+        var loaded: [Ticket] = []
+        for shard in shards {
+            let tickets = try await retrying(shard) { [host] in try await host.read(group: shard) { $0.tickets } }
+            loaded += tickets.values.filter { $0.status.isOpen || $0.updatedAt >= terminalSince }
+        }
+        return loaded
+    }
+
+    public func newTicketID(now: Date, idempotencyKey: String?) -> String {
+        state.withLockedValue { state in
+            let shard: UInt32
+            if let idempotencyKey {
+                shard = map.shard(forIdempotencyKey: idempotencyKey)
+            } else {
+                shard = state.nextShard
+                state.nextShard = (state.nextShard + 1) % UInt32(map.shards)
+            }
+            return state.ids.next(now: now, shard: shard)
+        }
+    }
+
+    public func create(_ ticket: Ticket) async throws -> TicketJournalCreated {
+        let shard = map.shard(ofTicketID: ticket.id)
+        // Safe to repeat: the shard refuses a second create of one id and answers a known key
+        // with its first ticket.
+        switch try await propose(.create(ticket), to: shard, safeToRepeat: true) {
+        case .created(let stored):
+            return .created(stored, document: nil)
+        case .duplicate(let first):
+            return .duplicate(first)
+        case .rejected(let rejection) where rejection.code == TicketLogRejection.duplicateTicketID:
+            // An earlier attempt of this very create committed before its answer was lost.
+            guard let stored = try await storedTicket(ticket.id) else { throw Self.error(rejection) }
+            return .created(stored, document: nil)
+        case .rejected(let rejection):
+            throw Self.error(rejection)
+        case let other:
+            throw ServiceError.conflict("unexpected shard result \(other)")
+        }
+    }
+
+    public func commit(_ change: TicketJournalChange) async throws -> TicketJournalCommitted {
+        let shard = map.shard(ofTicketID: change.before.id)
+        var ticket = try await apply(change.command, to: change.before, in: shard, actor: change.actor, at: change.at,
+                                     derived: TicketDerived(of: change.after), fenced: change.fenced)
+        // A low rating's call-back: created in its own shard under the key `follow-up:<id>` (so a
+        // retried rating, or a proposer that died in between, never makes a second one), then
+        // linked from the rated ticket.
+        var followUps: [Ticket] = []
+        for followUp in change.followUps {
+            let stored: Ticket
+            switch try await create(followUp) {
+            case .created(let created, _): stored = created
+            case .duplicate(let first): stored = first
+            }
+            followUps.append(stored)
+            if ticket.followUpTicketID != stored.id {
+                ticket = try await apply(.linkFollowUp(ticketID: stored.id), to: ticket, in: shard, actor: .system, at: change.at,
+                                         derived: TicketDerived(of: ticket), fenced: false)
+            }
+        }
+        return TicketJournalCommitted(ticket: ticket, followUps: followUps)
+    }
+
+    private func apply(_ command: TicketCommand, to before: Ticket, in shard: UInt32, actor: TicketActor, at: Date,
+                       derived: TicketDerived, fenced: Bool) async throws -> Ticket {
+        for attempt in 0..<2 {
+            let version = state.withLockedValue { $0.policyVersions[Int(shard)] }
+            let entry = TicketLogCommand(ticketID: before.id, command: command, actor: actor, at: at, policyVersion: version,
+                                         expectedEpoch: fenced ? before.epoch : nil, derived: derived)
+            // Only fenced commands may be proposed again after an unknown outcome: the fence
+            // refuses the second copy. Others (a comment, an accept) surface `outcome_unknown`.
+            switch try await propose(.command(entry), to: shard, safeToRepeat: fenced) {
+            case .applied(let ticket, _):
+                return ticket
+            case .rejected(let rejection) where rejection.code == TicketLogRejection.policyChanged && attempt == 0:
+                let held = try await host.read(group: shard) { $0.policyVersion }
+                state.withLockedValue { $0.policyVersions[Int(shard)] = held }
+            case .rejected(let rejection):
+                throw Self.error(rejection)
+            case let other:
+                throw ServiceError.conflict("unexpected shard result \(other)")
+            }
+        }
+        throw ServiceError.conflict("ticket \(before.id): the shard's policy kept changing")
+    }
+
+    public func storedTicket(_ id: String) async throws -> Ticket? {
+        let shard = map.shard(ofTicketID: id)
+        return try await retrying(shard) { [host] in try await host.read(group: shard) { $0.ticket(id) } }
+    }
+
+    /// Scatter-gather: every shard's tickets (a copy-on-write view taken on the replication loop),
+    /// filtered and ordered here by `(createdAt, id)`, then cut to one page. The cursor is the
+    /// last ticket's `(createdAt, id)`, so it works across shards.
+    public func list(_ filter: TicketFilter) async throws -> (tickets: [Ticket], nextCursor: String?) {
+        guard TicketFilter.limits.contains(filter.limit) else {
+            throw StorageError(code: .invalidArgument, message: "limit must be within \(TicketFilter.limits)")
+        }
+        let cursor = try filter.cursor.map { try TicketCursor(encoded: $0) }
+        let ascending = filter.order == .oldestFirst
+        let views = try await withThrowingTaskGroup(of: [String: Ticket].self) { tasks in
+            for shard in shards {
+                tasks.addTask { [host] in try await host.read(group: shard, local: true) { $0.tickets } }
+            }
+            var views: [[String: Ticket]] = []
+            for try await view in tasks { views.append(view) }
+            return views
+        }
+        var matching: [Ticket] = []
+        for view in views {
+            for ticket in view.values where Self.matches(ticket, filter) {
+                if let cursor {
+                    let key = (ticket.createdAt.timeIntervalSince1970, ticket.id)
+                    guard ascending ? key > (cursor.createdAt, cursor.id) : key < (cursor.createdAt, cursor.id) else { continue }
+                }
+                matching.append(ticket)
+            }
+        }
+        matching.sort { left, right in
+            let l = (left.createdAt.timeIntervalSince1970, left.id), r = (right.createdAt.timeIntervalSince1970, right.id)
+            return ascending ? l < r : l > r
+        }
+        let page = Array(matching.prefix(filter.limit))
+        let next = matching.count > filter.limit ? page.last.map { TicketCursor(createdAt: $0.createdAt.timeIntervalSince1970, id: $0.id).encoded } : nil
+        return (page, next)
+    }
+
+    /// The list filter's rules (the same as the SQLite store's query).
+    static func matches(_ ticket: Ticket, _ filter: TicketFilter) -> Bool {
+        if !filter.statuses.isEmpty, !filter.statuses.contains(ticket.status.rawValue) { return false }
+        let equalities: [(String?, String?)] = [
+            (filter.urgency, ticket.urgency.rawValue), (filter.region, ticket.customer.region), (filter.category, ticket.category.rawValue),
+            (filter.channel, ticket.channel.rawValue), (filter.agentID, ticket.listedAgentID), (filter.customerID, ticket.customer.id),
+            (filter.queue, ticket.queue),
+        ]
+        for case let (wanted?, actual) in equalities where wanted != actual { return false }
+        let created = ticket.createdAt.timeIntervalSince1970
+        if let from = filter.createdFrom, created < from { return false }
+        if let before = filter.createdBefore, created >= before { return false }
+        return true
+    }
+
+    // MARK: Read model
+
+    /// Projects applied tickets into the node's `tickets` / `ticket_events` tables (the same rows
+    /// the single-node store keeps), in the Raft store's transaction: backups, restarts and
+    /// operators' SQL see exactly what the shards applied. A ticket changed several times in one
+    /// transaction is written once, in its last state.
+    public static func readModel(shards map: TicketShardMap) -> ReadModelProjection<TicketShardMachine> {
+        { applied, db in
+            for group in applied {
+                if group.replaceAll {
+                    let stale = try TicketReadModel.allTicketIDs(db).filter { map.shard(ofTicketID: $0) == group.group }
+                    try TicketReadModel.delete(ticketIDs: stale, db)
+                }
+                var latest: [String: Ticket] = [:]
+                var order: [String] = []
+                for case .ticket(let ticket) in group.changes where latest.updateValue(ticket, forKey: ticket.id) == nil {
+                    order.append(ticket.id)
+                }
+                for id in order {
+                    let rows = try SQLiteTicketJournal.rows(latest[id]!, eventsAfter: 0)
+                    try TicketReadModel.put(rows.row, events: rows.events, db)
+                }
+            }
+        }
+    }
+
+    // MARK: Proposals
+
+    /// Proposes `entry` to `shard`, retrying with backoff while the shard has no leader here (an
+    /// election, a transfer, back-pressure) until `requestDeadline`. With `safeToRepeat`, an
+    /// unknown outcome (leadership changed while waiting) is retried too.
+    private func propose(_ entry: TicketLogEntry, to shard: UInt32, safeToRepeat: Bool) async throws -> TicketLogResult {
+        try await retrying(shard, alsoUnknownOutcomes: safeToRepeat) { [host] in
+            try await host.propose(group: shard, command: entry).result
+        }
+    }
+
+    private func retrying<Value: Sendable>(_ shard: UInt32, alsoUnknownOutcomes: Bool = true,
+                                           _ body: @Sendable () async throws -> Value) async throws -> Value {
+        let deadline = Date().addingTimeInterval(requestDeadline)
+        var pause = 0.005
+        while true {
+            do {
+                return try await body()
+            } catch let error as ReplicationError where Self.retryable(error, alsoUnknownOutcomes: alsoUnknownOutcomes) {
+                guard Date().addingTimeInterval(pause) < deadline else {
+                    throw ServiceError(code: "shard_unavailable", message: "shard \(shard) did not answer within \(requestDeadline) s: \(error)")
+                }
+                try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
+                pause = min(pause * 2, 0.2)
+            }
+        }
+    }
+
+    static func retryable(_ error: ReplicationError, alsoUnknownOutcomes: Bool) -> Bool {
+        switch error.code {
+        case "raft_not_leader", "raft_transferring", "raft_backpressure", "replication_overloaded": true
+        case "outcome_unknown": alsoUnknownOutcomes
+        default: false
+        }
+    }
+
+    /// A shard's refusal as the service reports it: the domain's own refusals keep their code and
+    /// field; a stale fence is a conflict.
+    static func error(_ rejection: TicketLogRejection) -> any Error {
+        switch rejection.code {
+        case TicketLogRejection.staleEpoch, TicketLogRejection.duplicateTicketID:
+            ServiceError.conflict(rejection.message)
+        case TicketLogRejection.unknownTicket:
+            ServiceError(code: "ticket_not_found", message: rejection.message)
+        default:
+            DomainError(code: rejection.code, message: rejection.message, field: rejection.field)
+        }
+    }
+}
