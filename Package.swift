@@ -189,7 +189,8 @@ let package = Package(
         ),
         .testTarget(
             name: "RingdeskServiceTests",
-            dependencies: ["RingdeskService", "RingdeskDomain", "RingdeskStorage", .product(name: "Logging", package: "swift-log")]
+            dependencies: ["RingdeskService", "RingdeskDomain", "RingdeskStorage", "RingdeskReplication", "RingdeskShard",
+                           .product(name: "Logging", package: "swift-log")]
         ),
     ],
     swiftLanguageModes: [.v6]

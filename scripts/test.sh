@@ -18,6 +18,10 @@ LOAD_TESTS='\.LoadClientTests/'
 swift test --skip-build --parallel --num-workers 2 --skip "$PROCESS_TESTS"
 swift test --skip-build --parallel --num-workers 2 --filter "$PROCESS_TESTS" --skip "$LOAD_TESTS"
 swift test --skip-build --filter "$LOAD_TESTS"
+# The end-to-end suite again, unchanged, against nodes that keep their tickets in Raft shards (the
+# one path, `--ticket-store shards`: a node alone is a cluster of one).
+RINGDESK_TICKET_STORE=shards swift test --skip-build --parallel --num-workers 2 \
+  --filter '\.(NodeEndToEndTests|InputHandlingEndToEndTests|PythonClientTests|BackupDownloadTests|OperationsWalkthroughTests)/'
 # The deterministic Raft simulation with the domain's whole ticket lifecycle on the log, 500 seeds
 # in release (the unit tests above run fewer in debug; scripts/chaos/raft-sim runs 20,000).
 bash scripts/chaos/raft-sim --seeds 500 --machine tickets | grep -E "^(FAIL|  replay|seeds|[0-9]|\{)"

@@ -47,24 +47,32 @@ public final class ShardTicketJournal: TicketJournal {
     /// Waits until every shard serves (a cluster of one elects itself at once), continues the id
     /// sequence after every id stored, and records `policy` in every shard that holds another.
     public func start(policy: DomainPolicy) async throws {
-        for shard in shards {
-            let (version, current, lastID) = try await retrying(shard) { [host] in
+        try await forEachShard { shard in
+            let (version, current, lastID) = try await self.retrying(shard) { [host = self.host] in
                 try await host.read(group: shard) { machine in
                     (machine.policyVersion, machine.policy, machine.tickets.keys.max())
                 }
             }
-            state.withLockedValue { state in
+            self.state.withLockedValue { state in
                 state.policyVersions[Int(shard)] = version
                 if let lastID { state.ids.observe(lastID) }
             }
-            if version == 0 || current != policy { try await record(policy, in: shard, after: version) }
+            if version == 0 || current != policy { try await self.record(policy, in: shard, after: version) }
         }
     }
 
     public func setPolicy(_ policy: DomainPolicy) async throws {
-        for shard in shards {
-            let version = state.withLockedValue { $0.policyVersions[Int(shard)] }
-            try await record(policy, in: shard, after: version)
+        try await forEachShard { shard in
+            let version = self.state.withLockedValue { $0.policyVersions[Int(shard)] }
+            try await self.record(policy, in: shard, after: version)
+        }
+    }
+
+    /// Runs `body` for every shard at once (their proposals share the store's transactions).
+    private func forEachShard(_ body: @escaping @Sendable (UInt32) async throws -> Void) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { tasks in
+            for shard in shards { tasks.addTask { try await body(shard) } }
+            try await tasks.waitForAll()
         }
     }
 
@@ -90,12 +98,13 @@ public final class ShardTicketJournal: TicketJournal {
     // MARK: Tickets
 
     public func loadTickets(terminalSince: Date) async throws -> [Ticket] {
-        var loaded: [Ticket] = []
-        for shard in shards {
-            let tickets = try await retrying(shard) { [host] in try await host.read(group: shard) { $0.tickets } }
-            loaded += tickets.values.filter { $0.status.isOpen || $0.updatedAt >= terminalSince }
+        let loaded = NIOLockedValueBox<[Ticket]>([])
+        try await forEachShard { shard in
+            let tickets = try await self.retrying(shard) { [host = self.host] in try await host.read(group: shard) { $0.tickets } }
+            let kept = tickets.values.filter { $0.status.isOpen || $0.updatedAt >= terminalSince }
+            loaded.withLockedValue { $0 += kept }
         }
-        return loaded
+        return loaded.withLockedValue { $0 }
     }
 
     public func newTicketID(now: Date, idempotencyKey: String?) -> String {

@@ -19,8 +19,8 @@ import Testing
         return try await condition()
     }
 
-    @Test func offerEventRecordsWhyThisAgent() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: TicketStore.allCases) func offerEventRecordsWhyThisAgent(store: TicketStore) async throws {
+        let harness = try await Harness.make(store: store)
         let service = harness.service
         _ = try await service.upsertAgent(TicketServiceTests.agent("ana"))
         _ = try await service.setPresence(.available, agentID: "ana")
@@ -70,8 +70,8 @@ import Testing
         try await storage.close()
     }
 
-    @Test func leaseRenewsAndLapsesBackToTheHead() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: TicketStore.allCases) func leaseRenewsAndLapsesBackToTheHead(store: TicketStore) async throws {
+        let harness = try await Harness.make(store: store)
         let service = harness.service
         let lease = await service.routingConfiguration.leaseDuration
         _ = try await service.upsertAgent(TicketServiceTests.agent("ana", chat: 1))
@@ -98,9 +98,9 @@ import Testing
         try await harness.close()
     }
 
-    @Test func restartAdoptsOffersAndHolds() async throws {
+    @Test(arguments: TicketStore.allCases) func restartAdoptsOffersAndHolds(store: TicketStore) async throws {
         let clock = ManualClock()
-        let first = try await Harness.make(offerTimeout: 20, clock: clock)
+        let first = try await Harness.make(store: store, offerTimeout: 20, clock: clock)
         _ = try await first.service.upsertAgent(TicketServiceTests.agent("ana", chat: 2))
         _ = try await first.service.setPresence(.available, agentID: "ana")
         let held = try await first.service.create(TicketServiceTests.draft(customer: "C-1"), idempotencyKey: nil, by: .intake("t")).ticket.id
@@ -110,7 +110,7 @@ import Testing
         try await first.close(removing: false)
 
         // Restart on the same file: ana's capacity (2) is used by the hold and the open offer.
-        let second = try await Harness.make(offerTimeout: 20, directory: first.directory, clock: clock)
+        let second = try await Harness.make(store: store, offerTimeout: 20, directory: first.directory, clock: clock)
         let service = second.service
         let third = try await service.create(TicketServiceTests.draft(customer: "C-3"), idempotencyKey: nil, by: .intake("t")).ticket.id
         await service.tick()
@@ -127,9 +127,9 @@ import Testing
     /// Issue 17: with one qualified agent, one reject moved the ticket to review with nothing
     /// saying why. Now the agent is offered it again as each exclusion ages out, and the ticket
     /// goes to review after the delivery limit (5), with the reason on the event.
-    @Test(arguments: [false, true])
-    func singleQualifiedAgentIsReofferedUntilTheDeliveryLimit(expires: Bool) async throws {
-        let harness = try await Harness.make(offerTimeout: 20)
+    @Test(arguments: [false, true], TicketStore.allCases)
+    func singleQualifiedAgentIsReofferedUntilTheDeliveryLimit(expires: Bool, store: TicketStore) async throws {
+        let harness = try await Harness.make(store: store, offerTimeout: 20)
         let service = harness.service
         _ = try await service.upsertAgent(TicketServiceTests.agent("ana"))
         _ = try await service.setPresence(.available, agentID: "ana")
@@ -160,8 +160,8 @@ import Testing
         try await harness.close()
     }
 
-    @Test func withExclusionsForGoodATicketEveryoneDeclinedGoesToReviewSayingWhy() async throws {
-        let harness = try await Harness.make(exclusionExpiry: 0)
+    @Test(arguments: TicketStore.allCases) func withExclusionsForGoodATicketEveryoneDeclinedGoesToReviewSayingWhy(store: TicketStore) async throws {
+        let harness = try await Harness.make(store: store, exclusionExpiry: 0)
         let service = harness.service
         _ = try await service.upsertAgent(TicketServiceTests.agent("ana"))
         _ = try await service.setPresence(.available, agentID: "ana")

@@ -1,9 +1,17 @@
 import Foundation
 import Logging
 import RingdeskDomain
+import RingdeskReplication
 import RingdeskService
+import RingdeskShard
 import RingdeskStorage
 import Testing
+
+/// Where a test's tickets live: every service test runs against both journals.
+enum TicketStore: String, CaseIterable, Sendable, CustomTestStringConvertible {
+    case sqlite, shards
+    var testDescription: String { rawValue }
+}
 
 /// The ticket service over a real SQLite file with a manual clock: offers, expiry and re-offer,
 /// capacity, restart recovery. Time moves only when the test says so.
@@ -13,23 +21,42 @@ import Testing
         let storage: SQLiteStorage
         let clock: ManualClock
         let directory: URL
+        let store: TicketStore
+        /// The ticket shards' Raft host (a cluster of one), with `store == .shards`.
+        let host: ShardTicketJournal.Host?
 
-        static func make(offerTimeout: TimeInterval = 20, exclusionExpiry: TimeInterval = DomainPolicy.defaults.exclusionExpiry,
+        static let shards = 8
+
+        static func make(store: TicketStore, offerTimeout: TimeInterval = 20,
+                         exclusionExpiry: TimeInterval = DomainPolicy.defaults.exclusionExpiry,
                          directory: URL? = nil, clock: ManualClock = ManualClock()) async throws -> Harness {
             let directory = directory ?? FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-service-\(UUID().uuidString)")
             try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-            let storage = try await SQLiteStorage.open(.defaults(path: directory.appendingPathComponent("ringdesk.sqlite").path))
+            let path = directory.appendingPathComponent("ringdesk.sqlite").path
+            let storage = try await SQLiteStorage.open(.defaults(path: path))
             var configuration = TicketServiceConfiguration.defaults
             configuration.policy.offerTimeout = offerTimeout
             configuration.policy.exclusionExpiry = exclusionExpiry
             var logger = Logger(label: "test")
             logger.logLevel = .critical
-            let service = try TicketService(storage: storage, configuration: configuration, clock: clock, logger: logger)
+            var host: ShardTicketJournal.Host?
+            var journal: ShardTicketJournal?
+            if store == .shards {
+                let settings = ReplicationConfiguration(nodeID: 1, peers: [1: "127.0.0.1:1"], groups: shards)
+                let started = try ShardTicketJournal.Host(configuration: settings, databasePath: path, client: nil, logger: logger,
+                                                          projection: ShardTicketJournal.readModel(shards: try TicketShardMap(shards: shards)))
+                started.start()
+                journal = try ShardTicketJournal(host: started)
+                try await journal!.start(policy: configuration.policy)
+                host = started
+            }
+            let service = try TicketService(storage: storage, journal: journal, configuration: configuration, clock: clock, logger: logger)
             try await service.load()
-            return Harness(service: service, storage: storage, clock: clock, directory: directory)
+            return Harness(service: service, storage: storage, clock: clock, directory: directory, store: store, host: host)
         }
 
         func close(removing: Bool = true) async throws {
+            host?.stop()
             try await storage.close()
             if removing { try? FileManager.default.removeItem(at: directory) }
         }
@@ -56,8 +83,8 @@ import Testing
         return try await condition()
     }
 
-    @Test func offerExpiresAndGoesToTheNextAgent() async throws {
-        let harness = try await Harness.make(offerTimeout: 20)
+    @Test(arguments: TicketStore.allCases) func offerExpiresAndGoesToTheNextAgent(store: TicketStore) async throws {
+        let harness = try await Harness.make(store: store, offerTimeout: 20)
         let service = harness.service
         _ = try await service.upsertAgent(Self.agent("ana"))
         _ = try await service.setPresence(.available, agentID: "ana")
@@ -83,8 +110,8 @@ import Testing
         try await harness.close()
     }
 
-    @Test func capacityLimitsOutstandingOffers() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: TicketStore.allCases) func capacityLimitsOutstandingOffers(store: TicketStore) async throws {
+        let harness = try await Harness.make(store: store)
         let service = harness.service
         _ = try await service.upsertAgent(Self.agent("cy", chat: 2))
         _ = try await service.setPresence(.available, agentID: "cy")
@@ -101,14 +128,14 @@ import Testing
         try await harness.close()
     }
 
-    @Test func restartRecoversTicketsAgentsAndIdempotencyKeys() async throws {
-        let first = try await Harness.make()
+    @Test(arguments: TicketStore.allCases) func restartRecoversTicketsAgentsAndIdempotencyKeys(store: TicketStore) async throws {
+        let first = try await Harness.make(store: store)
         _ = try await first.service.upsertAgent(Self.agent("dee"))
         let created = try await first.service.create(Self.draft(customer: "C-r"), idempotencyKey: "key-r", by: .intake("test"))
         _ = try await first.service.apply(.comment(text: "noted", internal: true), to: created.ticket.id, by: .supervisor("sam"))
         try await first.close(removing: false)
 
-        let second = try await Harness.make(directory: first.directory, clock: first.clock)
+        let second = try await Harness.make(store: store, directory: first.directory, clock: first.clock)
         let ticket = try await second.service.ticket(created.ticket.id)
         #expect(ticket == (try await first.service.ticket(created.ticket.id)))
         #expect(ticket.history.count == 3)
@@ -118,10 +145,37 @@ import Testing
         try await second.close()
     }
 
-    @Test func unknownIdsAreServiceErrors() async throws {
-        let harness = try await Harness.make()
+    @Test(arguments: TicketStore.allCases) func unknownIdsAreServiceErrors(store: TicketStore) async throws {
+        let harness = try await Harness.make(store: store)
         await #expect(throws: ServiceError.ticketNotFound("T-none")) { _ = try await harness.service.ticket("T-none") }
         await #expect(throws: ServiceError.agentNotFound("zed")) { _ = try await harness.service.setPresence(.available, agentID: "zed") }
+        try await harness.close()
+    }
+
+    @Test func aRetriedLowRatingOpensOneFollowUpInItsOwnShard() async throws {
+        let harness = try await Harness.make(store: .shards)
+        let service = harness.service
+        _ = try await service.upsertAgent(Self.agent("fay"))
+        _ = try await service.setPresence(.available, agentID: "fay")
+        let id = try await service.create(Self.draft(customer: "C-f"), idempotencyKey: nil, by: .intake("test")).ticket.id
+        #expect(try await eventually { try await service.offers(for: "fay").map(\.id) == [id] })
+        _ = try await service.apply(.acceptOffer(agentID: "fay"), to: id, by: .agent("fay"))
+        _ = try await service.apply(.resolve(note: "refunded"), to: id, by: .agent("fay"))
+        let rated = try await service.apply(.feedback(rating: 1, comment: "too slow"), to: id, by: .customer("C-f"))
+        let followUp = try #require(rated.followUpTicketID)
+        // The call-back's key names its shard and the shard deduplicates it: proposing the same
+        // call-back again (a retried rating, a proposer that died between the two) gives the same ticket.
+        let draft = try await service.ticket(followUp)
+        #expect(draft.idempotencyKey == "follow-up:\(id)")
+        let journal = try #require(service.journal as? ShardTicketJournal)
+        #expect(journal.map.shard(ofTicketID: followUp) == journal.map.shard(forIdempotencyKey: "follow-up:\(id)"))
+        var retry = draft
+        retry.id = journal.newTicketID(now: harness.clock.now(), idempotencyKey: draft.idempotencyKey)
+        guard case .duplicate(let first) = try await journal.create(retry) else { Issue.record("a second call-back was created"); return }
+        #expect(first.id == followUp)
+        var filter = TicketFilter()
+        filter.customerID = "C-f"
+        #expect(try await service.list(filter).tickets.map(\.id).sorted() == [id, followUp].sorted())
         try await harness.close()
     }
 
@@ -138,11 +192,16 @@ import Testing
 }
 
 @Suite struct StoredDocumentTests {
-    @Test func ticketRowAndEventRowsTogetherAreTheTicket() async throws {
-        let harness = try await TicketServiceTests.Harness.make()
+    @Test(arguments: TicketStore.allCases) func ticketRowAndEventRowsTogetherAreTheTicket(store: TicketStore) async throws {
+        let harness = try await TicketServiceTests.Harness.make(store: store)
         let created = try await harness.service.create(TicketServiceTests.draft(customer: "C-doc"), idempotencyKey: nil, by: .intake("test"))
         var ticket = try await harness.service.apply(.comment(text: "history with \"history\":[] inside", internal: false), to: created.ticket.id, by: .supervisor("sam"))
         ticket = try await harness.service.apply(.escalate(reason: "needs L2"), to: ticket.id, by: .supervisor("sam"))
+        // The shards' read model is written with the applied index, one transaction after the
+        // entry itself is durable (and answered): wait for it, bounded.
+        for _ in 0..<400 where try await harness.storage.ticket(id: ticket.id)?.version != ticket.history.count {
+            try await Task.sleep(for: .milliseconds(5))
+        }
         let row = try #require(try await harness.storage.ticket(id: ticket.id))
         let decoder = ISO8601Millis.decoder()
         var withoutHistory = ticket
