@@ -34,6 +34,21 @@ public struct SLAClock: Sendable, Codable, Hashable {
         self.resolutionBreached = false
     }
 
+    /// Every field as given: for decoders that rebuild a stored clock exactly.
+    public init(startedAt: Date, firstResponseTarget: TimeInterval, resolutionTarget: TimeInterval, firstResponseDue: Date,
+                resolutionDue: Date, pausedSince: Date?, totalPaused: TimeInterval, firstResponseBreached: Bool,
+                resolutionBreached: Bool) {
+        self.startedAt = startedAt
+        self.firstResponseTarget = firstResponseTarget
+        self.resolutionTarget = resolutionTarget
+        self.firstResponseDue = firstResponseDue
+        self.resolutionDue = resolutionDue
+        self.pausedSince = pausedSince
+        self.totalPaused = totalPaused
+        self.firstResponseBreached = firstResponseBreached
+        self.resolutionBreached = resolutionBreached
+    }
+
     enum CodingKeys: String, CodingKey {
         case startedAt = "started_at"
         case firstResponseTarget = "first_response_target"

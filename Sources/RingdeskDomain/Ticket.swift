@@ -52,6 +52,52 @@ public struct Ticket: Sendable, Codable, Hashable, Identifiable {
     public var followUpTicketID: String?
     public var idempotencyKey: String?
 
+    /// Every field as given, unchecked: for decoders (shard rows, snapshots, log entries) that
+    /// rebuild a ticket exactly as it was stored. New tickets come from `Ticket.create`.
+    public init(
+        id: String, category: TicketCategory, channel: Channel, customer: CustomerContext, subject: String, body: String,
+        requiredSkills: [SkillRequirement], preferredAgentID: String?, queue: String, status: TicketStatus, urgency: Urgency,
+        urgencyOverridden: Bool, supportTier: SupportTier, createdAt: Date, updatedAt: Date, firstResponseAt: Date?,
+        resolvedAt: Date?, closedAt: Date?, assignedAgentID: String?, lastAgentID: String?, offer: Offer?, epoch: UInt64,
+        deliveryAttempts: Int, excludedAgentIDs: [String], reopenCount: Int, queuedAt: Date?, queuedAtHead: Bool,
+        sla: SLAClock, history: [TicketEvent], feedback: Feedback?, followUpOf: String?, followUpTicketID: String?,
+        idempotencyKey: String?
+    ) {
+        self.id = id
+        self.category = category
+        self.channel = channel
+        self.customer = customer
+        self.subject = subject
+        self.body = body
+        self.requiredSkills = requiredSkills
+        self.preferredAgentID = preferredAgentID
+        self.queue = queue
+        self.status = status
+        self.urgency = urgency
+        self.urgencyOverridden = urgencyOverridden
+        self.supportTier = supportTier
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+        self.firstResponseAt = firstResponseAt
+        self.resolvedAt = resolvedAt
+        self.closedAt = closedAt
+        self.assignedAgentID = assignedAgentID
+        self.lastAgentID = lastAgentID
+        self.offer = offer
+        self.epoch = epoch
+        self.deliveryAttempts = deliveryAttempts
+        self.excludedAgentIDs = excludedAgentIDs
+        self.reopenCount = reopenCount
+        self.queuedAt = queuedAt
+        self.queuedAtHead = queuedAtHead
+        self.sla = sla
+        self.history = history
+        self.feedback = feedback
+        self.followUpOf = followUpOf
+        self.followUpTicketID = followUpTicketID
+        self.idempotencyKey = idempotencyKey
+    }
+
     enum CodingKeys: String, CodingKey {
         case id, category, channel, customer, subject, body
         case requiredSkills = "required_skills"

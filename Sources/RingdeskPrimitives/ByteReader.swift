@@ -94,9 +94,16 @@ public struct ByteReader: Sendable {
     /// A length-prefixed UTF-8 string (validated), at most `limit` bytes.
     @inlinable
     public mutating func string(limit: Int, allowEmpty: Bool = true) throws(ByteReaderError) -> String {
-        let raw = try blob(limit: limit)
-        guard allowEmpty || !raw.isEmpty else { throw ByteReaderError("empty string at byte \(offset)") }
-        guard let value = String(validating: raw, as: UTF8.self) else { throw ByteReaderError("invalid UTF-8 before byte \(offset)") }
+        let length = try varint()
+        guard length <= UInt64(clamping: limit) else { throw ByteReaderError("length \(length) exceeds \(limit) at byte \(offset)") }
+        guard length <= UInt64(remaining) else { throw ByteReaderError("\(length) bytes run past the end at byte \(offset)") }
+        let count = Int(length)
+        guard allowEmpty || count > 0 else { throw ByteReaderError("empty string at byte \(offset)") }
+        // Validated straight from the input: no intermediate array.
+        guard let value = String(validating: bytes[offset..<(offset + count)], as: UTF8.self) else {
+            throw ByteReaderError("invalid UTF-8 before byte \(offset + count)")
+        }
+        offset += count
         return value
     }
 

@@ -1,7 +1,6 @@
 import Foundation
 import RingdeskDomain
 import RingdeskPrimitives
-import RingdeskRaft
 
 /// The routing domain's replicated state: the agent registry (profiles, skills, capacity,
 /// presence) and the agents' sessions. A Raft group of its own; its leader runs the routing engine
@@ -12,7 +11,8 @@ import RingdeskRaft
 /// gives it the next epoch, and only the newest session may act for the agent (pull offers, accept,
 /// renew, go available). An agent connected on two nodes therefore has one live session, so the
 /// router never counts their capacity twice and a stale client cannot act after a newer one took
-/// over. Entries carry their time and actor like ticket entries; bytes are versioned the same way.
+/// over. Entries carry their time and actor like ticket entries; bytes are versioned the same way
+/// (`RoutingDomainMachine+Replicated.swift`).
 public struct RoutingDomainMachine: Sendable {
     public private(set) var agents: [String: Agent] = [:]
     public private(set) var sessions: [String: AgentSession] = [:]
@@ -93,6 +93,11 @@ public struct RoutingDomainMachine: Sendable {
         TicketLogRejection(code: "agent_not_found", message: "no agent \(id) in this routing domain")
     }
 
+    /// Adds a decoded row (stored rows or a snapshot); the caller refuses an agent twice.
+    mutating func install(_ row: RoutingDomainRow) {
+        store(row.agent, session: row.session)
+    }
+
     private mutating func store(_ agent: Agent, session: AgentSession?) {
         if let old = agents[agent.id] { agentHashSum &-= Self.hash(old, sessions[agent.id]) }
         agents[agent.id] = agent
@@ -149,88 +154,4 @@ public enum RoutingDomainResult: Sendable, Hashable {
 public struct RoutingDomainRow: Sendable, Hashable, Codable {
     public var agent: Agent
     public var session: AgentSession?
-}
-
-extension RoutingDomainMachine: ReplicatedStateMachine {
-    static let formatVersion: UInt8 = 1
-    private static let magic: [UInt8] = [0x52, 0x44, 0x41, 0x01]
-
-    public static func encode(_ entry: RoutingDomainEntry) -> [UInt8] {
-        do {
-            return [formatVersion] + Array(try TicketLogEntry.encoder().encode(entry))
-        } catch {
-            preconditionFailure("a routing domain entry did not encode: \(error)")
-        }
-    }
-
-    public static func decode(_ bytes: [UInt8]) throws -> RoutingDomainEntry {
-        guard let version = bytes.first else { throw ShardCodecError.malformed("empty routing domain entry") }
-        guard version == formatVersion else {
-            throw ShardCodecError(code: "entry_version_unknown",
-                                  message: "routing domain entry format \(version); this build reads format \(formatVersion)")
-        }
-        do {
-            return try TicketLogEntry.decoder().decode(RoutingDomainEntry.self, from: Data(bytes.dropFirst()))
-        } catch {
-            throw ShardCodecError.malformed("routing domain entry: \(error)")
-        }
-    }
-
-    public func rows(touchedBy entry: RoutingDomainEntry) -> [RoutingDomainRow] {
-        let id: String = switch entry {
-        case .upsertAgent(let profile, _): profile.id
-        case .setPresence(let agentID, _, _, _), .openSession(let agentID, _, _), .closeSession(let agentID, _, _): agentID
-        }
-        return agents[id].map { [RoutingDomainRow(agent: $0, session: sessions[id])] } ?? []
-    }
-
-    public func allRows() -> [RoutingDomainRow] {
-        agents.keys.sorted().map { RoutingDomainRow(agent: agents[$0]!, session: sessions[$0]) }
-    }
-
-    public static func storedRow(_ row: RoutingDomainRow) -> ReplicatedRow? {
-        do {
-            return .put(id: row.agent.id, record: [formatVersion] + Array(try TicketLogEntry.encoder().encode(row)))
-        } catch {
-            preconditionFailure("a routing domain row did not encode: \(error)")
-        }
-    }
-
-    public init(rows: some Sequence<(id: String, record: [UInt8])>) throws {
-        self.init()
-        for stored in rows {
-            guard stored.record.first == Self.formatVersion else { throw ShardCodecError.malformed("row \(stored.id): unknown version") }
-            let row: RoutingDomainRow
-            do {
-                row = try TicketLogEntry.decoder().decode(RoutingDomainRow.self, from: Data(stored.record.dropFirst()))
-            } catch {
-                throw ShardCodecError.malformed("row \(stored.id): \(error)")
-            }
-            guard row.agent.id == stored.id, agents[row.agent.id] == nil else { throw ShardCodecError.malformed("row \(stored.id) does not match") }
-            store(row.agent, session: row.session)
-        }
-    }
-
-    public func snapshot() -> [UInt8] {
-        do {
-            return Self.magic + Array(try TicketLogEntry.encoder().encode(allRows()))
-        } catch {
-            preconditionFailure("a routing domain snapshot did not encode: \(error)")
-        }
-    }
-
-    public init(snapshot bytes: [UInt8]) throws {
-        guard bytes.starts(with: Self.magic) else { throw ShardCodecError.malformed("not a routing domain snapshot") }
-        let rows: [RoutingDomainRow]
-        do {
-            rows = try TicketLogEntry.decoder().decode([RoutingDomainRow].self, from: Data(bytes.dropFirst(Self.magic.count)))
-        } catch {
-            throw ShardCodecError.malformed("routing domain snapshot: \(error)")
-        }
-        self.init()
-        for row in rows {
-            guard agents[row.agent.id] == nil else { throw ShardCodecError.malformed("agent \(row.agent.id) twice") }
-            store(row.agent, session: row.session)
-        }
-    }
 }

@@ -5,9 +5,10 @@ import RingdeskDomain
 /// result as every other replica, with no clock, no configuration and no time-zone rules of its
 /// own. The proposer decides time, actor and policy-dependent values; replicas only replay.
 ///
-/// Bytes: `version:u8 tag:u8 body`, the body being canonical JSON (sorted keys, dates as seconds
-/// since the reference date, which round-trip exactly). An entry of a version this build does not
-/// know does not decode: the host then stops applying the group instead of skipping the entry.
+/// Bytes (`TicketLogEntry+Codec.swift`): `version:u8 tag:u8 body`. Format 2, written now, has a
+/// binary body (`TicketCodec`); format 1, canonical JSON, is still read (logs written before the
+/// upgrade replay). An entry of a version this build does not know does not decode: the host then
+/// stops applying the group instead of skipping the entry.
 public enum TicketLogEntry: Sendable, Hashable {
     /// The domain policy the shard's commands are applied with from here on (triage, SLA targets,
     /// delivery limit, reopen window, review queue). Versions only grow.
@@ -19,8 +20,8 @@ public enum TicketLogEntry: Sendable, Hashable {
     /// A lifecycle command on one ticket (`Ticket.apply`), with its time, actor and fences.
     case command(TicketLogCommand)
 
-    /// The entry format this build writes and the newest it reads.
-    public static let formatVersion: UInt8 = 1
+    /// The entry format this build writes and the newest it reads (it also reads format 1).
+    public static let formatVersion: UInt8 = 2
 
     public var ticketID: String? {
         switch self {
@@ -74,81 +75,5 @@ public struct TicketDerived: Sendable, Hashable, Codable {
 
     public init(of ticket: Ticket) {
         self.init(urgency: ticket.urgency, sla: ticket.sla)
-    }
-}
-
-// MARK: Bytes
-
-extension TicketLogEntry {
-    private enum Tag: UInt8 {
-        case setPolicy = 1, create, command
-    }
-
-    private struct PolicyBody: Codable {
-        var version: UInt64
-        var policy: DomainPolicy
-    }
-
-    /// Canonical JSON: equal values give equal bytes within a build.
-    static func encoder() -> JSONEncoder {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.dateEncodingStrategy = .deferredToDate
-        return encoder
-    }
-
-    static func decoder() -> JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.dateDecodingStrategy = .deferredToDate
-        return decoder
-    }
-
-    public var encoded: [UInt8] {
-        let encoder = Self.encoder()
-        var bytes: [UInt8] = [Self.formatVersion]
-        do {
-            switch self {
-            case let .setPolicy(version, policy):
-                bytes.append(Tag.setPolicy.rawValue)
-                bytes += try encoder.encode(PolicyBody(version: version, policy: policy))
-            case .create(let ticket):
-                bytes.append(Tag.create.rawValue)
-                bytes += try encoder.encode(ticket)
-            case .command(let command):
-                bytes.append(Tag.command.rawValue)
-                bytes += try encoder.encode(command)
-            }
-        } catch {
-            // Every value here is plain Codable data (no non-finite numbers reach it: the domain
-            // validates them away), so encoding cannot fail; a failure is a programming error.
-            preconditionFailure("a ticket log entry did not encode: \(error)")
-        }
-        return bytes
-    }
-
-    /// Decodes `encoded`; throws `ShardCodecError` on an unknown version or tag and on a body
-    /// that does not decode. Never traps.
-    public init(encoded bytes: [UInt8]) throws(ShardCodecError) {
-        guard bytes.count >= 2 else { throw .malformed("ticket log entry of \(bytes.count) bytes") }
-        guard bytes[0] == Self.formatVersion else {
-            throw ShardCodecError(code: "entry_version_unknown",
-                                  message: "ticket log entry format \(bytes[0]); this build reads format \(Self.formatVersion)")
-        }
-        guard let tag = Tag(rawValue: bytes[1]) else { throw .malformed("unknown ticket log entry tag \(bytes[1])") }
-        let body = Data(bytes[2...])
-        let decoder = Self.decoder()
-        do {
-            switch tag {
-            case .setPolicy:
-                let decoded = try decoder.decode(PolicyBody.self, from: body)
-                self = .setPolicy(version: decoded.version, policy: decoded.policy)
-            case .create:
-                self = .create(try decoder.decode(Ticket.self, from: body))
-            case .command:
-                self = .command(try decoder.decode(TicketLogCommand.self, from: body))
-            }
-        } catch {
-            throw .malformed("ticket log entry body: \(error)")
-        }
     }
 }

@@ -25,8 +25,16 @@ protocol RaftSimWorkload {
     /// view of some replica and proposed with `world.propose`.
     static func act(on ticketID: String, roll: Int, world: RaftSimulationWorld<Self>)
 
+    /// The proposer answered one of the clients' commands (after the world recorded it): for
+    /// clients that keep what an answer gave them (a session's epoch).
+    static func acknowledged(_ command: Machine.Command, result: Machine.Result, world: RaftSimulationWorld<Self>)
+
     /// Checks over the committed log and the converged state (report with `world.violation`).
     static func checkLog(_ world: RaftSimulationWorld<Self>, upTo commit: UInt64, final machine: Machine)
+}
+
+extension RaftSimWorkload {
+    static func acknowledged(_ command: Machine.Command, result: Machine.Result, world: RaftSimulationWorld<Self>) {}
 }
 
 /// Which machine a simulation replicates.
@@ -35,4 +43,6 @@ public enum RaftSimMachine: String, Sendable, Hashable, CaseIterable {
     case shard
     /// `TicketShardMachine`: the domain's whole ticket lifecycle, with the router's fenced offers.
     case tickets
+    /// `RoutingDomainMachine`: the agent registry with epoch-fenced sessions, two connections per agent.
+    case routing
 }

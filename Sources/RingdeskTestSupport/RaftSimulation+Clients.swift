@@ -40,7 +40,8 @@ struct RaftSimClients<Command, Result> {
     /// Read-index requests waiting for their answer: the highest index known committed when asked.
     var reads: [UInt64: UInt64] = [:]
     var nextRead: UInt64 = 1
-
+    /// Per agent connection ("agent@node"): the session epoch its last acknowledged open gave it.
+    var sessionEpochs: [String: UInt64] = [:]
 }
 
 /// Constants every workload's clients share.
@@ -193,6 +194,7 @@ extension RaftSimulationWorld {
         clients.acknowledged.append(Clients.Ack(op: op, index: index, term: term, command: command,
                                                                                        result: result))
         trace(.ack, node: 0, index, term, UInt64(op), 0)
+        Workload.acknowledged(command, result: result, world: self)
         guard let create = pending.create else { return }
         clients.creates[create].inFlight = false
         guard let ticketID = Workload.createdTicketID(result) else {

@@ -11,7 +11,8 @@ import RingdeskShard
 /// state machine with its applied index, which survive a crash) and is driven by the contract's
 /// driver. The machine is any `ReplicatedStateMachine`, driven only through that protocol, as the
 /// node's replication host drives it; `options.machine` picks the workload: the fenced-claims
-/// shard (`ShardStateMachine`) or the domain's whole ticket lifecycle (`TicketShardMachine`).
+/// shard (`ShardStateMachine`), the domain's whole ticket lifecycle (`TicketShardMachine`) or the
+/// routing domain's agents and epoch-fenced sessions (`RoutingDomainMachine`).
 /// Clients propose commands and remember what was acknowledged. The checkers run as the
 /// simulation goes (election safety, log matching, leader completeness, state-machine safety) and
 /// at the end, after the network heals and the group converges (acknowledged commands applied
@@ -42,6 +43,8 @@ public struct RaftSimulation {
             RaftSimulationWorld<ShardWorkload>(seed: seed, replicas: replicas, profile: faults, options: options).run(steps: steps)
         case .tickets:
             RaftSimulationWorld<TicketWorkload>(seed: seed, replicas: replicas, profile: faults, options: options).run(steps: steps)
+        case .routing:
+            RaftSimulationWorld<RoutingWorkload>(seed: seed, replicas: replicas, profile: faults, options: options).run(steps: steps)
         }
     }
 }

@@ -3,8 +3,8 @@
 // checked for election safety, log matching, leader completeness, state-machine safety,
 // exactly-once acknowledged commands and the machine's own rules (linearizable claims for the
 // shard; one holder per ticket and epoch, accepts of standing offers and honoured fences for the
-// domain's ticket lifecycle). A failing seed replays exactly with --seed. Exits 1 if any seed
-// fails; the last line is one JSON object with the totals.
+// domain's ticket lifecycle; epoch-fenced sessions for the routing domain). A failing seed replays
+// exactly with --seed. Exits 1 if any seed fails; the last line is one JSON object with the totals.
 import ArgumentParser
 import Foundation
 import RingdeskRaft
@@ -29,12 +29,15 @@ struct RaftSim: ParsableCommand {
     }
 
     enum Machines: String, ExpressibleByArgument, CaseIterable {
-        case shard, tickets, both
+        case shard, tickets, routing, both, all
         var choices: [RaftSimMachine] {
             switch self {
             case .shard: [.shard]
             case .tickets: [.tickets]
+            case .routing: [.routing]
+            // `both` keeps its meaning (and so the seeds it picked) from before the routing machine.
             case .both: [.shard, .tickets]
+            case .all: [.shard, .tickets, .routing]
             }
         }
     }
@@ -42,7 +45,7 @@ struct RaftSim: ParsableCommand {
     @Option(help: "Seeds to run.") var seeds = 20_000
     @Option(help: "The first seed.") var from: UInt64 = 1
     @Option(help: "Replicas per group: 3, 5 or both (the seed picks).") var replicas: Replicas = .both
-    @Option(help: "What the group replicates: shard (fenced claims), tickets (the domain's lifecycle) or both (the seed picks).")
+    @Option(help: "What the group replicates: shard (fenced claims), tickets (the domain's lifecycle), routing (agents and fenced sessions), both (shard or tickets) or all (the seed picks).")
     var machine: Machines = .both
     @Option(help: "Virtual steps of 10 ms per seed.") var steps = 300
     @Option(help: "Replay one seed and print its trace.") var seed: UInt64?
@@ -152,13 +155,13 @@ struct RaftSim: ParsableCommand {
             }
         }
         print("")
-        print("seeds  shard  tickets  failed  elections  commits   acked    claims  snapshots  conf-changes  crashes  partitions  seconds")
-        print("\(seeds)  \(totals.seedsByMachine[.shard] ?? 0)  \(totals.seedsByMachine[.tickets] ?? 0)  \(failures.count)  "
+        print("seeds  shard  tickets  routing  failed  elections  commits   acked    claims  snapshots  conf-changes  crashes  partitions  seconds")
+        print("\(seeds)  \(totals.seedsByMachine[.shard] ?? 0)  \(totals.seedsByMachine[.tickets] ?? 0)  \(totals.seedsByMachine[.routing] ?? 0)  \(failures.count)  "
               + "\(totals.elections)  \(totals.commits)  \(totals.acknowledged)  \(totals.claims)  \(totals.snapshots)  \(totals.confChanges)  "
               + "\(totals.crashes)  \(totals.partitions)  \(seconds())")
         let failed = failures.prefix(50).map(String.init).joined(separator: ",")
         print("{\"seeds\": \(seeds), \"from\": \(from), \"steps\": \(steps), \"shard_seeds\": \(totals.seedsByMachine[.shard] ?? 0), "
-              + "\"ticket_seeds\": \(totals.seedsByMachine[.tickets] ?? 0), \"failures\": \(failures.count), "
+              + "\"ticket_seeds\": \(totals.seedsByMachine[.tickets] ?? 0), \"routing_seeds\": \(totals.seedsByMachine[.routing] ?? 0), \"failures\": \(failures.count), "
               + "\"failed_seeds\": [\(failed)], \"elections\": \(totals.elections), \"commits\": \(totals.commits), "
               + "\"acknowledged\": \(totals.acknowledged), \"acknowledged_claims\": \(totals.claims), \"reads_served\": \(totals.reads), "
               + "\"snapshots_installed\": \(totals.snapshots), \"images_on_demand\": \(totals.imagesOnDemand), "

@@ -88,6 +88,51 @@ struct RaftSimulationTests {
 
     static let ticketSeedsPerCase = 6
 
+    @Test("the routing domain: agents, two connections per agent, epoch-fenced sessions; every seed passes every check", arguments: cases)
+    func routingSeedsPass(_ testCase: Case) {
+        var acknowledged = 0, sessions = 0, elections = 0, agents = 0
+        let base = UInt64(9_000_000 + testCase.replicas * 100_000 + (RaftFaultProfile.all.firstIndex(of: testCase.profile) ?? 0) * 1_000)
+        for seed in base..<base + UInt64(Self.routingSeedsPerCase) {
+            var simulation = RaftSimulation(seed: seed, replicas: testCase.replicas, faults: testCase.profile,
+                                            options: RaftSimulationOptions(machine: .routing))
+            let report = simulation.run(steps: Self.steps)
+            #expect(report.passed, "seed \(seed): \(report.violations)\n\(report.trace.suffix(20).joined(separator: "\n"))")
+            acknowledged += report.acknowledged
+            sessions += report.acknowledgedClaims
+            elections += report.elections
+            agents += report.finalTickets
+        }
+        #expect(elections >= Self.routingSeedsPerCase)
+        #expect(acknowledged > 200)
+        #expect(sessions > 10)
+        #expect(agents > 20)
+    }
+
+    static let routingSeedsPerCase = 6
+
+    @Test("with the routing domain too, a driver that applies entries before they commit is caught")
+    func routingCatchesApplyBeforeCommit() {
+        var caught: [RaftSimulationReport.Violation] = []
+        for seed in UInt64(1)...12 {
+            var simulation = RaftSimulation(seed: seed, replicas: 3, faults: .partitions,
+                                            options: RaftSimulationOptions(machine: .routing, unsafeDriver: .applyBeforeCommit, convergenceSteps: 50))
+            caught += simulation.run(steps: 200).violations
+        }
+        #expect(caught.contains { $0.check == "state_machine_safety" }, "\(caught)")
+    }
+
+    @Test("a routing seed replays exactly")
+    func routingReplaysExactly() {
+        func run() -> RaftSimulationReport {
+            var simulation = RaftSimulation(seed: 4242, replicas: 3, faults: .chaos, options: RaftSimulationOptions(machine: .routing))
+            return simulation.run(steps: 150)
+        }
+        let first = run(), second = run()
+        #expect(first.trace == second.trace)
+        #expect(first.commits == second.commits && first.acknowledged == second.acknowledged)
+        #expect(first.finalTickets == second.finalTickets)
+    }
+
     @Test("with the ticket machine too, a driver that applies entries before they commit is caught")
     func ticketMachineCatchesApplyBeforeCommit() {
         var caught: [RaftSimulationReport.Violation] = []

@@ -94,7 +94,64 @@ struct RoutingDomainMachineTests {
         #expect(fromRows.snapshot() == proposer.snapshot())
         #expect(fromRows.digest == proposer.digest)
         var future = RoutingDomainMachine.encode(entries[0])
-        future[0] = 2
+        #expect(future[0] == 2)
+        future[0] = 3
         #expect(throws: (any Error).self) { try RoutingDomainMachine.decode(future) }
+        // Every entry re-encodes to its bytes; format-1 (JSON) entries, rows and images still load.
+        for entry in entries {
+            let bytes = RoutingDomainMachine.encode(entry)
+            #expect(RoutingDomainMachine.encode(try RoutingDomainMachine.decode(bytes)) == bytes)
+            #expect(try RoutingDomainMachine.decode([1] + (try Self.jsonFormat1(entry))) == entry)
+        }
+        let rowsFormat1 = try proposer.allRows().map { row in (id: row.agent.id, record: [UInt8(1)] + (try Self.jsonFormat1(row))) }
+        #expect(try RoutingDomainMachine(rows: rowsFormat1).snapshot() == proposer.snapshot())
+        let imageFormat1: [UInt8] = [0x52, 0x44, 0x41, 0x01] + (try Self.jsonFormat1(proposer.allRows()))
+        #expect(try RoutingDomainMachine(snapshot: imageFormat1).snapshot() == proposer.snapshot())
+    }
+
+    static func jsonFormat1<Value: Encodable>(_ value: Value) throws -> [UInt8] {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.dateEncodingStrategy = .deferredToDate
+        return Array(try encoder.encode(value))
+    }
+
+    @Test("garbled, cut and random entries, rows and images throw or decode canonically, and never trap")
+    func fuzz() throws {
+        var random = SeededGenerator(seed: 0xA6E27)
+        var machine = RoutingDomainMachine()
+        var entries: [RoutingDomainEntry] = [.upsertAgent(Self.ana, at: Self.at(0)), .openSession(agentID: "ana", node: 2, at: Self.at(1)),
+                                             .setPresence(agentID: "ana", .available, sessionEpoch: 1, at: Self.at(2)),
+                                             .setPresence(agentID: "ana", .away, sessionEpoch: nil, at: Self.at(3)),
+                                             .closeSession(agentID: "ana", epoch: 1, at: Self.at(4))]
+        entries.append(.upsertAgent(AgentProfile(id: "bo", name: "Bo", skills: ["returns": 2, "refunds": 5]), at: Self.at(5)))
+        for entry in entries { _ = machine.apply(entry) }
+        let rows = machine.allRows().compactMap(RoutingDomainMachine.storedRow).map { row -> [UInt8] in
+            guard case let .put(_, record) = row else { preconditionFailure("only puts") }
+            return record
+        }
+        let inputs = entries.map(RoutingDomainMachine.encode) + rows + [machine.snapshot()]
+        for bytes in inputs {
+            for length in 0..<bytes.count {
+                #expect(throws: (any Error).self) { try RoutingDomainMachine.decode(Array(bytes.prefix(length))) }
+                _ = try? RoutingDomainMachine(snapshot: Array(bytes.prefix(length)))
+            }
+        }
+        var decoded = 0
+        for round in 0..<3_000 {
+            var bytes = inputs[random.below(inputs.count)]
+            if round % 2 == 0 {
+                for _ in 0...random.below(3) { bytes[random.below(bytes.count)] = UInt8(truncatingIfNeeded: random.next()) }
+            } else {
+                bytes = [2] + (0..<random.below(80)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            }
+            if let entry = try? RoutingDomainMachine.decode(bytes) {
+                decoded += 1
+                #expect(RoutingDomainMachine.encode(entry) == bytes)
+            }
+            _ = try? RoutingDomainMachine(rows: [(id: "ana", record: bytes)])
+            _ = try? RoutingDomainMachine(snapshot: [0x52, 0x44, 0x41, 0x02] + bytes.dropFirst())
+        }
+        #expect(decoded > 0)
     }
 }
