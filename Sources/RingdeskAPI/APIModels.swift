@@ -189,3 +189,56 @@ public struct ClusterMembersResponse: Sendable, Codable {
         self.members = members
     }
 }
+
+/// `GET /v1/cluster/shards`: the ticket shards the answering node hosts.
+public struct ClusterShardsResponse: Sendable, Codable {
+    public var node: String
+    /// `shards` (the one path) or `sqlite` (the single-node store: no shards).
+    public var ticketStore: String
+    public var shards: [Shard]
+
+    public struct Shard: Sendable, Codable {
+        public var shard: UInt32
+        public var role: String
+        /// The leader's replica id, 0 while none is known.
+        public var leader: UInt64
+        public var term: UInt64
+        public var commitIndex: UInt64
+        public var appliedIndex: UInt64
+        /// Committed entries this replica has not applied yet.
+        public var lag: UInt64
+        public var voters: [UInt64]
+        /// Why the shard stopped applying (an entry this build cannot decode); absent while it runs.
+        public var halted: String?
+
+        public init(shard: UInt32, role: String, leader: UInt64, term: UInt64, commitIndex: UInt64, appliedIndex: UInt64, lag: UInt64,
+                    voters: [UInt64], halted: String?) {
+            self.shard = shard
+            self.role = role
+            self.leader = leader
+            self.term = term
+            self.commitIndex = commitIndex
+            self.appliedIndex = appliedIndex
+            self.lag = lag
+            self.voters = voters
+            self.halted = halted
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case shard, role, leader, term, lag, voters, halted
+            case commitIndex = "commit_index"
+            case appliedIndex = "applied_index"
+        }
+    }
+
+    public init(node: String, ticketStore: String, shards: [Shard]) {
+        self.node = node
+        self.ticketStore = ticketStore
+        self.shards = shards
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case node, shards
+        case ticketStore = "ticket_store"
+    }
+}

@@ -40,6 +40,7 @@ struct NodeAPI: Sendable {
         route(&router, "GET", "/v1/admin/policy", policy)
         route(&router, "GET", "/v1/admin/routing", routing)
         route(&router, "GET", "/v1/cluster/members", clusterMembers)
+        route(&router, "GET", "/v1/cluster/shards", clusterShards)
         route(&router, "POST", "/internal/swim", swimMessage)
         router.add("GET", "/dashboard", .inline { _ in
             HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/html; charset=utf-8"), ("cache-control", "no-cache")]),
@@ -370,6 +371,21 @@ struct NodeAPI: Sendable {
             name: nodeID, id: "", status: "alive", incarnation: 0, region: "", zone: "", address: nodeID, load: 0,
             version: RingdeskNode.version, isSelf: true)]
         return try APIJSON.response(ClusterMembersResponse(node: membership?.name ?? nodeID, clustered: membership != nil, members: members))
+    }
+
+    /// The ticket shards this node hosts: each one's role, leader, term, commit and applied index
+    /// and lag (committed, not yet applied). Empty with the single-node store.
+    @Sendable func clusterShards(_ request: HTTP2Request) async throws -> HTTP2Response {
+        guard let journal = service.journal as? ShardTicketJournal else {
+            return try APIJSON.response(ClusterShardsResponse(node: nodeID, ticketStore: "sqlite", shards: []))
+        }
+        let shards = journal.host.status.map { group in
+            ClusterShardsResponse.Shard(shard: group.group, role: group.role, leader: group.leader, term: group.term,
+                                        commitIndex: group.commitIndex, appliedIndex: group.appliedIndex,
+                                        lag: group.commitIndex &- min(group.commitIndex, group.appliedIndex), voters: group.voters,
+                                        halted: group.halted)
+        }
+        return try APIJSON.response(ClusterShardsResponse(node: nodeID, ticketStore: "shards", shards: shards))
     }
 
     /// A SWIM protocol message from a peer (binary `SWIMCodec` body); answered at once with 204.

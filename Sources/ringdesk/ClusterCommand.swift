@@ -13,7 +13,7 @@ struct Cluster: AsyncParsableCommand {
 struct ClusterStatus: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
-        abstract: "Show every member the node knows: status (alive, suspect, dead, left), incarnation, region, address."
+        abstract: "Show every member the node knows (status, incarnation, region, address) and the ticket shards it hosts (role, leader, lag)."
     )
 
     @OptionGroup var global: GlobalOptions
@@ -42,6 +42,28 @@ struct ClusterStatus: AsyncParsableCommand {
             if view.clustered {
                 print(differing.isEmpty ? "policy: the same on every live member" : "policy differs on: \(differing.joined(separator: ", "))")
             }
+            try await printShards(client)
         }
+    }
+
+    /// The ticket shards as the node hosts them: role, leader, term, indexes and lag per shard.
+    private func printShards(_ client: NodeClient) async throws {
+        let shards = try (try await client.send("GET", "/v1/cluster/shards")).decode(ClusterShardsResponse.self)
+        print()
+        guard shards.ticketStore == "shards" else {
+            print("tickets: single-node store (sqlite); no shards")
+            return
+        }
+        var table = TextTable(["SHARD", "ROLE", "LEADER", "TERM", "COMMIT", "APPLIED", "LAG", "VOTERS"], rightAligned: [0, 2, 3, 4, 5, 6])
+        for shard in shards.shards {
+            table.add([String(shard.shard), shard.halted == nil ? shard.role : "halted", shard.leader == 0 ? "-" : String(shard.leader),
+                       String(shard.term), String(shard.commitIndex), String(shard.appliedIndex), String(shard.lag),
+                       shard.voters.map(String.init).joined(separator: ",")])
+        }
+        print(table.render())
+        let leaderless = shards.shards.filter { $0.leader == 0 }.count
+        let halted = shards.shards.filter { $0.halted != nil }.count
+        let lag = shards.shards.map(\.lag).max() ?? 0
+        print("tickets: \(shards.shards.count) shards; \(leaderless) without a known leader; \(halted) halted; largest lag \(lag) entries")
     }
 }
