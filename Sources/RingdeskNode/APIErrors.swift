@@ -1,5 +1,6 @@
 import RingdeskDomain
 import RingdeskHTTP2
+import RingdeskReplication
 import RingdeskService
 import RingdeskStorage
 
@@ -18,6 +19,10 @@ enum APIErrors {
             return .error(status: status(forServiceCode: error.code), code: error.code, message: error.message)
         case let error as StorageError:
             return .error(status: error.code == .invalidArgument ? 400 : 503, code: error.code.description, message: error.message)
+        case let error as ReplicationError:
+            // A ticket shard that cannot take the request now (halted, shutting down, overloaded,
+            // or a proposal whose outcome is unknown: retry with the same idempotency key).
+            return .error(status: 503, code: error.code, message: error.message)
         case is CancellationError:
             return .error(status: 503, code: "cancelled", message: "the request was cancelled")
         default:
@@ -37,7 +42,7 @@ enum APIErrors {
         switch code {
         case "ticket_not_found", "agent_not_found": 404
         case "conflict": 409
-        case "storage_unavailable": 503
+        case "storage_unavailable", "shard_unavailable": 503
         default: 500
         }
     }
