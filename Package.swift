@@ -172,7 +172,8 @@ let package = Package(
         .testTarget(
             name: "RingdeskReplicationTests",
             dependencies: ["RingdeskReplication", "RingdeskRaft", "RingdeskShard", "RingdeskDomain", "RingdeskTestSupport",
-                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log")]
+                           .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Logging", package: "swift-log"),
+                           .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         .testTarget(name: "RingdeskLoadTests", dependencies: ["RingdeskLoad", "RingdeskDomain"]),
         .testTarget(name: "RingdeskStorageTests", dependencies: ["RingdeskStorage"]),

@@ -146,7 +146,7 @@ public final class RingdeskNode: Service {
         host.start()
         do {
             if marker == nil { _ = try await storage.write(.setMeta(key: Self.ticketStoreKey, value: NodeConfiguration.TicketStore.shards.rawValue)) }
-            let journal = try ShardTicketJournal(host: host)
+            let journal = try ShardTicketJournal(host: host, storage: storage)
             try await journal.start(policy: configuration.policy)
             logger.info("ticket shards serving", metadata: ["shards": "\(configuration.shards)", "path": "\(path)"])
             return journal

@@ -134,11 +134,15 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
     /// it has applied that point, then runs `body` on the group's machine (on the loop thread: keep
     /// it quick). With `local`, any replica answers from what it has applied so far (possibly
     /// stale; for checks and diagnostics).
-    public func read<Value: Sendable>(group: UInt32, local: Bool = false,
+    ///
+    /// `durable` (with `local`): waits until the store's rows, and the read model projected with
+    /// them, hold everything this replica had applied when the read arrived: a client that was
+    /// answered for a change then finds it in the read model's tables.
+    public func read<Value: Sendable>(group: UInt32, local: Bool = false, durable: Bool = false,
                                       _ body: @escaping @Sendable (Machine) -> Value) async throws -> Value {
         guard group < configuration.groups else { throw ReplicationError.unknownGroup(group) }
         return try await withCheckedThrowingContinuation { continuation in
-            inbox.read(ReplicationInbox<Machine>.Read(group: group, local: local,
+            inbox.read(ReplicationInbox<Machine>.Read(group: group, local: local, durable: durable,
                                                       perform: { continuation.resume(returning: body($0)) },
                                                       fail: { continuation.resume(throwing: $0) }),
                        limit: configuration.maxPendingProposals)

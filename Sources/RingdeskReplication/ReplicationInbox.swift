@@ -36,6 +36,9 @@ final class ReplicationInbox<Machine: ReplicatedStateMachine>: @unchecked Sendab
         var group: UInt32
         /// Read this replica's applied state as it is, without confirming leadership (may be stale).
         var local: Bool
+        /// With `local`: answer once the store's rows (and any read model projected with them)
+        /// hold everything this replica had applied when the read arrived.
+        var durable: Bool = false
         var perform: @Sendable (Machine) -> Void
         var fail: @Sendable (any Error) -> Void
     }

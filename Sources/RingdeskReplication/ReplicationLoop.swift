@@ -46,6 +46,10 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
         var reads: [UInt64: Inbox.Read] = [:]
         /// Reads confirmed at an index, waiting until it is applied.
         var confirmedReads: [(index: UInt64, read: Inbox.Read)] = []
+        /// The applied index the store's rows are durable at (written by the writer thread).
+        var durableApplied: UInt64 = 0
+        /// Local reads waiting until the rows are durable at an applied index.
+        var durableReads: [(index: UInt64, read: Inbox.Read)] = []
         var appliedSinceSnapshot = 0
         /// An image is being encoded for the core (it asked: a follower needs a snapshot).
         var imagePending = false
@@ -124,7 +128,7 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
                                 machine: Machine(), wasRecovering: true)
         }
         let node = RaftNode(configuration: raftConfiguration, persisted: loaded.persistent, applied: loaded.appliedIndex)
-        return GroupReplica(node: node, machine: machine)
+        return GroupReplica(node: node, machine: machine, durableApplied: loaded.appliedIndex)
     }
 
     var status: [ReplicationGroupStatus] { published.withLockedValue { $0 } }
@@ -276,7 +280,12 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
         let group = Int(read.group)
         if let halted = groups[group].halted { return read.fail(ReplicationError.halted(UInt32(group), halted)) }
         if read.local {
-            read.perform(groups[group].machine)
+            let applied = groups[group].node.appliedIndex
+            if read.durable && groups[group].durableApplied < applied {
+                groups[group].durableReads.append((applied, read))
+            } else {
+                read.perform(groups[group].machine)
+            }
             return
         }
         let id = nextReadID
@@ -347,6 +356,17 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
     /// A write job is durable: its messages may go, and its Readies are done.
     private func completeWrite(_ job: ReplicationWriteJob<Machine>) {
         flush(job.late)
+        for apply in job.applies {
+            let group = Int(apply.group)
+            groups[group].durableApplied = max(groups[group].durableApplied, apply.appliedIndex)
+            guard !groups[group].durableReads.isEmpty else { continue }
+            let durable = groups[group].durableApplied
+            let (ready, waiting) = groups[group].durableReads.reduce(into: ([Inbox.Read](), [(index: UInt64, read: Inbox.Read)]())) { parts, pending in
+                if pending.index <= durable { parts.0.append(pending.read) } else { parts.1.append(pending) }
+            }
+            groups[group].durableReads = waiting
+            for read in ready { read.perform(groups[group].machine) }
+        }
         for (group, ready) in job.readies where groups[group].halted == nil {
             groups[group].node.advance(ready)
         }
@@ -495,6 +515,8 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
         groups[group].reads.removeAll()
         for pending in groups[group].confirmedReads { pending.read.fail(error) }
         groups[group].confirmedReads.removeAll()
+        for pending in groups[group].durableReads { pending.read.fail(error) }
+        groups[group].durableReads.removeAll()
     }
 
     private func failEverything(_ error: ReplicationError) {

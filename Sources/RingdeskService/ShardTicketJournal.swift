@@ -21,6 +21,9 @@ public final class ShardTicketJournal: TicketJournal {
 
     public let host: Host
     public let map: TicketShardMap
+    /// The `tickets`/`ticket_events` tables the shards project into (`readModel(shards:)`), read
+    /// for lists and for tickets the shards no longer hold in memory.
+    private let readModel: SQLiteTicketJournal
     /// How long a proposal is retried through elections and leader changes before the caller
     /// gets `shard_unavailable`.
     public let requestDeadline: TimeInterval
@@ -33,8 +36,10 @@ public final class ShardTicketJournal: TicketJournal {
     }
     private let state: NIOLockedValueBox<State>
 
-    public init(host: Host, requestDeadline: TimeInterval = 5) throws {
+    /// `storage` is the node's store whose `tickets`/`ticket_events` tables `host` projects into.
+    public init(host: Host, storage: SQLiteStorage, requestDeadline: TimeInterval = 5) throws {
         self.host = host
+        self.readModel = SQLiteTicketJournal(storage: storage)
         self.map = try TicketShardMap(shards: host.configuration.groups)
         self.requestDeadline = requestDeadline
         self.state = NIOLockedValueBox(State(policyVersions: Array(repeating: 0, count: host.configuration.groups)))
@@ -186,60 +191,31 @@ public final class ShardTicketJournal: TicketJournal {
         throw ServiceError.conflict("ticket \(before.id): the shard's policy kept changing")
     }
 
+    /// The shard's ticket (read-index), else the read model's row (a ticket the shard no longer
+    /// holds in memory), once the read model holds everything the shard has applied.
     public func storedTicket(_ id: String) async throws -> Ticket? {
         let shard = map.shard(ofTicketID: id)
-        return try await retrying(shard) { [host] in try await host.read(group: shard) { $0.ticket(id) } }
+        if let ticket = try await retrying(shard, { [host] in try await host.read(group: shard) { $0.ticket(id) } }) { return ticket }
+        try await readModelCaughtUp(shard)
+        return try await readModel.storedTicket(id)
     }
 
-    /// Scatter-gather: every shard's tickets (a copy-on-write view taken on the replication loop),
-    /// filtered and ordered here by `(createdAt, id)`, then cut to one page. The cursor is the
-    /// last ticket's `(createdAt, id)`, so it works across shards.
+    /// A page from the read model (SQLite's filters, indexes and keyset paging, the same as the
+    /// single-node store), read once every shard's projection holds what the shard had applied
+    /// when the request arrived: a client that was answered for a change finds it.
     public func list(_ filter: TicketFilter) async throws -> (tickets: [Ticket], nextCursor: String?) {
-        guard TicketFilter.limits.contains(filter.limit) else {
-            throw StorageError(code: .invalidArgument, message: "limit must be within \(TicketFilter.limits)")
-        }
-        let cursor = try filter.cursor.map { try TicketCursor(encoded: $0) }
-        let ascending = filter.order == .oldestFirst
-        let views = try await withThrowingTaskGroup(of: [String: Ticket].self) { tasks in
-            for shard in shards {
-                tasks.addTask { [host] in try await host.read(group: shard, local: true) { $0.tickets } }
-            }
-            var views: [[String: Ticket]] = []
-            for try await view in tasks { views.append(view) }
-            return views
-        }
-        var matching: [Ticket] = []
-        for view in views {
-            for ticket in view.values where Self.matches(ticket, filter) {
-                if let cursor {
-                    let key = (ticket.createdAt.timeIntervalSince1970, ticket.id)
-                    guard ascending ? key > (cursor.createdAt, cursor.id) : key < (cursor.createdAt, cursor.id) else { continue }
-                }
-                matching.append(ticket)
-            }
-        }
-        matching.sort { left, right in
-            let l = (left.createdAt.timeIntervalSince1970, left.id), r = (right.createdAt.timeIntervalSince1970, right.id)
-            return ascending ? l < r : l > r
-        }
-        let page = Array(matching.prefix(filter.limit))
-        let next = matching.count > filter.limit ? page.last.map { TicketCursor(createdAt: $0.createdAt.timeIntervalSince1970, id: $0.id).encoded } : nil
-        return (page, next)
+        try await forEachShard { shard in try await self.readModelCaughtUp(shard) }
+        return try await readModel.list(filter)
     }
 
-    /// The list filter's rules (the same as the SQLite store's query).
-    static func matches(_ ticket: Ticket, _ filter: TicketFilter) -> Bool {
-        if !filter.statuses.isEmpty, !filter.statuses.contains(ticket.status.rawValue) { return false }
-        let equalities: [(String?, String?)] = [
-            (filter.urgency, ticket.urgency.rawValue), (filter.region, ticket.customer.region), (filter.category, ticket.category.rawValue),
-            (filter.channel, ticket.channel.rawValue), (filter.agentID, ticket.listedAgentID), (filter.customerID, ticket.customer.id),
-            (filter.queue, ticket.queue),
-        ]
-        for case let (wanted?, actual) in equalities where wanted != actual { return false }
-        let created = ticket.createdAt.timeIntervalSince1970
-        if let from = filter.createdFrom, created < from { return false }
-        if let before = filter.createdBefore, created >= before { return false }
-        return true
+    /// Waits until the shard's read model rows are durable at its applied index. A halted shard
+    /// projects nothing more: its rows stay as they were when it stopped.
+    private func readModelCaughtUp(_ shard: UInt32) async throws {
+        do {
+            _ = try await host.read(group: shard, local: true, durable: true) { _ in true }
+        } catch let error as ReplicationError where error.code == "group_halted" {
+            return
+        }
     }
 
     // MARK: Read model

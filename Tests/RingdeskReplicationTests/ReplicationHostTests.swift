@@ -1,5 +1,7 @@
 import Foundation
+import GRDB
 import Logging
+import NIOConcurrencyHelpers
 import RingdeskDomain
 import RingdeskRaft
 import RingdeskShard
@@ -80,6 +82,32 @@ struct ReplicationHostTests {
             try await Self.waitForLeadership(host)
             let keys = try await host.read(group: 2) { $0.idempotencyKeys }
             #expect(keys == ["mail-1": "T-1"])
+        }
+    }
+
+    @Test("a projection writes applied changes in the store's transaction; a durable read waits until it holds what was applied")
+    func projectionAndDurableReads() async throws {
+        let (directory, path) = try Self.temporaryPath()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let projected = NIOLockedValueBox<[UInt32: [[UInt8]]]>([:])
+        let host = try ReplicationHost<CounterV2>(configuration: Self.configuration, databasePath: path, client: nil, logger: Logger(label: "test"),
+                                                  projection: { applied, db in
+            // Inside the store's transaction: the applied index it belongs to is readable here.
+            _ = try Int64.fetchOne(db, sql: "SELECT applied_idx FROM raft_groups WHERE group_id = 0")
+            projected.withLockedValue { rows in
+                for group in applied { rows[group.group, default: []] += group.changes }
+            }
+        })
+        host.start()
+        defer { host.stop() }
+        try await Self.waitForLeadership(host)
+        for value in 1...50 {
+            _ = try await host.propose(group: UInt32(value % 2), command: [UInt8(value)])
+            // Answered once applied; the projection may still be on its way to disk, but a
+            // durable read returns only after it is there.
+            let applied = try await host.read(group: UInt32(value % 2), local: true, durable: true) { $0.applied }
+            let rows = projected.withLockedValue { $0[UInt32(value % 2)] ?? [] }
+            #expect(rows.last == applied, "the projection holds the state after the last applied change")
         }
     }
 

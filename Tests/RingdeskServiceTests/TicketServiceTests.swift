@@ -46,7 +46,7 @@ enum TicketStore: String, CaseIterable, Sendable, CustomTestStringConvertible {
                 let started = try ShardTicketJournal.Host(configuration: settings, databasePath: path, client: nil, logger: logger,
                                                           projection: ShardTicketJournal.readModel(shards: try TicketShardMap(shards: shards)))
                 started.start()
-                journal = try ShardTicketJournal(host: started)
+                journal = try ShardTicketJournal(host: started, storage: storage)
                 try await journal!.start(policy: configuration.policy)
                 host = started
             }
