@@ -35,6 +35,7 @@ extension TicketShardMachine: ReplicatedStateMachine {
         switch change {
         case .ticket(let ticket): .put(id: ticket.id, record: record(of: change))
         case .policy: .put(id: policyRowID, record: record(of: change))
+        case .evicted(let id): .delete(id: id)
         }
     }
 
@@ -51,6 +52,8 @@ extension TicketShardMachine: ReplicatedStateMachine {
             writer.byte(RecordKind.policy.rawValue)
             writer.varint(version)
             writer.blob(TicketLogEntry.policyJSON(policy))
+        case .evicted(let id):
+            preconditionFailure("an evicted ticket (\(id)) has no stored record; storedRow deletes its row")
         }
         return writer.bytes
     }
@@ -116,8 +119,11 @@ extension TicketShardMachine: ReplicatedStateMachine {
             case let .policy(version, policy):
                 guard stored.id == Self.policyRowID else { throw ShardCodecError.malformed("row \(stored.id) holds the policy") }
                 restore(policy: policy, version: version)
+            case .evicted:
+                throw ShardCodecError.malformed("row \(stored.id) is not a stored row")
             }
         }
+        rebuildRetiring()
     }
 
     // MARK: Snapshots
@@ -176,6 +182,7 @@ extension TicketShardMachine: ReplicatedStateMachine {
             try install(ticket)
         }
         guard reader.isAtEnd else { throw ShardCodecError.malformed("ticket shard snapshot: \(reader.remaining) trailing bytes") }
+        rebuildRetiring()
     }
 
     private init(snapshotFormat1 bytes: [UInt8]) throws {
@@ -193,5 +200,6 @@ extension TicketShardMachine: ReplicatedStateMachine {
             previous = ticket.id
             try install(ticket)
         }
+        rebuildRetiring()
     }
 }

@@ -12,15 +12,38 @@ import RingdeskRaft
 /// A refused entry leaves the state exactly as it was and says why in its result. Effects
 /// (re-queue, free an agent, open a follow-up) are returned to the proposer, never performed here.
 public struct TicketShardMachine: Sendable {
-    /// Tickets by id (open and terminal: eviction of old terminal tickets is the store's read model's job).
+    /// Tickets by id: every open one, and terminal ones until `terminalRetention` after their last
+    /// change (then only the store's read model keeps them).
     public private(set) var tickets: [String: Ticket] = [:]
-    /// Idempotency key → the ticket its first create made.
+    /// Idempotency key → the ticket its first create made, for as long as that ticket is held.
     public private(set) var idempotencyKeys: [String: String] = [:]
     /// The policy commands are applied with, and its version (0 with the defaults before any `setPolicy`).
     public private(set) var policy: DomainPolicy = .defaults
     public private(set) var policyVersion: UInt64 = 0
     /// Order-independent sum of the tickets' summary hashes, kept up to date on every change.
     private var ticketHashSum: UInt64 = 0
+    /// Terminal tickets by `(updatedAt, id)`, the next to leave memory first, from `retiringHead`
+    /// on. Pairs go stale when their ticket changes again (reopened, rated, closed): eviction
+    /// checks each against its ticket. Derived state: rebuilt the same from rows or a snapshot.
+    private var retiring: [RetiringTicket] = []
+    private var retiringHead = 0
+    /// Tickets the last `apply` removed from memory (their shard rows go with them).
+    public private(set) var evicted: [String] = []
+
+    /// How long a terminal ticket (resolved, closed, cancelled) stays in memory after its last
+    /// change: the KPI window (7 days), and never less than a day past the policy's reopen window,
+    /// so a ticket can be reopened or rated for as long as the policy allows. Its idempotency key
+    /// expires with it: a create with that key afterwards makes a new ticket. Part of the
+    /// replicated semantics (every replica evicts at the same entry), so it is no setting.
+    public static let terminalRetention: TimeInterval = 7 * 86_400
+
+    public var effectiveTerminalRetention: TimeInterval { max(Self.terminalRetention, policy.reopenWindow + 86_400) }
+
+    struct RetiringTicket: Sendable, Comparable {
+        var at: Date
+        var id: String
+        static func < (a: RetiringTicket, b: RetiringTicket) -> Bool { (a.at, a.id) < (b.at, b.id) }
+    }
 
     public init() {}
 
@@ -33,8 +56,42 @@ public struct TicketShardMachine: Sendable {
 
     public func ticket(_ id: String) -> Ticket? { tickets[id] }
 
-    /// Applies one committed entry.
+    /// Applies one committed entry, then lets terminal tickets older than the retention (by the
+    /// entry's own time, the same on every replica) leave memory.
     public mutating func apply(_ entry: TicketLogEntry) -> TicketLogResult {
+        evicted = []
+        let result = applyEntry(entry)
+        switch entry {
+        case .create(let ticket): evictTerminal(before: ticket.createdAt.addingTimeInterval(-effectiveTerminalRetention))
+        case .command(let command): evictTerminal(before: command.at.addingTimeInterval(-effectiveTerminalRetention))
+        case .setPolicy: break
+        }
+        return result
+    }
+
+    private mutating func evictTerminal(before cutoff: Date) {
+        while retiringHead < retiring.count, retiring[retiringHead].at < cutoff {
+            let candidate = retiring[retiringHead]
+            retiringHead += 1
+            guard let ticket = tickets[candidate.id], !ticket.status.isOpen, ticket.updatedAt == candidate.at else { continue }
+            ticketHashSum &-= Self.summaryHash(ticket)
+            tickets[candidate.id] = nil
+            if let key = ticket.idempotencyKey, idempotencyKeys[key] == ticket.id { idempotencyKeys[key] = nil }
+            evicted.append(candidate.id)
+        }
+        if retiringHead > 1024, retiringHead * 2 > retiring.count {
+            retiring.removeFirst(retiringHead)
+            retiringHead = 0
+        }
+    }
+
+    /// Orders the terminal tickets for eviction after the state was loaded as a whole.
+    mutating func rebuildRetiring() {
+        retiring = tickets.values.filter { !$0.status.isOpen }.map { RetiringTicket(at: $0.updatedAt, id: $0.id) }.sorted()
+        retiringHead = 0
+    }
+
+    private mutating func applyEntry(_ entry: TicketLogEntry) -> TicketLogResult {
         switch entry {
         case let .setPolicy(version, newPolicy):
             guard version > policyVersion else {
@@ -94,21 +151,23 @@ public struct TicketShardMachine: Sendable {
     /// The rows a store writes after `entry` was applied: the ticket it names (or, for a create
     /// that met its idempotency key, the first ticket), or the policy.
     public func rows(touchedBy entry: TicketLogEntry) -> [TicketShardRow] {
+        let gone = evicted.map(TicketShardRow.evicted)
         switch entry {
         case .setPolicy:
             return [.policy(version: policyVersion, policy)]
         case .create(let ticket):
             let id = ticket.idempotencyKey.flatMap { idempotencyKeys[$0] } ?? ticket.id
-            return tickets[id].map { [.ticket($0)] } ?? []
+            return (tickets[id].map { [.ticket($0)] } ?? []) + gone
         case .command(let command):
-            return tickets[command.ticketID].map { [.ticket($0)] } ?? []
+            return (tickets[command.ticketID].map { [.ticket($0)] } ?? []) + gone
         }
     }
 
     /// Adds a decoded ticket (rows or a snapshot); refuses a ticket twice or a key held by two tickets.
+    /// Call `rebuildRetiring()` once every ticket is installed.
     mutating func install(_ ticket: Ticket) throws(ShardCodecError) {
         guard tickets[ticket.id] == nil else { throw .malformed("ticket \(ticket.id) stored twice") }
-        store(ticket)
+        store(ticket, retiring: false)
         if let key = ticket.idempotencyKey {
             guard idempotencyKeys.updateValue(ticket.id, forKey: key) == nil else { throw .malformed("key \(key) held by two tickets") }
         }
@@ -119,10 +178,23 @@ public struct TicketShardMachine: Sendable {
         policyVersion = version
     }
 
-    private mutating func store(_ ticket: Ticket) {
+    private mutating func store(_ ticket: Ticket, retiring track: Bool = true) {
         if let old = tickets[ticket.id] { ticketHashSum &-= Self.summaryHash(old) }
         tickets[ticket.id] = ticket
         ticketHashSum &+= Self.summaryHash(ticket)
+        guard track, !ticket.status.isOpen else { return }
+        // Nearly always the newest change: an append; otherwise a binary-search insert.
+        let pair = RetiringTicket(at: ticket.updatedAt, id: ticket.id)
+        if retiring.last.map({ $0 < pair }) ?? true {
+            retiring.append(pair)
+        } else {
+            var low = retiringHead, high = retiring.count
+            while low < high {
+                let middle = (low + high) / 2
+                if retiring[middle] < pair { low = middle + 1 } else { high = middle }
+            }
+            retiring.insert(pair, at: low)
+        }
     }
 
     static func summaryHash(_ ticket: Ticket) -> UInt64 {
@@ -189,8 +261,11 @@ public struct TicketLogRejection: Sendable, Hashable, Error, CustomStringConvert
     public static let invalidTransition = "invalid_transition"
 }
 
-/// A row of a ticket shard's read model: a ticket (with its history) or the shard's policy.
+/// A row of a ticket shard's read model: a ticket (with its history) or the shard's policy; or a
+/// terminal ticket that left the shard's memory (its shard row is deleted; a read model beside
+/// the shard keeps it).
 public enum TicketShardRow: Sendable, Hashable {
     case ticket(Ticket)
     case policy(version: UInt64, DomainPolicy)
+    case evicted(String)
 }

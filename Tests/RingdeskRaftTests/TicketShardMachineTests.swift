@@ -198,6 +198,52 @@ struct TicketShardMachineTests {
         #expect(fromRows.idempotencyKeys == proposer.idempotencyKeys)
     }
 
+    @Test("terminal tickets leave memory a retention after their last change, with their keys; restored replicas evict at the same entry")
+    func terminalTicketsLeaveMemoryAfterTheRetention() throws {
+        let day = 86_400.0
+        var machine = TicketShardMachine()
+        // The KPI window, and never less than a day past the policy's reopen window.
+        let retention = machine.effectiveTerminalRetention
+        #expect(retention >= TicketShardMachine.terminalRetention && retention >= machine.policy.reopenWindow + day)
+        try Self.replay([
+            try Self.create("T1", key: "k-1"),
+            try Self.create("T2", key: "k-2"),
+            try Self.create("T3", key: "k-3"),
+            Self.command("T1", .cancel(reason: "duplicate"), by: .supervisor("sam"), at: 60),
+            Self.command("T2", .cancel(reason: "spam"), by: .supervisor("sam"), at: 2 * day),
+        ], on: &machine)
+        #expect(machine.evicted.isEmpty)
+        // A copy restored from the rows and one from a snapshot, as a restarted or new replica has.
+        let rows = machine.allRows().compactMap(TicketShardMachine.storedRow).compactMap { row -> (id: String, record: [UInt8])? in
+            if case let .put(id, record) = row { return (id, record) }
+            return nil
+        }
+        var fromRows = try TicketShardMachine(rows: rows)
+        var fromSnapshot = try TicketShardMachine(snapshot: machine.snapshot())
+        // One second short of T1's retention nothing leaves; at it T1 leaves with its key, T2
+        // (cancelled two days later) and the open T3 stay.
+        let early = Self.command("T3", .comment(text: "still here", internal: true), by: .supervisor("sam"), at: 60 + retention - 1)
+        let onTime = Self.command("T3", .comment(text: "a week on", internal: true), by: .supervisor("sam"), at: 60 + retention + 1)
+        for replica in [0, 1, 2] {
+            var copy = replica == 0 ? machine : replica == 1 ? fromRows : fromSnapshot
+            try Self.replay([early], on: &copy)
+            #expect(copy.evicted.isEmpty)
+            try Self.replay([onTime], on: &copy)
+            #expect(copy.evicted == ["T1"])
+            #expect(copy.ticket("T1") == nil && copy.ticket("T2") != nil && copy.ticket("T3") != nil)
+            #expect(copy.idempotencyKeys["k-1"] == nil && copy.idempotencyKeys["k-2"] == "T2")
+            #expect(copy.rows(touchedBy: onTime).contains(.evicted("T1")))
+            #expect(TicketShardMachine.storedRow(.evicted("T1")) == .delete(id: "T1"))
+            if replica == 0 { machine = copy } else if replica == 1 { fromRows = copy } else { fromSnapshot = copy }
+        }
+        #expect(fromRows.digest == machine.digest && fromSnapshot.digest == machine.digest)
+        #expect(fromRows.snapshot() == machine.snapshot() && fromSnapshot.snapshot() == machine.snapshot())
+        // The key expired with its ticket: the same key now makes a new ticket.
+        let again = try Self.create("T4", key: "k-1", at: Self.t0.addingTimeInterval(60 + retention + 2))
+        guard case .created(let created) = machine.apply(again) else { Issue.record("the expired key still deduplicated"); return }
+        #expect(created.id == "T4")
+    }
+
     @Test("rows that contradict themselves are refused when loading")
     func badRows() throws {
         var machine = TicketShardMachine()

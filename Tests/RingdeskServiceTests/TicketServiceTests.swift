@@ -179,6 +179,29 @@ enum TicketStore: String, CaseIterable, Sendable, CustomTestStringConvertible {
         try await harness.close()
     }
 
+    @Test func oldTerminalTicketsLeaveTheShardsButStayReadableAndListed() async throws {
+        let harness = try await Harness.make(store: .shards)
+        let service = harness.service
+        let journal = try #require(service.journal as? ShardTicketJournal)
+        let old = try await service.create(Self.draft(customer: "C-old"), idempotencyKey: "old-key", by: .intake("test")).ticket
+        let cancelled = try await service.apply(.cancel(reason: "duplicate"), to: old.id, by: .supervisor("sam"))
+        let shard = journal.map.shard(ofTicketID: old.id)
+        // Nine days on, the next entries of that shard let the cancelled ticket and its key go.
+        harness.clock.advance(by: 9 * 86_400)
+        for index in 0..<(Harness.shards * 2) {
+            _ = try await service.create(Self.draft(customer: "C-new-\(index)"), idempotencyKey: nil, by: .intake("test"))
+        }
+        await service.tick()
+        #expect(try await journal.host.read(group: shard) { $0.ticket(old.id) } == nil, "the shard no longer holds it")
+        #expect(try await journal.host.read(group: shard) { $0.idempotencyKeys["old-key"] } == nil)
+        // Still there for readers: by id and in lists, from the read model.
+        #expect(try await service.ticket(old.id) == cancelled)
+        var filter = TicketFilter()
+        filter.customerID = "C-old"
+        #expect(try await service.list(filter).tickets == [cancelled])
+        try await harness.close()
+    }
+
     @Test func ticketIDsAreTimeOrderedAndUnique() {
         var generator = TicketIDGenerator()
         let start = Date(timeIntervalSince1970: 1_800_000_000)
