@@ -170,6 +170,13 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
         }
     }
 
+    /// Follows what every group applies on this replica, leader or follower, in log order per
+    /// group: `handler` gets each turn's events on the replication loop's thread (keep it quick;
+    /// hand work elsewhere, in order). Replaces an earlier handler.
+    public func follow(_ handler: @escaping @Sendable ([ReplicationFeedEvent<Machine>]) -> Void) {
+        loop.feed.withLockedValue { $0 = handler }
+    }
+
     /// Every group's role, term, leader and indexes as of the loop's last turn.
     public var status: [ReplicationGroupStatus] { loop.status }
 
@@ -177,6 +184,13 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
     public func peer(of node: RaftNodeID) -> HTTP2Client.Peer? {
         configuration.peers[node].flatMap(ReplicationConfiguration.parseAddress).map { HTTP2Client.Peer(host: $0.host, port: $0.port) }
     }
+}
+
+/// What a replica applied: results of committed entries in log order, or a group's whole state
+/// replaced by a snapshot from its leader (a follower of the feed re-reads that group).
+public enum ReplicationFeedEvent<Machine: ReplicatedStateMachine>: Sendable {
+    case applied(group: UInt32, results: [Machine.Result])
+    case replaced(group: UInt32)
 }
 
 /// What a committed proposal produced: its log index and the machine's result.

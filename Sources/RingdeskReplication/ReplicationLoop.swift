@@ -78,6 +78,9 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
     let eventLoop: any EventLoop
     private var tickTask: Scheduled<Void>?
     private var stopped = false
+    /// Who follows what the groups apply (`ReplicationHost.follow`), and this turn's events for it.
+    let feed = NIOLockedValueBox<(@Sendable ([ReplicationFeedEvent<Machine>]) -> Void)?>(nil)
+    private var feedEvents: [ReplicationFeedEvent<Machine>] = []
 
     init(configuration: ReplicationConfiguration, eventLoop: any EventLoop, store: RaftLogStore, inbox: Inbox, logger: Logger,
          metrics: ReplicationMetrics, projection: ReadModelProjection<Machine>? = nil,
@@ -344,6 +347,11 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
                 job.recovered.append(UInt32(group))
             }
         }
+        if !feedEvents.isEmpty {
+            let events = feedEvents
+            feedEvents.removeAll(keepingCapacity: true)
+            feed.withLockedValue { $0 }?(events)
+        }
         // After the applies: every machine is at its core's applied index now.
         for group in groups.indices where groups[group].halted == nil {
             if let compaction = maybeSnapshot(group: group) { job.compactions.append(compaction) }
@@ -394,7 +402,10 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
             replaceAll = true
             changes = groups[group].machine.allRows()
             appliedIndex = snapshot.metadata.index
+            feedEvents.append(.replaced(group: UInt32(group)))
         }
+        var results: [Machine.Result] = []
+        defer { if !results.isEmpty { feedEvents.append(.applied(group: UInt32(group), results: results)) } }
         for entry in ready.committedEntries {
             var result: Machine.Result?
             switch entry.kind {
@@ -407,6 +418,7 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
                 do {
                     let command = try Machine.decode(entry.data)
                     result = groups[group].machine.apply(command)
+                    results.append(result!)
                     changes += groups[group].machine.rows(touchedBy: command)
                 } catch {
                     halt(group: group, at: entry, error)

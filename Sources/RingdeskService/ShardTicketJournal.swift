@@ -218,6 +218,33 @@ public final class ShardTicketJournal: TicketJournal {
         }
     }
 
+    // MARK: Change feed
+
+    /// Every ticket a shard applied a change to on this node (created or changed; a refused or
+    /// duplicate entry changes nothing), from the host's feed; after a snapshot replaced a shard,
+    /// all of that shard's tickets.
+    public func follow(_ handler: @escaping @Sendable (_ changed: [Ticket]) -> Void) {
+        host.follow { [host] events in
+            var changed: [Ticket] = []
+            for event in events {
+                switch event {
+                case .applied(_, let results):
+                    for result in results {
+                        switch result {
+                        case .created(let ticket), .applied(let ticket, _): changed.append(ticket)
+                        case .duplicate, .policySet, .rejected: break
+                        }
+                    }
+                case .replaced(let group):
+                    Task {
+                        if let all = try? await host.read(group: group, local: true, { Array($0.tickets.values) }) { handler(all) }
+                    }
+                }
+            }
+            if !changed.isEmpty { handler(changed) }
+        }
+    }
+
     // MARK: Read model
 
     /// Projects applied tickets into the node's `tickets` / `ticket_events` tables (the same rows

@@ -37,6 +37,15 @@ public protocol TicketJournal: Sendable {
 
     /// Makes `policy` the one later commands are applied with (shards keep it in their logs).
     func setPolicy(_ policy: DomainPolicy) async throws
+
+    /// Calls `handler` with tickets as the journal applied them, whoever proposed the change (this
+    /// service, another node's, a replica catching up), in order per shard. Quick: hand off.
+    func follow(_ handler: @escaping @Sendable (_ changed: [Ticket]) -> Void)
+}
+
+extension TicketJournal {
+    /// A journal only this service writes to has nothing to tell it.
+    public func follow(_ handler: @escaping @Sendable (_ changed: [Ticket]) -> Void) {}
 }
 
 /// What `TicketJournal.create` stored.

@@ -73,6 +73,8 @@ public actor TicketService {
     private var pendingRoutingActions: [RoutingAction] = []
 
     private let metrics: ServiceMetrics?
+    /// Consumes the journal's change feed (started by `load`).
+    private var followTask: Task<Void, Never>?
 
     /// `journal` defaults to the single-node store in `storage`.
     public init(storage: SQLiteStorage, journal: (any TicketJournal)? = nil, configuration: TicketServiceConfiguration = .defaults,
@@ -99,8 +101,30 @@ public actor TicketService {
             if let key = ticket.idempotencyKey { idempotency[key] = ticket.id }
             keep(ticket)
         }
+        followJournal()
         logger.info("ticket service loaded", metadata: ["tickets": "\(tickets.count)", "agents": "\(agents.count)"])
         requestAssignment()
+    }
+
+    /// Follows the journal's change feed: tickets changed by another proposer (another node's
+    /// service, a replica catching up) reach memory and routing here too, in the journal's order.
+    private func followJournal() {
+        guard followTask == nil else { return }
+        let (stream, continuation) = AsyncStream<[Ticket]>.makeStream()
+        journal.follow { continuation.yield($0) }
+        followTask = Task { [weak self] in
+            for await batch in stream { await self?.adopt(batch) }
+        }
+    }
+
+    /// Installs applied tickets newer than what memory holds (this service's own changes are
+    /// usually installed already and are skipped).
+    func adopt(_ batch: [Ticket]) {
+        for ticket in batch {
+            if let held = tickets[ticket.id], held.history.count >= ticket.history.count { continue }
+            keep(ticket)
+            if let key = ticket.idempotencyKey, idempotency[key] == nil { settle(key, with: ticket) }
+        }
     }
 
     public var policy: DomainPolicy { configuration.policy }

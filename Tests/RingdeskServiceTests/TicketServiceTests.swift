@@ -202,6 +202,34 @@ enum TicketStore: String, CaseIterable, Sendable, CustomTestStringConvertible {
         try await harness.close()
     }
 
+    @Test func changesProposedElsewhereReachTheServiceThroughTheFeed() async throws {
+        let harness = try await Harness.make(store: .shards)
+        let service = harness.service
+        _ = try await service.upsertAgent(Self.agent("gus"))
+        _ = try await service.setPresence(.available, agentID: "gus")
+        // Another proposer on the same shards (as another node's service would be): its ticket
+        // never passes through this service, yet this service routes it and then sees it change.
+        let host = try #require(harness.host)
+        let other = try ShardTicketJournal(host: host, storage: harness.storage)
+        var ticket = try Ticket.create(id: other.newTicketID(now: harness.clock.now(), idempotencyKey: "elsewhere"),
+                                       draft: Self.draft(customer: "C-else"), idempotencyKey: "elsewhere", by: .intake("other-node"),
+                                       at: harness.clock.now(), policy: .defaults)
+        guard case .created(let created, _) = try await other.create(ticket) else { Issue.record("not created"); return }
+        ticket = created
+        #expect(try await eventually { try await service.offers(for: "gus").map(\.id) == [ticket.id] })
+        let offered = try await service.ticket(ticket.id)
+        var cancelled = offered
+        _ = try cancelled.apply(.cancel(reason: "customer withdrew"), by: .supervisor("sam"), at: harness.clock.now(), policy: .defaults)
+        _ = try await other.commit(TicketJournalChange(command: .cancel(reason: "customer withdrew"), actor: .supervisor("sam"),
+                                                       at: harness.clock.now(), before: offered, after: cancelled, followUps: [], fenced: false))
+        #expect(try await eventually { try await service.ticket(ticket.id).status == .cancelled })
+        #expect(try await eventually { try await service.offers(for: "gus").isEmpty })
+        // The key the other proposer used is known here too.
+        let retry = try await service.create(Self.draft(customer: "C-else"), idempotencyKey: "elsewhere", by: .intake("test"))
+        #expect(!retry.created && retry.ticket.id == ticket.id)
+        try await harness.close()
+    }
+
     @Test func ticketIDsAreTimeOrderedAndUnique() {
         var generator = TicketIDGenerator()
         let start = Date(timeIntervalSince1970: 1_800_000_000)
