@@ -100,6 +100,16 @@ public final class SQLiteTicketJournal: TicketJournal {
         return (row(ticket, doc: stored), events, full)
     }
 
+    /// The ticket's row and only the event rows from `first` on, without the API document: what a
+    /// store that holds the first `first` events writes (the shards' read model).
+    static func rows(_ ticket: Ticket, storedEvents first: Int) -> (row: TicketRow, events: [TicketEventRow]) {
+        let (stored, eventDocs) = TicketJSONWriter.stored(ticket, eventsFrom: first)
+        let events = zip(ticket.history.dropFirst(first), eventDocs).map { event, eventDoc in
+            TicketEventRow(ticketID: ticket.id, seq: event.seq, at: event.at.timeIntervalSince1970, kind: event.kind.rawValue, doc: eventDoc)
+        }
+        return (row(ticket, doc: stored), events)
+    }
+
     private static func row(_ ticket: Ticket, doc: Data) -> TicketRow {
         TicketRow(
             id: ticket.id, idempotencyKey: ticket.idempotencyKey, status: ticket.status.rawValue,

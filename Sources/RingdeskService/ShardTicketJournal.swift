@@ -264,8 +264,10 @@ public final class ShardTicketJournal: TicketJournal {
                     order.append(ticket.id)
                 }
                 for id in order {
-                    let rows = try SQLiteTicketJournal.rows(latest[id]!, eventsAfter: 0)
-                    try TicketReadModel.put(rows.row, events: rows.events, db)
+                    // Only the events the read model does not hold yet are encoded and written.
+                    let stored = try TicketReadModel.storedVersion(of: id, db)
+                    let rows = SQLiteTicketJournal.rows(latest[id]!, storedEvents: stored ?? 0)
+                    try TicketReadModel.put(rows.row, storedVersion: stored, newEvents: rows.events, db)
                 }
             }
         }

@@ -26,11 +26,23 @@ struct TicketJSONWriter {
         return (full, stored, events)
     }
 
+    /// The stored document (empty history) and the documents of the events from `first` on only:
+    /// what a store writes for a ticket whose first `first` events it already holds.
+    static func stored(_ ticket: Ticket, eventsFrom first: Int) -> (stored: Data, events: [Data]) {
+        var events: [Data] = []
+        events.reserveCapacity(max(0, ticket.history.count - first))
+        var writer = TicketJSONWriter()
+        writer.ticket(ticket, eventDocuments: &events, eventsFrom: first)
+        return (Data(writer.bytes), events)
+    }
+
     // MARK: Domain types
 
-    /// Writes the ticket; returns the byte range of the history array's contents.
+    /// Writes the ticket; returns the byte range of the history array's contents. With
+    /// `eventsFrom`, the history array stays empty and only the events from that index on are
+    /// written, each as its own document.
     @discardableResult
-    mutating func ticket(_ t: Ticket, eventDocuments: inout [Data]) -> Range<Int> {
+    mutating func ticket(_ t: Ticket, eventDocuments: inout [Data], eventsFrom first: Int? = nil) -> Range<Int> {
         open()
         field("id", t.id)
         field("category", t.category.rawValue)
@@ -69,11 +81,20 @@ struct TicketJSONWriter {
         key("history")
         bytes.append(UInt8(ascii: "["))
         let historyStart = bytes.count
-        for (index, event) in t.history.enumerated() {
-            if index > 0 { bytes.append(UInt8(ascii: ",")) }
-            let start = bytes.count
-            self.event(event)
-            eventDocuments.append(Data(bytes[start...]))
+        if let first {
+            var scratch = TicketJSONWriter()
+            for event in t.history.dropFirst(first) {
+                scratch.bytes.removeAll(keepingCapacity: true)
+                scratch.event(event)
+                eventDocuments.append(Data(scratch.bytes))
+            }
+        } else {
+            for (index, event) in t.history.enumerated() {
+                if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                let start = bytes.count
+                self.event(event)
+                eventDocuments.append(Data(bytes[start...]))
+            }
         }
         let historyEnd = bytes.count
         bytes.append(UInt8(ascii: "]"))

@@ -5,16 +5,20 @@ import GRDB
 /// transaction that moves its applied index, so lists, backups and operators' SQL see what the
 /// shards applied. Same rows, same statements as the single-node writer.
 public enum TicketReadModel {
-    /// Stores the ticket's row and the events its stored version does not have yet (`events` is
-    /// the ticket's whole history as rows, in order).
-    public static func put(_ row: TicketRow, events: [TicketEventRow], _ db: Database) throws {
-        if let stored = try Int.fetchOne(db.cachedStatement(sql: SQL.ticketVersion), arguments: [row.id]) {
-            try update(row, expectedVersion: stored, db)
-            try insert(events.dropFirst(stored), db)
+    /// The number of events stored for the ticket (its row's version), nil when it has no row.
+    public static func storedVersion(of id: String, _ db: Database) throws -> Int? {
+        try Int.fetchOne(db.cachedStatement(sql: SQL.ticketVersion), arguments: [id])
+    }
+
+    /// Stores the ticket's row, stored so far at `storedVersion` (nil: new), and its events that
+    /// row does not have yet (`newEvents`, in order).
+    public static func put(_ row: TicketRow, storedVersion: Int?, newEvents: [TicketEventRow], _ db: Database) throws {
+        if let storedVersion {
+            try update(row, expectedVersion: storedVersion, db)
         } else {
             try insert(row, db)
-            try insert(events[...], db)
         }
+        try insert(newEvents[...], db)
     }
 
     /// Removes tickets and their events (a shard's state was replaced by a snapshot).

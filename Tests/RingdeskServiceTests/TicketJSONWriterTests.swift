@@ -51,6 +51,16 @@ import Testing
         }
     }
 
+    @Test func storedFormWithNewEventsOnlyMatchesTheWholeDocument() throws {
+        let ticket = try richTicket()
+        let whole = TicketJSONWriter.document(ticket)
+        for first in 0...ticket.history.count {
+            let partial = TicketJSONWriter.stored(ticket, eventsFrom: first)
+            #expect(partial.stored == whole.stored)
+            #expect(partial.events == Array(whole.events.dropFirst(first)))
+        }
+    }
+
     @Test func richTicketMatchesJSONEncoder() throws {
         let ticket = try richTicket()
         #expect(ticket.feedback != nil && ticket.followUpTicketID != nil && !ticket.excludedAgentIDs.isEmpty)
