@@ -126,23 +126,32 @@ public final class ShardTicketJournal: TicketJournal {
     }
 
     public func create(_ ticket: Ticket) async throws -> TicketJournalCreated {
-        let shard = map.shard(ofTicketID: ticket.id)
-        // Safe to repeat: the shard refuses a second create of one id and answers a known key
-        // with its first ticket.
-        switch try await propose(.create(ticket), to: shard, safeToRepeat: true) {
-        case .created(let stored):
-            return .created(stored, document: nil)
-        case .duplicate(let first):
-            return .duplicate(first)
-        case .rejected(let rejection) where rejection.code == TicketLogRejection.duplicateTicketID:
-            // An earlier attempt of this very create committed before its answer was lost.
-            guard let stored = try await storedTicket(ticket.id) else { throw Self.error(rejection) }
-            return .created(stored, document: nil)
-        case .rejected(let rejection):
-            throw Self.error(rejection)
-        case let other:
-            throw ServiceError.conflict("unexpected shard result \(other)")
+        var ticket = ticket
+        for _ in 0..<3 {
+            let shard = map.shard(ofTicketID: ticket.id)
+            // Safe to repeat: the shard refuses a second create of one id and answers a known key
+            // with its first ticket.
+            switch try await propose(.create(ticket), to: shard, safeToRepeat: true) {
+            case .created(let stored):
+                return .created(stored, document: nil)
+            case .duplicate(let first):
+                return .duplicate(first)
+            case .rejected(let rejection) where rejection.code == TicketLogRejection.duplicateTicketID:
+                // Either an earlier attempt of this very create committed before its answer was
+                // lost (the stored ticket is this one), or another proposer took the id in the
+                // same millisecond: then this ticket gets a fresh id in the same shard.
+                if let stored = try await storedTicket(ticket.id), stored.history.first == ticket.history.first {
+                    return .created(stored, document: nil)
+                }
+                let fresh = state.withLockedValue { $0.ids.next(now: ticket.createdAt, shard: shard) }
+                ticket.id = fresh
+            case .rejected(let rejection):
+                throw Self.error(rejection)
+            case let other:
+                throw ServiceError.conflict("unexpected shard result \(other)")
+            }
         }
+        throw ServiceError.conflict("no free ticket id in shard \(map.shard(ofTicketID: ticket.id))")
     }
 
     public func commit(_ change: TicketJournalChange) async throws -> TicketJournalCommitted {

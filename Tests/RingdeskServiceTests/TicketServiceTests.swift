@@ -230,6 +230,30 @@ enum TicketStore: String, CaseIterable, Sendable, CustomTestStringConvertible {
         try await harness.close()
     }
 
+    @Test func twoProposersTakingOneIDInOneMillisecondBothGetTheirTicket() async throws {
+        let harness = try await Harness.make(store: .shards)
+        let host = try #require(harness.host)
+        let first = try ShardTicketJournal(host: host, storage: harness.storage)
+        let second = try ShardTicketJournal(host: host, storage: harness.storage)
+        let now = harness.clock.now()
+        // Same key, so the same shard; two sequences that know nothing of each other: the same id.
+        let idA = first.newTicketID(now: now, idempotencyKey: "k")
+        let idB = second.newTicketID(now: now, idempotencyKey: "k")
+        #expect(idA == idB)
+        let a = try Ticket.create(id: idA, draft: Self.draft(customer: "C-a"), by: .intake("a"), at: now, policy: .defaults)
+        let b = try Ticket.create(id: idB, draft: Self.draft(customer: "C-b"), by: .intake("b"), at: now, policy: .defaults)
+        guard case .created(let storedA, _) = try await first.create(a), case .created(let storedB, _) = try await second.create(b) else {
+            Issue.record("both creates must succeed"); return
+        }
+        #expect(storedA.id == idA && storedB.id != idA, "the second proposer's ticket got a fresh id")
+        #expect(storedA.customer.id == "C-a" && storedB.customer.id == "C-b")
+        #expect(first.map.shard(ofTicketID: storedB.id) == first.map.shard(ofTicketID: idA))
+        // And a create whose answer was lost, repeated with the same id, is answered as created.
+        guard case .created(let again, _) = try await first.create(a) else { Issue.record("a repeat is created"); return }
+        #expect(again == storedA)
+        try await harness.close()
+    }
+
     @Test func ticketIDsAreTimeOrderedAndUnique() {
         var generator = TicketIDGenerator()
         let start = Date(timeIntervalSince1970: 1_800_000_000)
