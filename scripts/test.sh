@@ -18,9 +18,11 @@ LOAD_TESTS='\.LoadClientTests/'
 swift test --skip-build --parallel --num-workers 2 --skip "$PROCESS_TESTS"
 swift test --skip-build --parallel --num-workers 2 --filter "$PROCESS_TESTS" --skip "$LOAD_TESTS"
 swift test --skip-build --filter "$LOAD_TESTS"
-# The deterministic Raft simulation with the domain's whole ticket lifecycle on the log, 500 seeds
-# in release (the unit tests above run fewer in debug; scripts/chaos/raft-sim runs 20,000).
+# The deterministic Raft simulation in release: 500 seeds of the domain's whole ticket lifecycle on
+# the log, 500 of the routing domain's agents and epoch-fenced sessions (the unit tests above run
+# fewer in debug; scripts/chaos/raft-sim runs 20,000).
 bash scripts/chaos/raft-sim --seeds 500 --machine tickets | grep -E "^(FAIL|  replay|seeds|[0-9]|\{)"
+bash scripts/chaos/raft-sim --seeds 500 --machine routing | grep -E "^(FAIL|  replay|seeds|[0-9]|\{)"
 # Replays the committed fuzz corpus through the server's input path (a regression check; the
 # bounded libFuzzer run itself is scripts/fuzz/h2-server).
 SWIFT_DETERMINISTIC_HASHING=1 "$(swift build --show-bin-path)/ringdesk-fuzz-h2" Tests/fuzz-corpus/h2-server
