@@ -22,9 +22,11 @@ swift test --skip-build --filter "$LOAD_TESTS"
 # one path, `--ticket-store shards`: a node alone is a cluster of one).
 RINGDESK_TICKET_STORE=shards swift test --skip-build --parallel --num-workers 2 \
   --filter '\.(NodeEndToEndTests|InputHandlingEndToEndTests|PythonClientTests|BackupDownloadTests|OperationsWalkthroughTests)/'
-# The deterministic Raft simulation with the domain's whole ticket lifecycle on the log, 500 seeds
-# in release (the unit tests above run fewer in debug; scripts/chaos/raft-sim runs 20,000).
+# The deterministic Raft simulation in release: 500 seeds of the domain's whole ticket lifecycle on
+# the log, 500 of the routing domain's agents and epoch-fenced sessions (the unit tests above run
+# fewer in debug; scripts/chaos/raft-sim runs 20,000).
 bash scripts/chaos/raft-sim --seeds 500 --machine tickets | grep -E "^(FAIL|  replay|seeds|[0-9]|\{)"
+bash scripts/chaos/raft-sim --seeds 500 --machine routing | grep -E "^(FAIL|  replay|seeds|[0-9]|\{)"
 # Replays the committed fuzz corpus through the server's input path (a regression check; the
 # bounded libFuzzer run itself is scripts/fuzz/h2-server).
 SWIFT_DETERMINISTIC_HASHING=1 "$(swift build --show-bin-path)/ringdesk-fuzz-h2" Tests/fuzz-corpus/h2-server
