@@ -21,6 +21,11 @@ extension RaftNode {
                 becomeFollower(term: term, leader: 0)
                 return
             }
+            if leadership?.removed == true {
+                // The hand-over after this leader's removal did not happen in time.
+                becomeFollower(term: term, leader: 0)
+                return
+            }
             leadership?.transferee = 0
         }
         tickSnapshotWaits()

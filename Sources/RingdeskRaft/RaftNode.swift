@@ -132,10 +132,23 @@ public struct RaftNode: Sendable {
         if !conf.contains(id) || !conf.voters.contains(id) {
             // A leader removed (or demoted) steps down, first handing over to a remaining voter
             // whose log is complete (the others might not be able to elect anyone quickly).
-            if let target = bestTransferTarget, leadership?.progress[target]?.match == log.lastIndex {
-                send(RaftMessage(kind: .timeoutNow, from: id, to: target, term: term))
+            guard let target = bestTransferTarget else {
+                becomeFollower(term: term, leader: 0)
+                return
             }
-            becomeFollower(term: term, leader: 0)
+            if leadership?.progress[target]?.match == log.lastIndex {
+                send(RaftMessage(kind: .timeoutNow, from: id, to: target, term: term))
+                becomeFollower(term: term, leader: 0)
+                return
+            }
+            // Nobody holds its whole log yet, and the others may not even know the removal
+            // committed (they still count this node's vote): stepping down now can leave a group
+            // that elects no one (simulation seed 17866). It keeps leading without proposals,
+            // catches the best voter up and hands over, or steps down after an election timeout.
+            leadership?.transferee = target
+            leadership?.removed = true
+            electionElapsed = 0
+            sendAppend(to: target)
             return
         }
         for peer in conf.voters + conf.learners where peer != id && leadership?.progress[peer] == nil {
@@ -298,6 +311,8 @@ struct Leadership: Sendable {
     var pendingConfIndex: UInt64
     /// Non-zero while handing leadership over; proposals are refused meanwhile.
     var transferee: RaftNodeID = 0
+    /// This leader applied its own removal and leads only to hand over (see `applyConfChange`).
+    var removed = false
     /// Payload bytes appended but not yet committed (back-pressure).
     var uncommittedBytes = 0
     /// Read-index rounds waiting for a quorum's heartbeat responses, oldest first.

@@ -121,22 +121,17 @@ struct RaftSimulationTests {
         #expect(caught.contains { $0.check == "state_machine_safety" }, "\(caught)")
     }
 
-    /// Found by the 20,000-seed routing run (2026-12-02): a liveness bug of the Raft core, not of
-    /// the routing machine. Leader 2 applies its own removal at 196 and steps down without handing
-    /// over (no voter held its whole log: it had appended 197–199) before any follower learns that
-    /// 196 committed; replica 1 is wiped and recovering (it does not vote);
-    /// 3 and 4 still count the old voters {1, 2, 3, 4}, so a candidate needs 1 or 2, and 2 (whose
-    /// log is longer and which no longer campaigns) refuses them: no leader ever again. Kept as a
-    /// known issue so the seed stays replayed; remove the wrapper once the core keeps a removed
-    /// leader leading until its removal's commit is known (etcd's default) or hands leadership off.
-    @Test("seed 17866 (routing, chaos): no leader after a leader removes itself while a wiped replica recovers — known core bug")
+    /// Seed 17866 (routing, chaos) once lost liveness for good: a leader applied its own removal
+    /// and stepped down while no voter held its whole log and the others still counted it as a
+    /// voter (the removal's commit unknown to them), a wiped replica recovering voted for nobody,
+    /// and the removed replica, with the longest log, refused every candidate. A removed leader
+    /// now keeps leading without proposals until it has caught the best voter up and handed over
+    /// (or an election timeout passes).
+    @Test("seed 17866 (routing, chaos): a leader that removes itself hands over, so the group elects again")
     func removedLeaderWithRecoveringReplica() {
         var simulation = RaftSimulation(seed: 17_866, replicas: 3, faults: .chaos, options: RaftSimulationOptions(machine: .routing))
         let report = simulation.run(steps: 300)
-        withKnownIssue("the Raft core loses liveness here (see the comment)") {
-            #expect(report.passed, "\(report.violations)")
-        }
-        #expect(report.violations.allSatisfy { $0.check == "convergence" }, "\(report.violations)")
+        #expect(report.passed, "\(report.violations)")
     }
 
     @Test("a routing seed replays exactly")
