@@ -10,7 +10,9 @@ swift build --build-tests
 # the cores; the pure cores' CPU-bound tests (simulations, seeded property runs) would hold that
 # pool for seconds while tests that start `ringdeskd` processes or servers count wall-clock
 # deadlines. So the tests that talk to real processes and sockets run after the rest.
-PROCESS_TESTS='^(RingdeskNodeTests|RingdeskHTTP2Tests)\.|\.(ClusterMembershipTests|LoadClientTests)/'
+# The replication host's tests run real loop and writer threads and wait on wall-clock deadlines
+# for elections: they go with the process tests too.
+PROCESS_TESTS='^(RingdeskNodeTests|RingdeskHTTP2Tests)\.|\.(ClusterMembershipTests|LoadClientTests|ReplicationHostTests)/'
 # The load client's runs assert zero errors at a fixed open-loop rate against a debug node: they run
 # alone, last, so that a Chromium dashboard test or a burst of node processes beside them on the two
 # cores cannot push the client past its backlog.
