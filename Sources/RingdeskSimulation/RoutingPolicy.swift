@@ -33,6 +33,8 @@ public struct SimulationView: Sendable {
 public protocol RoutingPolicy {
     /// Column name in reports.
     var name: String { get }
+    /// Who may serve whom under this policy, in words, for reports (comparisons name it).
+    var eligibility: String { get }
     mutating func ticketArrived(_ ticket: Int, at now: Double) throws
     mutating func agentOnShift(_ agent: Int, at now: Double) throws
     mutating func agentOffShift(_ agent: Int, at now: Double) throws
@@ -57,6 +59,7 @@ public struct IdleEligible: Sendable, Hashable {
 }
 
 extension RoutingPolicy {
+    public var eligibility: String { "" }
     public mutating func idleEligible(at now: Double) -> [IdleEligible]? { nil }
     public var counters: [String: Int] { [:] }
 }

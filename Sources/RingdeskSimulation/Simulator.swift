@@ -2,6 +2,8 @@ import HeapModule
 /// What happened to each ticket and agent in one run.
 public struct SimulationOutcome: Sendable {
     public var policy: String
+    /// Who may serve whom under the policy (`RoutingPolicy.eligibility`).
+    public var eligibility: String = ""
     /// Per ticket: when work started (the first response), nil if never.
     public var start: [Double?]
     /// Per ticket: who worked it, nil if nobody.
@@ -147,6 +149,7 @@ public struct Simulator: Sendable {
             if entry.behindExcludedHead { outcome.starvedBehindExcludedHead[entry.ticket] = true }
         }
         outcome.counters = policy.counters
+        outcome.eligibility = policy.eligibility
         return outcome
     }
 }
