@@ -10,7 +10,9 @@ struct Simulate: ParsableCommand {
         commandName: "simulate",
         abstract: "Replay a day of tickets through routing policies and compare wait, SLA, skill fit and fairness.",
         discussion: """
-        Policies: fifo (FIFO, round-robin agents, strict skills), longest-idle (FIFO, longest-idle agent, strict skills), \
+        Policies: fifo-rr (FIFO, round-robin agents, strict skills; "fifo" also accepted), longest-idle (FIFO, longest-idle \
+        agent, strict skills), edf-strict (earliest first-response deadline first, strict skills), edf (the same at the \
+        engine's final eligibility), edf-sht (edf for on-time tickets, breached ones shortest handling first), \
         engine (Ringdesk's RoutingEngine), optimum (offline optimum from scripts/sim/optimum.py: a proven upper bound \
         on first-response SLA attainment, exact when the script says so; needs python3 with scipy). \
         Scenarios: \(Scenario.allCases.map(\.rawValue).joined(separator: ", ")). The trace format is in docs/routing.md.
@@ -32,8 +34,8 @@ struct Simulate: ParsableCommand {
     @Option(name: .customLong("export-trace"), help: ArgumentHelp("Write the trace replayed to this file.", valueName: "file"))
     var exportTrace: String?
 
-    @Option(help: "Policies, comma-separated: fifo, longest-idle, engine, optimum.")
-    var policies: String = "fifo,longest-idle,engine,optimum"
+    @Option(help: "Policies, comma-separated: fifo-rr, longest-idle, edf-strict, edf, edf-sht, engine, optimum.")
+    var policies: String = "fifo-rr,longest-idle,edf-strict,edf,edf-sht,engine,optimum"
 
     @Option(name: .customLong("routing-config"), help: ArgumentHelp("Engine configuration (JSON, routing keys in snake_case; omitted keys keep defaults).", valueName: "file"))
     var routingConfig: String?
@@ -53,7 +55,20 @@ struct Simulate: ParsableCommand {
     @Flag(help: "Print one JSON object instead of the table.")
     var json = false
 
+    @Option(help: ArgumentHelp("Run this many seeded random days (a family, see docs/routing.md) through every policy instead of one trace; --seed picks the family.", valueName: "days"))
+    var family: Int?
+
+    @Option(name: .customLong("family-from"), help: "First day of the family to run (with --family).")
+    var familyFrom: Int = 0
+
+    @Flag(help: "No progress lines on stderr.")
+    var quiet = false
+
     func run() throws {
+        if let family {
+            try runFamily(days: family)
+            return
+        }
         let trace = try loadTrace()
         if let exportTrace {
             do { try trace.encoded().write(to: URL(fileURLWithPath: exportTrace)) } catch {
@@ -88,6 +103,64 @@ struct Simulate: ParsableCommand {
             print(String(decoding: try encoder.encode(report), as: UTF8.self))
         } else {
             print(report.table())
+        }
+    }
+
+    /// `--family N`: days `familyFrom ..< familyFrom + N` of family `seed`, a line per day and the summary.
+    func runFamily(days: Int) throws {
+        guard (1...100_000).contains(days), familyFrom >= 0 else {
+            throw CLIError.input("--family must be 1...100000 days and --family-from >= 0")
+        }
+        var evaluation = FamilyEvaluation(family: DayFamily(seed: seed), configuration: try loadConfiguration())
+        evaluation.tolerancePP = 0.3
+        var results: [FamilyEvaluation.DayResult] = []
+        let started = Date()
+        for day in familyFrom..<(familyFrom + days) {
+            do { results.append(try evaluation.run(day: day)) } catch let error as SimulationError {
+                throw CLIError.failed("family \(seed) day \(day): \(error)")
+            }
+            let done = day - familyFrom + 1
+            if !quiet, done % 10 == 0 || done == days {
+                let elapsed = Date().timeIntervalSince(started)
+                FileHandle.standardError.write(Data(String(
+                    format: "simulate: family %llu: %d/%d days, %.0f s, about %.0f s left\n", seed, done, days, elapsed,
+                    elapsed / Double(done) * Double(days - done)).utf8))
+            }
+        }
+        let summary = FamilyEvaluation.Summary(results)
+        if json {
+            struct Report: Encodable {
+                var family: UInt64
+                var days: [FamilyEvaluation.DayResult]
+                var summary: FamilyEvaluation.Summary
+            }
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: try encoder.encode(Report(family: seed, days: results, summary: summary)), as: UTF8.self))
+            return
+        }
+        let names = PolicyKind.standard.map(\.rawValue)
+        var table = TextTable(["day", "load", "tickets"] + names + ["eng-edf", "red p90 fifo/eng", "fails"],
+                              rightAligned: Set(0..<(names.count + 5)))
+        for r in results {
+            table.add(["\(r.day)", String(format: "%.2f", r.parameters.offeredLoad), "\(r.tickets)"]
+                + names.map { String(format: "%.1f%%", (r.frSLA[$0] ?? 0) * 100) }
+                + [String(format: "%+.2f", r.engineMinusEdfPP),
+                   String(format: "%.0f/%.0f s", r.redP90Wait["fifo-rr"] ?? 0, r.redP90Wait["engine"] ?? 0),
+                   r.failures.joined(separator: ",")])
+        }
+        print("family \(seed), days \(familyFrom)..<\(familyFrom + days): first-response SLA per policy")
+        print(table.render())
+        print(String(format: "engine - edf: min %+.2f pp, median %+.2f pp; engine - best baseline: min %+.2f, median %+.2f pp",
+                     summary.engineMinusEdfPPMin, summary.engineMinusEdfPPMedian,
+                     summary.engineMinusBestBaselinePPMin, summary.engineMinusBestBaselinePPMedian))
+        print(String(format: "skill fit engine median %.1f%% (min %.1f%%), edf median %.1f%%; red p90 above fifo on %d days (max ratio %.2f); "
+                     + "breached wait above fifo's longest on %d days; engine below edf - 0.3 pp on %d days; days failing %d",
+                     summary.skillFitEngineMedian * 100, summary.skillFitEngineMin * 100, summary.skillFitEdfMedian * 100,
+                     summary.redP90AboveFifoDays, summary.redP90RatioMax, summary.breachedWaitAboveFifoDays,
+                     summary.engineBelowEdfDays, summary.daysFailing))
+        if summary.exactDays > 0 {
+            print("tiny days with the exact optimum: \(summary.exactDays); tickets below it: engine \(summary.exactEngineShortfall), edf \(summary.exactEdfShortfall)")
         }
     }
 
@@ -212,7 +285,8 @@ struct SimulationReport: Encodable {
         row("utilisation max", { pct($0.maxUtilisation) })
         row("utilisation spread", { pct($0.utilisationSpread) })
         row("never started", { "\($0.tickets - $0.started)" })
-        var lines = ["\(trace): \(tickets) tickets, \(agents) agents", "", table.render()]
+        var lines = ["\(trace): \(tickets) tickets, \(agents) agents", "", table.render(), "", "eligibility:"]
+        for policy in policies { lines.append("  \(policy.policy): \(policy.eligibility)") }
         if let optimum {
             lines.append("")
             lines.append("optimum: \(optimum.method), \(String(format: "%.1f", optimum.met)) of \(optimum.tickets) met, \(String(format: "%.1f", optimum.seconds))s"
