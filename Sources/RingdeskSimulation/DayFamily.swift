@@ -113,14 +113,25 @@ public struct DayFamily: Sendable, Hashable {
                                      tier: random.chance(l2Share) ? .l2 : .l1, capacity: capacity, shifts: shifts,
                                      behaviour: behaviour))
         }
-        for (k, skill) in skills.enumerated() {
-            let holders = agents.indices.filter { (agents[$0].skills[skill] ?? 0) >= 3 }
-            for _ in 0..<max(0, (tiny ? 1 : 2) - holders.count) {
-                let a = (k * 7 + holders.count + random.below(agents.count)) % agents.count
-                agents[a].skills[skill] = 3 + random.below(3)
+        // Coverage: every skill in every language tickets may use (each region's and English) is
+        // held at level ≥ 3 by at least two agents who speak it (one on tiny days), one of them
+        // of tier l2 on days with l2 tickets. Some combinations stay thin, none is unservable.
+        let ticketLanguages = Array(Set(mainLanguage + ["en"])).sorted()
+        for skill in skills {
+            for language in ticketLanguages {
+                let speaks = agents.indices.filter { agents[$0].languages.contains(language) }
+                var pool = speaks.isEmpty ? Array(agents.indices) : speaks
+                if speaks.isEmpty { agents[pool[random.below(pool.count)]].languages.append(language); pool = agents.indices.filter { agents[$0].languages.contains(language) } }
+                var holders = pool.filter { (agents[$0].skills[skill] ?? 0) >= 3 }
+                while holders.count < min(tiny ? 1 : 2, pool.count) {
+                    let candidates = pool.filter { !holders.contains($0) }
+                    let a = candidates[random.below(candidates.count)]
+                    agents[a].skills[skill] = 3 + random.below(3)
+                    holders.append(a)
+                }
+                if l2Share > 0, !holders.contains(where: { agents[$0].tier == .l2 }) { agents[holders[0]].tier = .l2 }
             }
         }
-        if l2Share > 0, !agents.contains(where: { $0.tier == .l2 }) { agents[0].tier = .l2 }
         if shiftKind == 2 {
             // A staffing dip: some agents leave for a while in the middle of the day.
             let share = 0.2 + random.unit() * 0.3

@@ -49,6 +49,8 @@ public struct EnginePolicy: RoutingPolicy {
     public private(set) var unanswered = 0
     public private(set) var expired = 0
     public private(set) var lapsed = 0
+    /// Per ticket index: the score breakdown of the last decision made for it.
+    public private(set) var scoreBreakdowns: [Int: ScoreBreakdown] = [:]
     /// Tickets in work under a lease to renew: ticket → (agent, next renewal).
     var renewals: [Int: (agent: Int, at: Double)] = [:]
     /// Whether leases are modelled (some agent lets them lapse).
@@ -139,8 +141,11 @@ public struct EnginePolicy: RoutingPolicy {
     }
 
     public var counters: [String: Int] {
-        ["offers": offers, "rejected": rejections, "unanswered": unanswered, "offers_expired": expired,
-         "leases_lapsed": lapsed, "reviewed": reviewed]
+        var counts = ["offers": offers, "rejected": rejections, "unanswered": unanswered, "offers_expired": expired,
+                      "leases_lapsed": lapsed, "reviewed": reviewed]
+        // Offers per relaxation level the ticket had reached (level 0 is no relaxation).
+        for level in RelaxationLevel.allCases { counts["offers_at_\(level.name)"] = levelCounts[level] ?? 0 }
+        return counts
     }
 
     /// How the agent answers one offer.
@@ -182,6 +187,7 @@ public struct EnginePolicy: RoutingPolicy {
                     throw SimulationError(.policyViolation, "engine offered unknown \(decision.ticketID) → \(decision.agentID)")
                 }
                 levelCounts[decision.score.level, default: 0] += 1
+                scoreBreakdowns[t] = decision.score
                 offers += 1
                 switch answer(by: a) {
                 case .reject:

@@ -14,7 +14,7 @@ public enum PolicyKind: String, Sendable, CaseIterable {
     public static let standard: [PolicyKind] = [.fifo, .longestIdle, .edfStrict, .edf, .edfShortestHandling, .engine]
 
     /// The names `--policies` accepts: the report names (plus `fifo` for `fifo-rr`) and `optimum`.
-    public static let knownNames = allCases.map(\.rawValue) + ["optimum"]
+    public static let knownNames = allCases.map(\.rawValue) + ["optimum", "exact"]
 
     /// One policy by its report name; `fifo` is accepted for `fifo-rr`.
     public init?(name: String) {

@@ -27,6 +27,9 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
     public var meanLevelExcess: Double
     /// Share of assignments to an agent outside the customer's region.
     public var crossRegionShare: Double
+    /// Tickets with a preferred agent, and how many of them that agent took.
+    public var preferredTickets: Int
+    public var preferredHits: Int
     public var meanUtilisation: Double
     public var maxUtilisation: Double
     /// max / mean − 1: how much more the busiest agent worked than the average.
@@ -58,6 +61,8 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
         case skillFit = "skill_fit"
         case meanLevelExcess = "mean_level_excess"
         case crossRegionShare = "cross_region_share"
+        case preferredTickets = "preferred_tickets"
+        case preferredHits = "preferred_hits"
         case meanUtilisation = "utilisation_mean"
         case maxUtilisation = "utilisation_max"
         case utilisationSpread = "utilisation_spread"
@@ -83,6 +88,7 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
         var excess = 0.0
         var crossRegion = 0
         var breachedMax = 0.0
+        var preferred = 0, hits = 0
         for (i, ticket) in trace.tickets.enumerated() {
             let start = outcome.start[i]
             let wait = (start ?? max(outcome.horizon, ticket.arrival)) - ticket.arrival
@@ -93,8 +99,10 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
             byUrgency[ticket.urgency, default: (0, 0)].all += 1
             if onTime { byUrgency[ticket.urgency, default: (0, 0)].met += 1 }
             if let start, start + ticket.handling <= ticket.resolutionDue { resolved += 1 }
+            if ticket.preferredAgent != nil { preferred += 1 }
             guard let a = outcome.agent[i] else { continue }
             let agent = trace.agents[a]
+            if ticket.preferredAgent == agent.id { hits += 1 }
             assigned += 1
             if Eligibility.strict(agent, ticket) { fit += 1 }
             if !ticket.requiredSkills.isEmpty {
@@ -110,6 +118,8 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
         redP90Wait = Self.percentile(redWaits, 0.9)
         maxWait = waits.max() ?? 0
         maxBreachedWait = breachedMax
+        preferredTickets = preferred
+        preferredHits = hits
         firstResponseMet = met
         firstResponseAttainment = Double(met) / n
         firstResponseByUrgency = Dictionary(uniqueKeysWithValues: byUrgency.map { ($0.key.rawValue, Double($0.value.met) / Double(max(1, $0.value.all))) })

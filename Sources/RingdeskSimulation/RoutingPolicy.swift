@@ -1,3 +1,5 @@
+import RingdeskRouting
+
 /// A ticket started by an agent: the simulator's unit of work.
 public struct Assignment: Sendable, Hashable {
     /// Index into `Trace.tickets`.
@@ -49,6 +51,8 @@ public protocol RoutingPolicy {
     mutating func idleEligible(at now: Double) -> [IdleEligible]?
     /// Policy-specific counts for the report (offers, rejections, …).
     var counters: [String: Int] { get }
+    /// Per ticket index: why it went to its agent (the engine's last decision for it), if the policy says.
+    var scoreBreakdowns: [Int: ScoreBreakdown] { get }
 }
 
 /// A waiting ticket a free agent may take (see `RoutingPolicy.idleEligible`).
@@ -62,4 +66,5 @@ extension RoutingPolicy {
     public var eligibility: String { "" }
     public mutating func idleEligible(at now: Double) -> [IdleEligible]? { nil }
     public var counters: [String: Int] { [:] }
+    public var scoreBreakdowns: [Int: ScoreBreakdown] { [:] }
 }

@@ -1,4 +1,5 @@
 import HeapModule
+import RingdeskRouting
 /// What happened to each ticket and agent in one run.
 public struct SimulationOutcome: Sendable {
     public var policy: String
@@ -23,6 +24,8 @@ public struct SimulationOutcome: Sendable {
     public var starvedBehindExcludedHead: [Bool] = []
     /// The policy's own counts (offers, rejections, …).
     public var counters: [String: Int] = [:]
+    /// Per ticket index: the score breakdown of the decision that gave it its agent (the engine).
+    public var scoreBreakdowns: [Int: ScoreBreakdown] = [:]
 }
 
 /// Discrete-event replay of a trace through a policy in virtual time. Events come off a binary
@@ -150,6 +153,7 @@ public struct Simulator: Sendable {
         }
         outcome.counters = policy.counters
         outcome.eligibility = policy.eligibility
+        outcome.scoreBreakdowns = policy.scoreBreakdowns
         return outcome
     }
 }
