@@ -60,7 +60,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
     /// agent has nothing that can still make it; the default (a day) puts them behind every
     /// ticket that is on time, a smaller value lets them catch up after that many seconds.
     public var breachDemotion: TimeInterval
-    /// The same for red tickets (at least 1 s when `breachDemotion` is on; default an hour). Red tickets are the
+    /// The same for red tickets (at least 1 s when `breachDemotion` is on; default two hours). Red tickets are the
     /// ones a supervisor watches: a short drop-back lets on-time work go first for a while and
     /// then serves a late red ticket before the long tail of late work (issue 18: with a day of
     /// demotion, red p90 waits were longer than under FIFO on 72 of 200 random days).
@@ -122,7 +122,7 @@ public struct RoutingConfiguration: Sendable, Codable, Hashable {
         idleCap: TimeInterval = 1800,
         balanceWeight: Double = 1200,
         breachDemotion: TimeInterval = 86_400,
-        redBreachDemotion: TimeInterval = 3600,
+        redBreachDemotion: TimeInterval = 7200,
         reserveOnlyWithCover: Bool = true,
         reserveRatio: Double = 4,
         reserveLead: TimeInterval = 60,
