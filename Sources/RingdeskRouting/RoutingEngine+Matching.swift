@@ -93,8 +93,9 @@ extension RoutingEngine {
             guard case .queued = record.state, record.demotion == 0,
                   let top = queues[Int(record.signature)].peekLive(in: slots), top.slot == due.slot, top.key == record.key
             else { continue }
-            slots[Int(due.slot)].demotion = configuration.breachDemotion
-            slots[Int(due.slot)].key += configuration.breachDemotion
+            let demotion = configuration.demotion(for: record.urgency)
+            slots[Int(due.slot)].demotion = demotion
+            slots[Int(due.slot)].key += demotion
             push(slot: due.slot, atHead: false)
         }
     }
@@ -134,8 +135,11 @@ extension RoutingEngine {
             guard record.hasRoom(channel: ticket.channelIndex),
                   effectiveLevel(ticket, signature: head.signature, now: now) >= minimum
             else { continue }
-            if holdsBack(agent, from: head.signature, dueAt: ticket.dueAt, now: now) {
+            if holdsBack(agent, from: head.signature, dueAt: ticket.dueAt, now: now)
+                && (!configuration.reserveOnlyWithCover || covered(top.slot, signature: head.signature, besides: agent, now: now)) {
                 noteHeldBack(agent, now: now)
+                // The agent that covers it may not be looking: the queue is matched from its side too.
+                dirtySignatures.insert(head.signature)
                 continue
             }
             let score = -top.key + Double(bonuses[Int(head.signature)]) + scarcity(head.signature)
@@ -157,7 +161,8 @@ extension RoutingEngine {
             guard eligibility[Int(agent)][Int(signature)] <= level, record.hasRoom(channel: ticket.channelIndex),
                   !ticket.excludes(agent, at: now)
             else { continue }
-            if holdsBack(agent, from: signature, dueAt: ticket.dueAt, now: now) {
+            if holdsBack(agent, from: signature, dueAt: ticket.dueAt, now: now)
+                && (!configuration.reserveOnlyWithCover || covered(slot, signature: signature, besides: agent, now: now)) {
                 noteHeldBack(agent, now: now)
                 continue
             }
@@ -208,6 +213,24 @@ extension RoutingEngine {
         else { return false }
         return configuration.reserveMargin <= -1
             || workload.utilisation(agent: Int(agent), at: now) > workload.poolUtilisation(at: now) + configuration.reserveMargin
+    }
+
+    /// Whether a free agent other than `agent`, who is not itself a reserve for this signature,
+    /// may take the ticket now (at its current level, with room, not excluded): holding back
+    /// then costs the ticket nothing. Without such cover a hold-back only idles the scarce agent
+    /// next to waiting work, which under overload cost deadlines (issue 18). Reached only when
+    /// `holdsBack` is true, so the scan over the signature's agents is rare.
+    mutating func covered(_ slot: Int32, signature: Int32, besides agent: Int32, now: Double) -> Bool {
+        let ticket = slots[Int(slot)]
+        let level = effectiveLevel(ticket, signature: signature, now: now)
+        let limit = configuration.reserveRatio * scarcity(signature)
+        for other in signatureAgents[Int(signature)] where other != agent && isFree[Int(other)] {
+            if eligibility[Int(other)][Int(signature)] <= level, agents[Int(other)].hasRoom(channel: ticket.channelIndex),
+               !ticket.excludes(other, at: now), reserve[Int(other)] <= limit {
+                return true
+            }
+        }
+        return false
     }
 
     /// Remembers a free agent that held back from waiting work: its utilisation falls while it

@@ -11,6 +11,7 @@ public struct BaselinePolicy: RoutingPolicy {
     }
 
     public let name: String
+    public var eligibility: String { "strict: every minimum level, language, tier; any region" }
     let choice: AgentChoice
     let trace: Trace
     var classOf: [Int]

@@ -27,6 +27,8 @@ public struct EnginePolicy: RoutingPolicy {
     }
 
     public let name: String
+    /// The engine's relaxation ladder with its timers, from the configuration it runs with.
+    public let eligibility: String
     let trace: Trace
     let options: Options
     public private(set) var engine: RoutingEngine
@@ -47,6 +49,8 @@ public struct EnginePolicy: RoutingPolicy {
     public private(set) var unanswered = 0
     public private(set) var expired = 0
     public private(set) var lapsed = 0
+    /// Per ticket index: the score breakdown of the last decision made for it.
+    public private(set) var scoreBreakdowns: [Int: ScoreBreakdown] = [:]
     /// Tickets in work under a lease to renew: ticket → (agent, next renewal).
     var renewals: [Int: (agent: Int, at: Double)] = [:]
     /// Whether leases are modelled (some agent lets them lapse).
@@ -68,13 +72,24 @@ public struct EnginePolicy: RoutingPolicy {
         self.trace = trace
         self.options = options
         self.name = name
-        engine = try RoutingEngine(configuration: configuration ?? Self.simulationConfiguration(for: trace))
+        let used = configuration ?? Self.simulationConfiguration(for: trace)
+        engine = try RoutingEngine(configuration: used)
+        eligibility = Self.describeEligibility(used)
         random = SeededGenerator(seed: options.seed)
         ticketIndex = Dictionary(uniqueKeysWithValues: trace.tickets.enumerated().map { ($1.id, $0) })
         agentIndex = Dictionary(uniqueKeysWithValues: trace.agents.enumerated().map { ($1.id, $0) })
         known = Array(repeating: false, count: trace.agents.count)
         onShift = Array(repeating: false, count: trace.agents.count)
         modelsLeases = trace.agents.contains { $0.behaviour.leaseLapse > 0 }
+    }
+
+    /// "relaxing: exact skills in region, min_level-1 after 10 s, neighbours after 20 s, any region after 40 s".
+    static func describeEligibility(_ c: RoutingConfiguration) -> String {
+        let steps = c.relaxationSteps.map { String(format: "%.0f", $0) }
+        func at(_ i: Int) -> String { i < steps.count ? steps[i] : "?" }
+        return "relaxing: exact skills in region (or wider at once when nobody on duty can take it), "
+            + "skills down to min_level-\(c.proficiencyRelaxation) after \(at(1)) s, neighbouring regions after \(at(2)) s, "
+            + "any region after \(at(3)) s; language, tier"
     }
 
     static func date(_ seconds: Double) -> Date { Date(timeIntervalSince1970: seconds) }
@@ -126,8 +141,11 @@ public struct EnginePolicy: RoutingPolicy {
     }
 
     public var counters: [String: Int] {
-        ["offers": offers, "rejected": rejections, "unanswered": unanswered, "offers_expired": expired,
-         "leases_lapsed": lapsed, "reviewed": reviewed]
+        var counts = ["offers": offers, "rejected": rejections, "unanswered": unanswered, "offers_expired": expired,
+                      "leases_lapsed": lapsed, "reviewed": reviewed]
+        // Offers per relaxation level the ticket had reached (level 0 is no relaxation).
+        for level in RelaxationLevel.allCases { counts["offers_at_\(level.name)"] = levelCounts[level] ?? 0 }
+        return counts
     }
 
     /// How the agent answers one offer.
@@ -169,6 +187,7 @@ public struct EnginePolicy: RoutingPolicy {
                     throw SimulationError(.policyViolation, "engine offered unknown \(decision.ticketID) → \(decision.agentID)")
                 }
                 levelCounts[decision.score.level, default: 0] += 1
+                scoreBreakdowns[t] = decision.score
                 offers += 1
                 switch answer(by: a) {
                 case .reject:

@@ -3,16 +3,31 @@ import RingdeskRouting
 
 /// The policies a comparison can run, by their report names.
 public enum PolicyKind: String, Sendable, CaseIterable {
-    case fifo
+    case fifo = "fifo-rr"
     case longestIdle = "longest-idle"
+    case edf
+    case edfStrict = "edf-strict"
+    case edfShortestHandling = "edf-sht"
     case engine
 
-    /// Parses a comma-separated list ("fifo,longest-idle,engine"); throws `unknown_policy`.
+    /// Every policy the simulator has, in report order.
+    public static let standard: [PolicyKind] = [.fifo, .longestIdle, .edfStrict, .edf, .edfShortestHandling, .engine]
+
+    /// The names `--policies` accepts: the report names (plus `fifo` for `fifo-rr`) and `optimum`.
+    public static let knownNames = allCases.map(\.rawValue) + ["optimum", "exact"]
+
+    /// One policy by its report name; `fifo` is accepted for `fifo-rr`.
+    public init?(name: String) {
+        if name == "fifo" { self = .fifo; return }
+        self.init(rawValue: name)
+    }
+
+    /// Parses a comma-separated list ("fifo-rr,edf,engine"); throws `unknown_policy`.
     public static func list(_ text: String) throws -> [PolicyKind] {
         try text.split(separator: ",").map { word in
             let name = word.trimmingCharacters(in: .whitespaces)
-            guard let kind = PolicyKind(rawValue: name) else {
-                throw SimulationError(.unknownPolicy, "unknown policy \(name) (known: fifo, longest-idle, engine, optimum)")
+            guard let kind = PolicyKind(name: name) else {
+                throw SimulationError(.unknownPolicy, "unknown policy \(name) (known: \(knownNames.joined(separator: ", ")))")
             }
             return kind
         }
@@ -32,6 +47,9 @@ public struct PolicyComparison: Sendable {
         self.engineOptions = engineOptions
     }
 
+    /// The engine's final proficiency relaxation: the EDF baselines' equal eligibility.
+    public var relaxation: Int { (configuration ?? .defaults).proficiencyRelaxation }
+
     public func run(_ kind: PolicyKind) throws -> (metrics: QualityMetrics, outcome: SimulationOutcome) {
         let simulator = try Simulator(trace: trace)
         let outcome: SimulationOutcome
@@ -41,6 +59,15 @@ public struct PolicyComparison: Sendable {
             outcome = try simulator.run(&policy)
         case .longestIdle:
             var policy = BaselinePolicy.longestIdle(trace)
+            outcome = try simulator.run(&policy)
+        case .edf:
+            var policy = DeadlinePolicy.edf(trace, proficiencyRelaxation: relaxation)
+            outcome = try simulator.run(&policy)
+        case .edfStrict:
+            var policy = DeadlinePolicy.edfStrict(trace)
+            outcome = try simulator.run(&policy)
+        case .edfShortestHandling:
+            var policy = DeadlinePolicy.edfShortestHandling(trace, proficiencyRelaxation: relaxation)
             outcome = try simulator.run(&policy)
         case .engine:
             var policy = try EnginePolicy(trace: trace, configuration: configuration.map {

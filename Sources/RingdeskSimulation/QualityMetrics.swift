@@ -5,11 +5,16 @@ import RingdeskDomain
 /// tickets in [0, 1]. Utilisation is an agent's handling seconds / (capacity × shift seconds).
 public struct QualityMetrics: Sendable, Codable, Hashable {
     public var policy: String
+    /// Who may serve whom under the policy (comparisons name each policy's eligibility).
+    public var eligibility: String
     public var tickets: Int
     public var started: Int
     public var meanWait: Double
     public var p90Wait: Double
     public var redP90Wait: Double
+    /// Longest wait of any ticket, and of a ticket that missed its first response (breached).
+    public var maxWait: Double
+    public var maxBreachedWait: Double
     /// First-response SLA attainment overall.
     public var firstResponseAttainment: Double
     /// Met tickets (first response) — the number the optimum maximises.
@@ -22,6 +27,9 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
     public var meanLevelExcess: Double
     /// Share of assignments to an agent outside the customer's region.
     public var crossRegionShare: Double
+    /// Tickets with a preferred agent, and how many of them that agent took.
+    public var preferredTickets: Int
+    public var preferredHits: Int
     public var meanUtilisation: Double
     public var maxUtilisation: Double
     /// max / mean − 1: how much more the busiest agent worked than the average.
@@ -40,10 +48,12 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
     public var counters: [String: Int]?
 
     enum CodingKeys: String, CodingKey {
-        case policy, tickets, started
+        case policy, eligibility, tickets, started
         case meanWait = "mean_wait_s"
         case p90Wait = "p90_wait_s"
         case redP90Wait = "red_p90_wait_s"
+        case maxWait = "max_wait_s"
+        case maxBreachedWait = "max_breached_wait_s"
         case firstResponseAttainment = "fr_sla"
         case firstResponseMet = "fr_met"
         case firstResponseByUrgency = "fr_sla_by_urgency"
@@ -51,6 +61,8 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
         case skillFit = "skill_fit"
         case meanLevelExcess = "mean_level_excess"
         case crossRegionShare = "cross_region_share"
+        case preferredTickets = "preferred_tickets"
+        case preferredHits = "preferred_hits"
         case meanUtilisation = "utilisation_mean"
         case maxUtilisation = "utilisation_max"
         case utilisationSpread = "utilisation_spread"
@@ -64,6 +76,7 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
 
     public init(trace: Trace, outcome: SimulationOutcome) {
         policy = outcome.policy
+        eligibility = outcome.eligibility
         tickets = trace.tickets.count
         var waits: [Double] = []
         var redWaits: [Double] = []
@@ -74,18 +87,22 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
         var fit = 0
         var excess = 0.0
         var crossRegion = 0
+        var breachedMax = 0.0
+        var preferred = 0, hits = 0
         for (i, ticket) in trace.tickets.enumerated() {
             let start = outcome.start[i]
             let wait = (start ?? max(outcome.horizon, ticket.arrival)) - ticket.arrival
             waits.append(wait)
             if ticket.urgency == .red { redWaits.append(wait) }
             let onTime = start.map { $0 <= ticket.firstResponseDue } ?? false
-            if onTime { met += 1 }
+            if onTime { met += 1 } else { breachedMax = max(breachedMax, wait) }
             byUrgency[ticket.urgency, default: (0, 0)].all += 1
             if onTime { byUrgency[ticket.urgency, default: (0, 0)].met += 1 }
             if let start, start + ticket.handling <= ticket.resolutionDue { resolved += 1 }
+            if ticket.preferredAgent != nil { preferred += 1 }
             guard let a = outcome.agent[i] else { continue }
             let agent = trace.agents[a]
+            if ticket.preferredAgent == agent.id { hits += 1 }
             assigned += 1
             if Eligibility.strict(agent, ticket) { fit += 1 }
             if !ticket.requiredSkills.isEmpty {
@@ -99,6 +116,10 @@ public struct QualityMetrics: Sendable, Codable, Hashable {
         meanWait = waits.isEmpty ? 0 : waits.reduce(0, +) / Double(waits.count)
         p90Wait = Self.percentile(waits, 0.9)
         redP90Wait = Self.percentile(redWaits, 0.9)
+        maxWait = waits.max() ?? 0
+        maxBreachedWait = breachedMax
+        preferredTickets = preferred
+        preferredHits = hits
         firstResponseMet = met
         firstResponseAttainment = Double(met) / n
         firstResponseByUrgency = Dictionary(uniqueKeysWithValues: byUrgency.map { ($0.key.rawValue, Double($0.value.met) / Double(max(1, $0.value.all))) })

@@ -1,3 +1,5 @@
+import RingdeskRouting
+
 /// A ticket started by an agent: the simulator's unit of work.
 public struct Assignment: Sendable, Hashable {
     /// Index into `Trace.tickets`.
@@ -33,6 +35,8 @@ public struct SimulationView: Sendable {
 public protocol RoutingPolicy {
     /// Column name in reports.
     var name: String { get }
+    /// Who may serve whom under this policy, in words, for reports (comparisons name it).
+    var eligibility: String { get }
     mutating func ticketArrived(_ ticket: Int, at now: Double) throws
     mutating func agentOnShift(_ agent: Int, at now: Double) throws
     mutating func agentOffShift(_ agent: Int, at now: Double) throws
@@ -47,6 +51,8 @@ public protocol RoutingPolicy {
     mutating func idleEligible(at now: Double) -> [IdleEligible]?
     /// Policy-specific counts for the report (offers, rejections, …).
     var counters: [String: Int] { get }
+    /// Per ticket index: why it went to its agent (the engine's last decision for it), if the policy says.
+    var scoreBreakdowns: [Int: ScoreBreakdown] { get }
 }
 
 /// A waiting ticket a free agent may take (see `RoutingPolicy.idleEligible`).
@@ -57,6 +63,8 @@ public struct IdleEligible: Sendable, Hashable {
 }
 
 extension RoutingPolicy {
+    public var eligibility: String { "" }
     public mutating func idleEligible(at now: Double) -> [IdleEligible]? { nil }
     public var counters: [String: Int] { [:] }
+    public var scoreBreakdowns: [Int: ScoreBreakdown] { [:] }
 }

@@ -1,7 +1,10 @@
 import HeapModule
+import RingdeskRouting
 /// What happened to each ticket and agent in one run.
 public struct SimulationOutcome: Sendable {
     public var policy: String
+    /// Who may serve whom under the policy (`RoutingPolicy.eligibility`).
+    public var eligibility: String = ""
     /// Per ticket: when work started (the first response), nil if never.
     public var start: [Double?]
     /// Per ticket: who worked it, nil if nobody.
@@ -21,6 +24,8 @@ public struct SimulationOutcome: Sendable {
     public var starvedBehindExcludedHead: [Bool] = []
     /// The policy's own counts (offers, rejections, …).
     public var counters: [String: Int] = [:]
+    /// Per ticket index: the score breakdown of the decision that gave it its agent (the engine).
+    public var scoreBreakdowns: [Int: ScoreBreakdown] = [:]
 }
 
 /// Discrete-event replay of a trace through a policy in virtual time. Events come off a binary
@@ -147,6 +152,8 @@ public struct Simulator: Sendable {
             if entry.behindExcludedHead { outcome.starvedBehindExcludedHead[entry.ticket] = true }
         }
         outcome.counters = policy.counters
+        outcome.eligibility = policy.eligibility
+        outcome.scoreBreakdowns = policy.scoreBreakdowns
         return outcome
     }
 }

@@ -237,6 +237,8 @@ public struct TraceTicket: Sendable, Codable, Hashable {
 
 extension Trace {
     /// Reads and validates a trace from JSON.
+    /// Refuses keys the format does not have (a misspelt `first_response_target` would otherwise
+    /// silently keep the default) and an empty trace (no tickets or no agents: nothing to compare).
     public static func decode(_ data: Data) throws -> Trace {
         let trace: Trace
         do {
@@ -244,8 +246,41 @@ extension Trace {
         } catch let error as DecodingError {
             throw SimulationError(.invalidTrace, Self.describe(error))
         }
+        if let object = try? JSONSerialization.jsonObject(with: data) { try checkKeys(object) }
         try trace.validate()
+        guard !trace.tickets.isEmpty else { throw SimulationError(.invalidTrace, "the trace has no tickets", field: "tickets") }
+        guard !trace.agents.isEmpty else { throw SimulationError(.invalidTrace, "the trace has no agents", field: "agents") }
         return trace
+    }
+
+    static let traceKeys = ["version", "name", "agents", "tickets", "neighbour_regions"]
+    static let agentKeys = ["id", "skills", "languages", "regions", "tier", "capacity", "shifts", "behaviour"]
+    static let behaviourKeys = ["reject", "unanswered", "lease_lapse"]
+    static let ticketKeys = ["id", "arrival_s", "urgency", "category", "channel", "region", "language", "tier", "customer_tier",
+                             "required_skills", "handling_s", "first_response_target_s", "resolution_target_s", "preferred_agent"]
+    static let requirementKeys = ["skill", "min_level"]
+
+    /// Throws `invalid_trace` for the first key not in the format, with the allowed ones.
+    static func checkKeys(_ object: Any) throws {
+        func check(_ value: Any?, _ allowed: [String], _ path: String) throws {
+            guard let dictionary = value as? [String: Any] else { return }
+            for key in dictionary.keys.sorted() where !allowed.contains(key) {
+                throw SimulationError(.invalidTrace, "unknown key; allowed keys: \(allowed.joined(separator: ", "))",
+                                      field: path.isEmpty ? key : "\(path).\(key)")
+            }
+        }
+        try check(object, traceKeys, "")
+        let root = object as? [String: Any]
+        for (i, agent) in ((root?["agents"] as? [Any]) ?? []).enumerated() {
+            try check(agent, agentKeys, "agents[\(i)]")
+            try check((agent as? [String: Any])?["behaviour"], behaviourKeys, "agents[\(i)].behaviour")
+        }
+        for (i, ticket) in ((root?["tickets"] as? [Any]) ?? []).enumerated() {
+            try check(ticket, ticketKeys, "tickets[\(i)]")
+            for (k, requirement) in (((ticket as? [String: Any])?["required_skills"] as? [Any]) ?? []).enumerated() {
+                try check(requirement, requirementKeys, "tickets[\(i)].required_skills[\(k)]")
+            }
+        }
     }
 
     /// Pretty, stable JSON (sorted keys).

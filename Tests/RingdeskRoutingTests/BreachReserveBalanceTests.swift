@@ -10,9 +10,14 @@ struct BreachReserveBalanceTests {
     static let regions = ["eu-west": ["eu-central"], "eu-central": ["eu-west"]]
 
     /// Only the rule under test is on.
-    static func configuration(breachDemotion: TimeInterval = 0, reserveRatio: Double = 0, reserveMargin: Double = -1,
+    /// `redBreachDemotion` nil: red tickets drop back as far as the others; `reserveOnlyWithCover`
+    /// false: the issue-4 reservation rule alone.
+    static func configuration(breachDemotion: TimeInterval = 0, redBreachDemotion: TimeInterval? = nil,
+                              reserveRatio: Double = 0, reserveMargin: Double = -1, reserveOnlyWithCover: Bool = false,
                               balanceWeight: Double = 0) -> RoutingConfiguration {
-        RoutingConfiguration(balanceWeight: balanceWeight, breachDemotion: breachDemotion, reserveRatio: reserveRatio,
+        RoutingConfiguration(balanceWeight: balanceWeight, breachDemotion: breachDemotion,
+                             redBreachDemotion: redBreachDemotion ?? breachDemotion,
+                             reserveOnlyWithCover: reserveOnlyWithCover, reserveRatio: reserveRatio,
                              reserveLead: 60, reserveMargin: reserveMargin, reserveCommonAgents: 4,
                              relaxationSteps: [0, 30, 90, 180], neighbourRegions: regions,
                              leaseDuration: 86_400)
@@ -212,5 +217,41 @@ extension BreachReserveBalanceTests {
         }
         #expect(offered == ["returns": "tech"])
         #expect(at > 1195 && at <= 1205)  // not at reserve_lead (4540): within one recheck of the crossing
+    }
+}
+
+/// Issue 18: red tickets drop back less once breached, and reservation only when someone else
+/// takes the ticket meanwhile.
+extension BreachReserveBalanceTests {
+    @Test func aBreachedRedTicketDropsBackLessThanOthers() throws {
+        var f = RoutingFixture(Self.configuration(breachDemotion: 86_400, redBreachDemotion: 1800))
+        f.ticket("late-yellow", urgency: .yellow, arrived: 0, due: 300)  // due 300 → key ~ 86,700
+        f.ticket("late-red", urgency: .red, arrived: 100, due: 300)  // due 400 → key ~ 2,200
+        f.ticket("on-time", arrived: 200, due: 3400)  // due 3600, behind the red one's 2,200
+        f.move(to: 500)
+        f.agent("a", skills: ["returns": 3], idleSince: 500)
+        let decision = try #require(f.decisions().first)
+        #expect(decision.ticketID == "late-red")
+        #expect(decision.score.breach == -1800)
+        try f.engine.accept(ticketID: "late-red", agentID: "a", at: f.now)
+        try f.engine.complete(ticketID: "late-red", agentID: "a", at: f.now)
+        #expect(f.offers() == ["on-time": "a"])
+        #expect(RoutingConfiguration(breachDemotion: 0, redBreachDemotion: 1800).demotion(for: .red) == 0)
+        #expect(RoutingConfiguration(breachDemotion: 600, redBreachDemotion: 0).demotion(for: .red) == 1)
+    }
+
+    @Test func aScarceAgentHoldsBackOnlyWhenAnotherFreeAgentCoversTheTicket() throws {
+        // Nobody else on duty: holding back would only idle the technician next to the ticket.
+        var f = Self.technicianAndGeneralists(Self.configuration(reserveRatio: 4, reserveOnlyWithCover: true))
+        f.ticket("returns", arrived: 10, due: 3600)
+        f.move(to: 20)
+        #expect(f.offers() == ["returns": "tech"])
+
+        // A generalist is free: it takes the ticket, the technician stays free for repairs.
+        var g = Self.technicianAndGeneralists(Self.configuration(reserveRatio: 4, reserveOnlyWithCover: true))
+        try g.engine.setPresence(agentID: "g0", .available, at: RoutingFixture.at(10))
+        g.move(to: 20)
+        g.ticket("returns", arrived: 20, due: 3600)
+        #expect(g.offers() == ["returns": "g0"])
     }
 }

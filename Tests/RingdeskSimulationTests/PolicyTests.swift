@@ -98,7 +98,7 @@ struct InvariantTests {
                 let agent = trace.agents[a]
                 #expect(start >= ticket.arrival)
                 #expect(agent.shifts.contains { $0.start <= start && start < $0.end })
-                if kind == .engine {
+                if [.engine, .edf, .edfShortestHandling].contains(kind) {
                     #expect(Eligibility.canServe(agent, ticket, proficiencyRelaxation: 1))
                 } else {
                     #expect(Eligibility.strict(agent, ticket))

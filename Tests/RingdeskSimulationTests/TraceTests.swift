@@ -46,6 +46,26 @@ struct TraceTests {
         } catch { Issue.record("unexpected \(error)") }
     }
 
+    @Test(arguments: [
+        (#"{"agents": [{"id": "a", "shifts": [[0, 9]], "colour": "x"}], "tickets": []}"#, "agents[0].colour"),
+        (#"{"agents": [{"id": "a", "shifts": [[0, 9]], "behaviour": {"reject": 0.1, "ignore": 0.1}}], "tickets": []}"#, "agents[0].behaviour.ignore"),
+        (#"{"agents": [{"id": "a", "shifts": [[0, 9]]}], "tickets": [{"id": "t", "arrival_s": 1, "urgency": "red", "region": "r", "language": "en", "handling_s": 5, "first_response_target": 60}]}"#, "tickets[0].first_response_target"),
+        (#"{"agents": [{"id": "a", "shifts": [[0, 9]]}], "tickets": [{"id": "t", "arrival_s": 1, "urgency": "red", "region": "r", "language": "en", "handling_s": 5, "required_skills": [{"skill": "x", "min_level": 2, "level": 2}]}]}"#, "tickets[0].required_skills[0].level"),
+        (#"{"agents": [], "tickets": [], "neighbours": {}}"#, "neighbours"),
+        (#"{"agents": [{"id": "a", "shifts": [[0, 9]]}], "tickets": []}"#, "tickets"),
+        (#"{"agents": [], "tickets": [{"id": "t", "arrival_s": 1, "urgency": "red", "region": "r", "language": "en", "handling_s": 5}]}"#, "agents"),
+    ])
+    func refusesUnknownKeysAndEmptyTraces(json: String, field: String) {
+        do {
+            _ = try Trace.decode(Data(json.utf8))
+            Issue.record("accepted \(json)")
+        } catch let error as SimulationError {
+            #expect(error.code == .invalidTrace)
+            #expect(error.field == field)
+            if field.contains(".") || field == "neighbours" { #expect(error.message.contains("allowed keys")) }
+        } catch { Issue.record("unexpected \(error)") }
+    }
+
     @Test func rejectsMalformedJSONWithAPath() {
         let json = #"{"agents": [{"id": "a"}], "tickets": []}"#
         do { _ = try Trace.decode(Data(json.utf8)); Issue.record("accepted") } catch let error as SimulationError {
