@@ -109,6 +109,7 @@ public final class RingdeskNode: Service {
         }
         running.withLockedValue { $0 = nil }
         runningMembership.withLockedValue { $0 = nil }
+        await service.stop()
         ticketShards?.host.stop()
         if let replication {
             replication.host.stop()

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import RingdeskDomain
+import RingdeskReplication
 import RingdeskRouting
 import RingdeskStorage
 
@@ -75,6 +76,17 @@ public actor TicketService {
     private let metrics: ServiceMetrics?
     /// Consumes the journal's change feed (started by `load`).
     private var followTask: Task<Void, Never>?
+    /// Set by `stop()`: no more assignment passes or feed.
+    private var stopped = false
+
+    /// Stops routing and following the journal (before the journal's store shuts down).
+    public func stop() {
+        stopped = true
+        assignmentRequested = false
+        pendingRoutingActions = []
+        followTask?.cancel()
+        followTask = nil
+    }
 
     /// `journal` defaults to the single-node store in `storage`.
     public init(storage: SQLiteStorage, journal: (any TicketJournal)? = nil, configuration: TicketServiceConfiguration = .defaults,
@@ -451,6 +463,7 @@ public actor TicketService {
 
     /// Asks for an assignment pass; passes never overlap and coalesce while one runs.
     private func requestAssignment() {
+        guard !stopped else { return }
         assignmentRequested = true
         guard !assignmentRunning else { return }
         assignmentRunning = true
@@ -502,6 +515,11 @@ public actor TicketService {
             }
             do { _ = try await apply(command, to: ticketID, by: .system, decidedAt: decidedAt, fenced: true) } catch {
                 logger.debug("routing action not applied", metadata: ["ticket": "\(ticketID)", "command": "\(command.name)", "error": "\(error)"])
+                if let error = error as? ReplicationError, error.code == "replication_stopped" {
+                    // The shards are shutting down: routing again would only fail again, at once.
+                    stop()
+                    return
+                }
                 resync(ticketID)
             }
         }

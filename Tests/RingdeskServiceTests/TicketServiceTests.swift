@@ -56,6 +56,7 @@ enum TicketStore: String, CaseIterable, Sendable, CustomTestStringConvertible {
         }
 
         func close(removing: Bool = true) async throws {
+            await service.stop()
             host?.stop()
             try await storage.close()
             if removing { try? FileManager.default.removeItem(at: directory) }
