@@ -25,7 +25,7 @@ import Testing
             #expect(status.status == 0, "\(status.stderr)")
             #expect(status.stdout.contains("64 shards; 0 without a known leader; 0 halted"), "\(status.stdout)")
         }
-        try await withNode { _, api in
+        try await withNode(arguments: ["--ticket-store", "sqlite"]) { _, api in
             let view = try await api.send("GET", "/v1/cluster/shards")
             #expect(view.json["ticket_store"] as? String == "sqlite")
             #expect((view.json["shards"] as? [Any])?.isEmpty == true)
@@ -40,7 +40,7 @@ import Testing
         let binary = try NodeProcess.executable("ringdeskd").path
 
         // Single-node tickets are never hidden behind empty shards.
-        let single = try NodeProcess(dataDirectory: directory)
+        let single = try NodeProcess(dataDirectory: directory, arguments: ["--ticket-store", "sqlite"])
         try await single.start(client: client)
         #expect(try await APIClient(client: client, peer: single.peer).send("POST", "/v1/tickets", json: draftJSON()).status == 201)
         single.stop()
