@@ -47,6 +47,19 @@ public struct HTTP2Router: Sendable {
         }
     }
 
+    /// Replaces the handler of every route whose template `selected` accepts with `wrap` of it
+    /// (a node answers its public routes with 503 until it is ready, say).
+    public mutating func wrapHandlers(where selected: (_ template: String) -> Bool, _ wrap: (Handler) -> Handler) {
+        for (path, byMethod) in exact {
+            for (method, route) in byMethod where selected(route.template) {
+                exact[path]![method]!.handler = wrap(route.handler)
+            }
+        }
+        for index in templated.indices where selected(templated[index].template) {
+            templated[index].handler = wrap(templated[index].handler)
+        }
+    }
+
     /// Every registered route as (method, template), sorted: for contract tests against the API spec.
     public var routes: [(method: String, template: String)] {
         let all = exact.values.flatMap { $0.values } + templated

@@ -55,10 +55,20 @@ public final class RingdeskNode: Service {
                 """)
         }
         let ticketShards = try await openTicketShards(storage: storage, metrics: metrics)
-        let service = try TicketService(storage: storage, journal: ticketShards, configuration: serviceConfiguration, clock: clock,
+        let service = try TicketService(storage: storage, journal: ticketShards?.journal, configuration: serviceConfiguration, clock: clock,
                                         logger: logger, metrics: metrics.factory)
-        try await service.load()
-        running.withLockedValue { $0 = service }
+        // A node alone loads before it listens. A node of a cluster listens first: its shards
+        // elect their leaders over the node-to-node routes, and only then can it load.
+        let gate = StartGate()
+        let clustered = ticketShards?.peerClient != nil
+        let load: @Sendable () async throws -> Void = { [running, policy = configuration.policy, logger] in
+            try await ticketShards?.journal.start(policy: policy)
+            try await service.load()
+            running.withLockedValue { $0 = service }
+            gate.open()
+            if clustered { logger.notice("ticket shards joined: serving") }
+        }
+        if !clustered { try await load() }
 
         var membership: MembershipService?
         if let cluster = configuration.cluster {
@@ -70,7 +80,9 @@ public final class RingdeskNode: Service {
         membership?.updatePolicyFingerprint(Self.policyFingerprint(configuration.policy, configuration.routing))
         runningMembership.withLockedValue { $0 = membership }
         var replication: (host: ShardReplicationHost, client: HTTP2Client?)?
-        if let settings = configuration.replication {
+        // With the ticket shards, `replication` places them (peers, voters); the standalone
+        // replicated-shard service runs only beside the single-node store.
+        if let settings = configuration.replication, ticketShards == nil {
             let client = try HTTP2Client(group: group, configuration: Self.peerClientConfiguration(tlsCA: configuration.cluster?.tlsCA))
             let path = (configuration.dataDirectory as NSString).appendingPathComponent("raft.sqlite")
             let host = try ShardReplicationHost(configuration: settings, databasePath: path, client: client,
@@ -78,8 +90,9 @@ public final class RingdeskNode: Service {
             host.start()
             replication = (host, client)
         }
-        let router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger,
-                                 membership: membership, replication: replication)
+        var router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger,
+                                 membership: membership, replication: replication, ticketShards: clustered ? ticketShards?.journal : nil)
+        gate.guardRoutes(of: &router)
         let server = try HTTP2Server(
             host: configuration.host, port: configuration.port, router: router,
             configuration: configuration.http, group: group, logger: logger
@@ -87,11 +100,19 @@ public final class RingdeskNode: Service {
         let tickInterval = configuration.tickInterval
         let logger = self.logger
         try await withThrowingTaskGroup(of: Void.self) { tasks in
+            if clustered {
+                // Serving the cluster's routes already; the public ones open once loaded. A node
+                // that cannot reach a quorum within the start deadline stops with the reason.
+                tasks.addTask {
+                    try await load()
+                    try await Task.sleep(for: .seconds(1_000_000_000))
+                }
+            }
             tasks.addTask {
                 // Offer expiry and SLA checks; stops when the server returns.
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(tickInterval))
-                    await service.tick()
+                    if gate.opened { await service.tick() }
                 }
             }
             tasks.addTask {
@@ -110,7 +131,8 @@ public final class RingdeskNode: Service {
         running.withLockedValue { $0 = nil }
         runningMembership.withLockedValue { $0 = nil }
         await service.stop()
-        ticketShards?.host.stop()
+        ticketShards?.journal.host.stop()
+        await ticketShards?.peerClient?.shutdown()
         if let replication {
             replication.host.stop()
             await replication.client?.shutdown()
@@ -120,10 +142,13 @@ public final class RingdeskNode: Service {
     }
 
     /// With `ticket_store: shards`, the ticket shards: a Raft host of `TicketShardMachine` groups in
-    /// the node's `ringdesk.sqlite` (this node the only voter of each: a cluster of one), started, every shard
-    /// serving and holding the configured policy. Refuses a data directory whose single-node store
-    /// already holds tickets, rather than hide them.
-    private func openTicketShards(storage: SQLiteStorage, metrics: NodeMetrics) async throws -> ShardTicketJournal? {
+    /// the node's `ringdesk.sqlite`, started (the journal's `start` waits for the shards to serve).
+    /// Without `replication` this node is the only voter of each (a cluster of one); with it, the
+    /// shards are replicated on its peers and requests for shards another node leads are forwarded
+    /// there (`peerClient` carries them). Refuses a data directory whose single-node store already
+    /// holds tickets, rather than hide them.
+    private func openTicketShards(storage: SQLiteStorage, metrics: NodeMetrics) async throws
+        -> (journal: ShardTicketJournal, peerClient: HTTP2Client?)? {
         guard configuration.ticketStore == .shards else { return nil }
         // The data directory remembers which store holds its tickets: the single-node store's
         // tickets are never hidden behind an empty set of shards.
@@ -135,27 +160,47 @@ public final class RingdeskNode: Service {
                 start this directory with --ticket-store sqlite (importing it into shards is not available yet)
                 """)
         }
-        // The only member: its address is never dialled (no peer client), it only has to parse.
-        let settings = ReplicationConfiguration(nodeID: 1, peers: [1: "\(configuration.host):\(max(configuration.port, 1))"],
+        var settings: ReplicationConfiguration
+        var peerClient: HTTP2Client?
+        if var clustered = configuration.replication, clustered.peers.count > 1 {
+            clustered.groups = configuration.shards
+            settings = clustered
+            peerClient = try HTTP2Client(group: group, configuration: Self.peerClientConfiguration(tlsCA: configuration.cluster?.tlsCA))
+        } else {
+            // The only member: its address is never dialled (no peer client), it only has to parse.
+            settings = ReplicationConfiguration(nodeID: configuration.replication?.nodeID ?? 1,
+                                                peers: [configuration.replication?.nodeID ?? 1: "\(configuration.host):\(max(configuration.port, 1))"],
                                                 groups: configuration.shards)
+        }
         // One store per node: the shards' logs and applied tickets share `ringdesk.sqlite` with the
         // agents, so a backup (`VACUUM INTO`) is one consistent file holding all of it.
         let path = storage.configuration.path
-        let host = try ShardTicketJournal.Host(configuration: settings, databasePath: path, client: nil, logger: Logger(label: "ringdesk.shards"),
+        let host = try ShardTicketJournal.Host(configuration: settings, databasePath: path, client: peerClient, logger: Logger(label: "ringdesk.shards"),
                                                metrics: metrics.factory, eventLoop: group.next(),
                                                projection: ShardTicketJournal.readModel(shards: try TicketShardMap(shards: configuration.shards)))
         host.start()
         do {
             if marker == nil { _ = try await storage.write(.setMeta(key: Self.ticketStoreKey, value: NodeConfiguration.TicketStore.shards.rawValue)) }
-            let journal = try ShardTicketJournal(host: host, storage: storage)
-            try await journal.start(policy: configuration.policy)
-            logger.info("ticket shards serving", metadata: ["shards": "\(configuration.shards)", "path": "\(path)"])
-            return journal
+            let forwarder = peerClient.map { client in
+                HTTPTicketShardForwarder(client: client, peers: Dictionary(uniqueKeysWithValues: settings.peers.keys.compactMap { id in
+                    host.peer(of: id).map { (id, $0) }
+                }))
+            }
+            // A cluster's nodes start one after another: wait for a quorum for a while.
+            let journal = try ShardTicketJournal(host: host, storage: storage, forwarder: forwarder,
+                                                 startDeadline: peerClient == nil ? 5 : Self.clusterStartDeadline)
+            logger.info("ticket shards open", metadata: ["shards": "\(configuration.shards)", "path": "\(path)",
+                                                         "replicas": "\(settings.initialVoters.count)"])
+            return (journal, peerClient)
         } catch {
             host.stop()
+            await peerClient?.shutdown()
             throw error
         }
     }
+
+    /// How long a node of a cluster waits at start for its shards to find a quorum.
+    static let clusterStartDeadline: TimeInterval = 120
 
     /// The `meta` key naming the store that holds a data directory's tickets.
     static let ticketStoreKey = "ticket_store"
@@ -206,15 +251,20 @@ public final class RingdeskNode: Service {
     public static func router(service: TicketService, storage: SQLiteStorage, nodeID: String,
                               registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                               logger: Logger = Logger(label: "ringdesk.api"),
-                              replication: (host: ShardReplicationHost, client: HTTP2Client?)? = nil) -> HTTP2Router {
+                              replication: (host: ShardReplicationHost, client: HTTP2Client?)? = nil,
+                              ticketShards: ShardTicketJournal? = nil) -> HTTP2Router {
         router(service: service, storage: storage, nodeID: nodeID, metrics: NodeMetrics(registry: registry), logger: logger, membership: nil,
-               replication: replication)
+               replication: replication, ticketShards: ticketShards)
     }
 
     static func router(service: TicketService, storage: SQLiteStorage, nodeID: String, metrics: NodeMetrics, logger: Logger,
-                       membership: MembershipService?, replication: (host: ShardReplicationHost, client: HTTP2Client?)?) -> HTTP2Router {
+                       membership: MembershipService?, replication: (host: ShardReplicationHost, client: HTTP2Client?)?,
+                       ticketShards: ShardTicketJournal?) -> HTTP2Router {
         var router = NodeRoutes.router(nodeID: nodeID, version: Self.version)
         NodeAPI(service: service, metrics: metrics, logger: logger, nodeID: nodeID, membership: membership).register(in: &router)
+        if let ticketShards {
+            TicketShardsAPI(journal: ticketShards).register(in: &router)
+        }
         if let replication {
             ReplicationAPI(host: replication.host, forwarder: replication.client, metrics: metrics, logger: logger).register(in: &router)
         }

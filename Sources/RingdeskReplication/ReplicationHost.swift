@@ -135,15 +135,31 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
     /// it quick). With `local`, any replica answers from what it has applied so far (possibly
     /// stale; for checks and diagnostics).
     ///
-    /// `durable` (with `local`): waits until the store's rows, and the read model projected with
-    /// them, hold everything this replica had applied when the read arrived: a client that was
+    /// `durable`: waits until the store's rows, and the read model projected with them, hold
+    /// everything this replica had applied when the read was answerable: a client that was
     /// answered for a change then finds it in the read model's tables.
-    public func read<Value: Sendable>(group: UInt32, local: Bool = false, durable: Bool = false,
+    ///
+    /// `atLeast` (with `local`): waits until this replica has applied that index, typically a
+    /// read index the group's leader confirmed (`readIndex(group:)`): a follower then answers a
+    /// read that is not stale without the leader sending it any state.
+    public func read<Value: Sendable>(group: UInt32, local: Bool = false, durable: Bool = false, atLeast: UInt64 = 0,
                                       _ body: @escaping @Sendable (Machine) -> Value) async throws -> Value {
+        try await readApplied(group: group, local: local, durable: durable, atLeast: atLeast) { machine, _ in body(machine) }
+    }
+
+    /// A linearizable read point: the index this node, leading `group`, has confirmed and
+    /// applied (read-index). Throws `raft_not_leader` with the leader's id elsewhere: a follower
+    /// asks the leader for it, then reads locally with `atLeast:`.
+    public func readIndex(group: UInt32) async throws -> UInt64 {
+        try await readApplied(group: group, local: false, durable: false, atLeast: 0) { _, index in index }
+    }
+
+    private func readApplied<Value: Sendable>(group: UInt32, local: Bool, durable: Bool, atLeast: UInt64,
+                                              _ body: @escaping @Sendable (Machine, UInt64) -> Value) async throws -> Value {
         guard group < configuration.groups else { throw ReplicationError.unknownGroup(group) }
         return try await withCheckedThrowingContinuation { continuation in
-            inbox.read(ReplicationInbox<Machine>.Read(group: group, local: local, durable: durable,
-                                                      perform: { continuation.resume(returning: body($0)) },
+            inbox.read(ReplicationInbox<Machine>.Read(group: group, local: local, durable: durable, atLeast: atLeast,
+                                                      perform: { continuation.resume(returning: body($0, $1)) },
                                                       fail: { continuation.resume(throwing: $0) }),
                        limit: configuration.maxPendingProposals)
         }

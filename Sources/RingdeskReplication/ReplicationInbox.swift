@@ -39,7 +39,11 @@ final class ReplicationInbox<Machine: ReplicatedStateMachine>: @unchecked Sendab
         /// With `local`: answer once the store's rows (and any read model projected with them)
         /// hold everything this replica had applied when the read arrived.
         var durable: Bool = false
-        var perform: @Sendable (Machine) -> Void
+        /// With `local`: answer only once this replica has applied at least this index (a read
+        /// index another replica's leader confirmed: a follower read that is not stale).
+        var atLeast: UInt64 = 0
+        /// Gets the machine and the index it has applied.
+        var perform: @Sendable (Machine, UInt64) -> Void
         var fail: @Sendable (any Error) -> Void
     }
 

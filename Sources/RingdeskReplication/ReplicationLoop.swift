@@ -283,11 +283,10 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
         let group = Int(read.group)
         if let halted = groups[group].halted { return read.fail(ReplicationError.halted(UInt32(group), halted)) }
         if read.local {
-            let applied = groups[group].node.appliedIndex
-            if read.durable && groups[group].durableApplied < applied {
-                groups[group].durableReads.append((applied, read))
+            if read.atLeast > groups[group].node.appliedIndex {
+                groups[group].confirmedReads.append((read.atLeast, read))
             } else {
-                read.perform(groups[group].machine)
+                deliver(read, group: group)
             }
             return
         }
@@ -373,7 +372,7 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
                 if pending.index <= durable { parts.0.append(pending.read) } else { parts.1.append(pending) }
             }
             groups[group].durableReads = waiting
-            for read in ready { read.perform(groups[group].machine) }
+            for read in ready { read.perform(groups[group].machine, groups[group].node.appliedIndex) }
         }
         for (group, ready) in job.readies where groups[group].halted == nil {
             groups[group].node.advance(ready)
@@ -469,13 +468,24 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
         failWaiting(group: group, ReplicationError.halted(UInt32(group), reason))
     }
 
+    /// Performs a read whose index is applied: now, or once the rows are durable at the applied
+    /// index when it asks for durability.
+    private func deliver(_ read: Inbox.Read, group: Int) {
+        let applied = groups[group].node.appliedIndex
+        if read.durable && groups[group].durableApplied < applied {
+            groups[group].durableReads.append((applied, read))
+        } else {
+            read.perform(groups[group].machine, applied)
+        }
+    }
+
     private func answerReads(group: Int) {
         guard !groups[group].confirmedReads.isEmpty else { return }
         let applied = groups[group].node.appliedIndex
         var remaining: [(index: UInt64, read: Inbox.Read)] = []
         for pending in groups[group].confirmedReads {
             if pending.index <= applied {
-                pending.read.perform(groups[group].machine)
+                deliver(pending.read, group: group)
             } else {
                 remaining.append(pending)
             }

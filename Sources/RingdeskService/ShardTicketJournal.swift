@@ -27,6 +27,12 @@ public final class ShardTicketJournal: TicketJournal {
     /// How long a proposal is retried through elections and leader changes before the caller
     /// gets `shard_unavailable`.
     public let requestDeadline: TimeInterval
+    /// How long `start` waits for every shard to elect a leader and answer (a cluster whose nodes
+    /// start one after another has no quorum until enough of them run).
+    public let startDeadline: TimeInterval
+    /// Carries a request to the node that leads a shard when this node does not; nil on a node
+    /// alone (a cluster of one leads every shard).
+    private let forwarder: (any TicketShardForwarder)?
 
     private struct State {
         var ids = TicketIDs()
@@ -37,11 +43,14 @@ public final class ShardTicketJournal: TicketJournal {
     private let state: NIOLockedValueBox<State>
 
     /// `storage` is the node's store whose `tickets`/`ticket_events` tables `host` projects into.
-    public init(host: Host, storage: SQLiteStorage, requestDeadline: TimeInterval = 5) throws {
+    public init(host: Host, storage: SQLiteStorage, forwarder: (any TicketShardForwarder)? = nil, requestDeadline: TimeInterval = 5,
+                startDeadline: TimeInterval = 5) throws {
         self.host = host
         self.readModel = SQLiteTicketJournal(storage: storage)
         self.map = try TicketShardMap(shards: host.configuration.groups)
+        self.forwarder = forwarder
         self.requestDeadline = requestDeadline
+        self.startDeadline = startDeadline
         self.state = NIOLockedValueBox(State(policyVersions: Array(repeating: 0, count: host.configuration.groups)))
     }
 
@@ -53,10 +62,8 @@ public final class ShardTicketJournal: TicketJournal {
     /// sequence after every id stored, and records `policy` in every shard that holds another.
     public func start(policy: DomainPolicy) async throws {
         try await forEachShard { shard in
-            let (version, current, lastID) = try await self.retrying(shard) { [host = self.host] in
-                try await host.read(group: shard) { machine in
-                    (machine.policyVersion, machine.policy, machine.tickets.keys.max())
-                }
+            let (version, current, lastID) = try await self.read(shard, deadline: self.startDeadline) { machine in
+                (machine.policyVersion, machine.policy, machine.tickets.keys.max())
             }
             self.state.withLockedValue { state in
                 state.policyVersions[Int(shard)] = version
@@ -84,14 +91,14 @@ public final class ShardTicketJournal: TicketJournal {
     private func record(_ policy: DomainPolicy, in shard: UInt32, after version: UInt64) async throws {
         var next = version + 1
         for _ in 0..<3 {
-            let outcome = try await propose(.setPolicy(version: next, policy: policy), to: shard, safeToRepeat: true)
+            let outcome = try await propose(.setPolicy(version: next, policy: policy), to: shard, safeToRepeat: true, deadline: startDeadline)
             switch outcome {
             case .policySet(let version):
                 state.withLockedValue { $0.policyVersions[Int(shard)] = version }
                 return
             case .rejected(let rejection) where rejection.code == TicketLogRejection.stalePolicy:
                 // Another proposer (or an earlier attempt of this one) got there first.
-                let held = try await host.read(group: shard) { $0.policyVersion }
+                let held = try await read(shard) { $0.policyVersion }
                 next = held + 1
             default:
                 throw ServiceError.unavailable("shard \(shard) did not take the policy: \(outcome)")
@@ -105,7 +112,9 @@ public final class ShardTicketJournal: TicketJournal {
     public func loadTickets(terminalSince: Date) async throws -> [Ticket] {
         let loaded = NIOLockedValueBox<[Ticket]>([])
         try await forEachShard { shard in
-            let tickets = try await self.retrying(shard) { [host = self.host] in try await host.read(group: shard) { $0.tickets } }
+            // This replica's own state: `start` has read every shard at a confirmed point, and the
+            // change feed brings whatever is applied after this.
+            let tickets = try await self.retrying(shard) { [host = self.host] in try await host.read(group: shard, local: true) { $0.tickets } }
             let kept = tickets.values.filter { $0.status.isOpen || $0.updatedAt >= terminalSince }
             loaded.withLockedValue { $0 += kept }
         }
@@ -189,7 +198,7 @@ public final class ShardTicketJournal: TicketJournal {
             case .applied(let ticket, _):
                 return ticket
             case .rejected(let rejection) where rejection.code == TicketLogRejection.policyChanged && attempt == 0:
-                let held = try await host.read(group: shard) { $0.policyVersion }
+                let held = try await read(shard) { $0.policyVersion }
                 state.withLockedValue { $0.policyVersions[Int(shard)] = held }
             case .rejected(let rejection):
                 throw Self.error(rejection)
@@ -204,7 +213,7 @@ public final class ShardTicketJournal: TicketJournal {
     /// holds in memory), once the read model holds everything the shard has applied.
     public func storedTicket(_ id: String) async throws -> Ticket? {
         let shard = map.shard(ofTicketID: id)
-        if let ticket = try await retrying(shard, { [host] in try await host.read(group: shard) { $0.ticket(id) } }) { return ticket }
+        if let ticket = try await read(shard, { $0.ticket(id) }) { return ticket }
         try await readModelCaughtUp(shard)
         return try await readModel.storedTicket(id)
     }
@@ -217,13 +226,68 @@ public final class ShardTicketJournal: TicketJournal {
         return try await readModel.list(filter)
     }
 
-    /// Waits until the shard's read model rows are durable at its applied index. A halted shard
-    /// projects nothing more: its rows stay as they were when it stopped.
+    /// Waits until this node's read model rows of the shard are durable at a confirmed read
+    /// point (everything any client was answered for). A halted shard projects nothing more: its
+    /// rows stay as they were when it stopped.
     private func readModelCaughtUp(_ shard: UInt32) async throws {
         do {
-            _ = try await host.read(group: shard, local: true, durable: true) { _ in true }
+            _ = try await read(shard, durable: true) { _ in true }
         } catch let error as ReplicationError where error.code == "group_halted" {
             return
+        }
+    }
+
+    // MARK: Serving other nodes
+
+    /// Runs a request another node forwarded because this node leads the shard (or did when it
+    /// looked): on this node only, never forwarded again. Failures are answered, not thrown, with
+    /// the leader this node knows of, so the asking node can retry there.
+    public func serve(_ request: TicketShardRequest, group: UInt32) async -> TicketShardReply {
+        do {
+            return try await runHere(request, on: group)
+        } catch let error as ReplicationError {
+            return .failure(code: error.code, message: error.message, leaderHint: error.leaderHint)
+        } catch {
+            return .failure(code: "shard_error", message: "\(error)", leaderHint: 0)
+        }
+    }
+
+    /// `request` on this node's replica of the shard (throws `raft_not_leader` where another leads).
+    private func runHere(_ request: TicketShardRequest, on shard: UInt32) async throws -> TicketShardReply {
+        switch request {
+        case .propose(let entry): .result(try await host.propose(group: shard, command: entry).result)
+        case .readIndex: .readIndex(try await host.readIndex(group: shard))
+        }
+    }
+
+    /// Runs `request` on this node when it leads the shard, else on the leader it names.
+    private func execute(_ request: TicketShardRequest, on shard: UInt32) async throws -> TicketShardReply {
+        do {
+            return try await runHere(request, on: shard)
+        } catch let error as ReplicationError where error.code == "raft_not_leader" {
+            guard let forwarder, error.leaderHint != 0, error.leaderHint != host.configuration.nodeID else { throw error }
+            let reply = try await forwarder.send(request, group: shard, to: error.leaderHint)
+            if case let .failure(code, message, leaderHint) = reply {
+                throw ReplicationError(code: code, message: "node \(error.leaderHint): \(message)", leaderHint: leaderHint)
+            }
+            return reply
+        }
+    }
+
+    /// A linearizable read of the shard's machine on this replica: read-index on this node when
+    /// it leads, else the leader's confirmed read point, then this replica's own state once it has
+    /// applied that far (`durable`: and its rows and read model are on disk).
+    private func read<Value: Sendable>(_ shard: UInt32, durable: Bool = false, deadline: TimeInterval? = nil,
+                                       _ body: @escaping @Sendable (TicketShardMachine) -> Value) async throws -> Value {
+        try await retrying(shard, deadline: deadline) { [host] in
+            do {
+                return try await host.read(group: shard, durable: durable, body)
+            } catch let error as ReplicationError where error.code == "raft_not_leader" && self.forwarder != nil {
+                guard case .readIndex(let index) = try await self.execute(.readIndex, on: shard) else {
+                    throw ReplicationError(code: "shard_error", message: "shard \(shard): the leader answered a read point with something else")
+                }
+                return try await host.read(group: shard, local: true, durable: durable, atLeast: index, body)
+            }
         }
     }
 
@@ -252,6 +316,16 @@ public final class ShardTicketJournal: TicketJournal {
             }
             if !changed.isEmpty { handler(changed) }
         }
+    }
+
+    /// The shards this node leads as of the host's last published status (a node alone leads
+    /// them all). A shard changing leader between two ticks may see one check twice or late: the
+    /// check is idempotent on the log (a ticket already breached stays as it is).
+    public func timerOwnership() -> @Sendable (_ ticketID: String) -> Bool {
+        guard forwarder != nil else { return { _ in true } }
+        let me = host.configuration.nodeID
+        let led = Set(host.status.lazy.filter { $0.leader == me }.map(\.group))
+        return { [map] id in led.contains(map.shard(ofTicketID: id)) }
     }
 
     // MARK: Read model
@@ -287,22 +361,27 @@ public final class ShardTicketJournal: TicketJournal {
     /// Proposes `entry` to `shard`, retrying with backoff while the shard has no leader here (an
     /// election, a transfer, back-pressure) until `requestDeadline`. With `safeToRepeat`, an
     /// unknown outcome (leadership changed while waiting) is retried too.
-    private func propose(_ entry: TicketLogEntry, to shard: UInt32, safeToRepeat: Bool) async throws -> TicketLogResult {
-        try await retrying(shard, alsoUnknownOutcomes: safeToRepeat) { [host] in
-            try await host.propose(group: shard, command: entry).result
+    private func propose(_ entry: TicketLogEntry, to shard: UInt32, safeToRepeat: Bool,
+                         deadline: TimeInterval? = nil) async throws -> TicketLogResult {
+        try await retrying(shard, alsoUnknownOutcomes: safeToRepeat, deadline: deadline) {
+            guard case .result(let result) = try await self.execute(.propose(entry), on: shard) else {
+                throw ReplicationError(code: "shard_error", message: "shard \(shard): the leader answered a proposal with something else")
+            }
+            return result
         }
     }
 
-    private func retrying<Value: Sendable>(_ shard: UInt32, alsoUnknownOutcomes: Bool = true,
+    private func retrying<Value: Sendable>(_ shard: UInt32, alsoUnknownOutcomes: Bool = true, deadline: TimeInterval? = nil,
                                            _ body: @Sendable () async throws -> Value) async throws -> Value {
-        let deadline = Date().addingTimeInterval(requestDeadline)
+        let seconds = deadline ?? requestDeadline
+        let deadline = Date().addingTimeInterval(seconds)
         var pause = 0.005
         while true {
             do {
                 return try await body()
             } catch let error as ReplicationError where Self.retryable(error, alsoUnknownOutcomes: alsoUnknownOutcomes) {
                 guard Date().addingTimeInterval(pause) < deadline else {
-                    throw ServiceError(code: "shard_unavailable", message: "shard \(shard) did not answer within \(requestDeadline) s: \(error)")
+                    throw ServiceError(code: "shard_unavailable", message: "shard \(shard) did not answer within \(seconds) s: \(error)")
                 }
                 try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
                 pause = min(pause * 2, 0.2)
@@ -312,7 +391,7 @@ public final class ShardTicketJournal: TicketJournal {
 
     static func retryable(_ error: ReplicationError, alsoUnknownOutcomes: Bool) -> Bool {
         switch error.code {
-        case "raft_not_leader", "raft_transferring", "raft_backpressure", "replication_overloaded": true
+        case "raft_not_leader", "raft_transferring", "raft_backpressure", "replication_overloaded", "leader_unreachable": true
         case "outcome_unknown": alsoUnknownOutcomes
         default: false
         }
@@ -330,4 +409,11 @@ public final class ShardTicketJournal: TicketJournal {
             DomainError(code: rejection.code, message: rejection.message, field: rejection.field)
         }
     }
+}
+
+/// Carries a `TicketShardRequest` to the node that leads the shard (the node implements it over
+/// `POST /internal/tickets`). Throws `ReplicationError` `leader_unreachable` when that node does
+/// not answer; the journal retries within its deadline.
+public protocol TicketShardForwarder: Sendable {
+    func send(_ request: TicketShardRequest, group: UInt32, to node: UInt64) async throws -> TicketShardReply
 }

@@ -41,11 +41,19 @@ public protocol TicketJournal: Sendable {
     /// Calls `handler` with tickets as the journal applied them, whoever proposed the change (this
     /// service, another node's, a replica catching up), in order per shard. Quick: hand off.
     func follow(_ handler: @escaping @Sendable (_ changed: [Ticket]) -> Void)
+
+    /// Which tickets' timers (SLA checks, urgency rises) this node proposes right now: the ones
+    /// whose state it owns (in a cluster, the shards it leads), so every timer fires on one node,
+    /// with that node's clock. Taken once per tick.
+    func timerOwnership() -> @Sendable (_ ticketID: String) -> Bool
 }
 
 extension TicketJournal {
     /// A journal only this service writes to has nothing to tell it.
     public func follow(_ handler: @escaping @Sendable (_ changed: [Ticket]) -> Void) {}
+
+    /// A journal only this service writes to: every timer is this node's.
+    public func timerOwnership() -> @Sendable (_ ticketID: String) -> Bool { { _ in true } }
 }
 
 /// What `TicketJournal.create` stored.

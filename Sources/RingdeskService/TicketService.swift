@@ -109,11 +109,14 @@ public actor TicketService {
             agents[row.id] = agent
             try routing.upsertAgent(RoutingAgent(agent: agent))
         }
+        // Follow first: what the journal applies while the tickets load is adopted after them
+        // (`adopt` keeps whichever state is newer), so no change falls between the two.
+        followJournal()
         for ticket in try await journal.loadTickets(terminalSince: now.addingTimeInterval(-configuration.terminalRetention)) {
+            if let held = tickets[ticket.id], held.history.count >= ticket.history.count { continue }
             if let key = ticket.idempotencyKey { idempotency[key] = ticket.id }
             keep(ticket)
         }
-        followJournal()
         logger.info("ticket service loaded", metadata: ["tickets": "\(tickets.count)", "agents": "\(agents.count)"])
         requestAssignment()
     }
@@ -604,7 +607,9 @@ public actor TicketService {
             // Evaluate every open ticket's SLA check on a copy, outside the actor; only tickets
             // whose check changes something go through the durable path.
             let policy = currentPolicy.withLockedValue { $0 }
+            let owned = journal.timerOwnership()
             let changed = slaSnapshot.compactMap { ticket -> String? in
+                guard owned(ticket.id) else { return nil }
                 var copy = ticket
                 guard (try? copy.apply(.slaCheck, by: .system, at: now, policy: policy)) != nil else { return nil }
                 return copy.history.count != ticket.history.count ? ticket.id : nil

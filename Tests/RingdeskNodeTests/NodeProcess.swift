@@ -62,6 +62,13 @@ final class NodeProcess {
 
     /// Starts the node and waits (bounded) until `/ready` answers.
     func start(client: HTTP2Client) async throws {
+        try launch()
+        try await waitReady(client: client)
+    }
+
+    /// Starts the process without waiting (the nodes of a cluster start together: none is ready
+    /// before a quorum of them runs).
+    func launch() throws {
         let process = Process()
         process.executableURL = try Self.binary
         process.arguments = ["--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory.path, "--log-level", logFile == nil ? "warning" : "trace"] + extraArguments
@@ -75,7 +82,12 @@ final class NodeProcess {
         }
         try process.run()
         self.process = process
-        let deadline = ContinuousClock.now + .seconds(30)
+    }
+
+    /// Waits (bounded) until the launched node answers `/ready`.
+    func waitReady(client: HTTP2Client, within seconds: Int = 30) async throws {
+        guard let process else { throw NodeTestError("ringdeskd was not launched") }
+        let deadline = ContinuousClock.now + .seconds(seconds)
         while ContinuousClock.now < deadline {
             if !process.isRunning { throw NodeTestError("ringdeskd exited with status \(process.terminationStatus)") }
             if let response = try? await client.execute(HTTP2ClientRequest(path: "/ready"), to: peer, timeout: .seconds(1)), response.status == 200 {
@@ -83,7 +95,7 @@ final class NodeProcess {
             }
             try await Task.sleep(for: .milliseconds(20))
         }
-        throw NodeTestError("ringdeskd did not become ready within 30 s")
+        throw NodeTestError("ringdeskd did not become ready within \(seconds) s")
     }
 
     /// SIGKILL: the crash case, nothing flushed by the process itself.

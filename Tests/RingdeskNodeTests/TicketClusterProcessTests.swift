@@ -1,0 +1,189 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import RingdeskHTTP2
+import Testing
+
+/// Three real `ringdeskd` processes keeping their tickets in Raft shards replicated on all three
+/// (`ticket_store: shards` with a `replication` section), on loopback, each with its own data
+/// directory. Any node serves every ticket route: requests for a shard another node leads are
+/// forwarded to it. Stopped by PID; data directories and configs removed afterwards.
+@Suite("Ticket shards on a 3-node cluster: real processes", .serialized)
+struct TicketClusterProcessTests {
+    struct Cluster {
+        var nodes: [NodeProcess]
+        var configs: [URL]
+        var client: HTTP2Client
+        var group: MultiThreadedEventLoopGroup
+
+        func api(_ index: Int) -> APIClient { APIClient(client: client, peer: nodes[index].peer) }
+    }
+
+    /// Writes the configs, launches the nodes together, waits until each is ready, runs `body`,
+    /// and always stops the nodes by PID and removes what the test made.
+    static func withCluster(shards: Int = 8, _ body: (Cluster) async throws -> Void) async throws {
+        let ports = try (0..<3).map { _ in try NodeProcess.freePort() }
+        var peers: [String: String] = [:]
+        for (index, port) in ports.enumerated() { peers[String(index + 1)] = "127.0.0.1:\(port)" }
+        var nodes: [NodeProcess] = []
+        var configs: [URL] = []
+        for index in 0..<3 {
+            let config = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-cluster-\(UUID().uuidString).json")
+            let object: [String: Any] = [
+                "ticket_store": "shards", "shards": shards,
+                "replication": ["node_id": index + 1, "peers": peers, "tick_ms": 50, "election_ticks": 10],
+            ]
+            try JSONSerialization.data(withJSONObject: object).write(to: config)
+            configs.append(config)
+            nodes.append(try NodeProcess(port: ports[index], arguments: ["--config", config.path]))
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var configuration = HTTP2ClientConfiguration.defaults
+        configuration.connectTimeout = .milliseconds(300)
+        let client = try HTTP2Client(group: group, configuration: configuration)
+        defer {
+            for node in nodes { node.stop(); node.removeData() }
+            for config in configs { try? FileManager.default.removeItem(at: config) }
+        }
+        do {
+            for node in nodes { try node.launch() }
+            for node in nodes { try await node.waitReady(client: client, within: 60) }
+            try await body(Cluster(nodes: nodes, configs: configs, client: client, group: group))
+        } catch {
+            await client.shutdown()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+        await client.shutdown()
+        try await group.shutdownGracefully()
+    }
+
+    /// Polls `probe` until it returns a value (bounded in time and count).
+    static func eventually<T>(within seconds: Int = 20, _ probe: () async throws -> T?) async throws -> T {
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        for _ in 0..<10_000 where ContinuousClock.now < deadline {
+            if let value = try await probe() { return value }
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        throw NodeTestError("condition not met within \(seconds) s")
+    }
+
+    @Test func aTicketCreatedOnOneNodeIsOfferedOnAnotherAndAdvancedThroughAThird() async throws {
+        try await Self.withCluster { cluster in
+            // The agent's session is on node 3.
+            let three = cluster.api(2)
+            #expect(try await three.send("PUT", "/v1/agents/ana", json: ["name": "Ana", "languages": ["en"], "regions": ["eu-west"],
+                                                                        "skills": ["refunds": 4]]).status == 201)
+            #expect(try await three.send("PUT", "/v1/agents/ana/presence", json: ["presence": "available"]).status == 200)
+
+            let created = try await cluster.api(0).send("POST", "/v1/tickets", json: draftJSON(customer: "C-cluster"))
+            #expect(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
+            let id = try #require(created.json["id"] as? String)
+
+            // Node 3's routing offers it to Ana, whichever node leads the ticket's shard.
+            let offered = try await three.send("GET", "/v1/agents/ana/offers?wait=15")
+            let offers = try #require(offered.json["offers"] as? [[String: Any]], "\(String(decoding: offered.body, as: UTF8.self))")
+            #expect(offers.map { $0["id"] as? String } == [id])
+            #expect(try await three.send("POST", "/v1/agents/ana/offers/\(id)/accept").status == 200)
+
+            // Node 2 advances it; node 1 reads the result at once (read-index on the shard's leader).
+            let two = cluster.api(1)
+            let resolved = try await two.send("POST", "/v1/tickets/\(id)/events",
+                                              json: ["type": "resolve", "note": "refund sent", "actor": ["kind": "agent", "id": "ana"]])
+            #expect(resolved.status == 200, "\(String(decoding: resolved.body, as: UTF8.self))")
+            let read = try await cluster.api(0).send("GET", "/v1/tickets/\(id)")
+            #expect(read.json["status"] as? String == "resolved")
+            #expect(read.json["last_agent_id"] as? String == "ana", "\(read.json)")
+
+            // A low rating, sent through node 1 and retried through node 2: one call-back ticket.
+            let rated = try await cluster.api(0).send("POST", "/v1/tickets/\(id)/feedback", json: ["rating": 1, "comment": "slow"])
+            #expect(rated.status == 200, "\(String(decoding: rated.body, as: UTF8.self))")
+            let followUp = try #require(rated.json["follow_up_ticket_id"] as? String)
+            let retried = try await two.send("POST", "/v1/tickets/\(id)/feedback", json: ["rating": 1, "comment": "slow"])
+            #expect([200, 409, 422].contains(retried.status))
+            let again = try await cluster.api(2).send("GET", "/v1/tickets/\(id)")
+            #expect(again.json["follow_up_ticket_id"] as? String == followUp)
+            let listed = try await two.send("GET", "/v1/tickets?customer_id=C-cluster&limit=50")
+            let tickets = try #require(listed.json["tickets"] as? [[String: Any]])
+            #expect(tickets.count == 2, "the ticket and exactly one follow-up: \(tickets.map { $0["id"] ?? "" })")
+        }
+    }
+
+    @Test func oneIdempotencyKeyThroughThreeNodesMakesOneTicketAndListsSeeEveryNodesTickets() async throws {
+        try await Self.withCluster { cluster in
+            let apis = (0..<3).map(cluster.api)
+            let ids = try await withThrowingTaskGroup(of: String?.self) { tasks in
+                for index in 0..<3 {
+                    tasks.addTask {
+                        let reply = try await apis[index].send("POST", "/v1/tickets", json: draftJSON(customer: "C-key"),
+                                                                      headers: [("idempotency-key", "order-O-77-refund")])
+                        return reply.json["id"] as? String
+                    }
+                }
+                var ids: [String?] = []
+                for try await id in tasks { ids.append(id) }
+                return ids
+            }
+            #expect(ids.count == 3 && Set(ids).count == 1 && ids[0] != nil, "\(ids)")
+
+            // Tickets created through every node, then listed through each: every one is there.
+            var made: Set<String> = []
+            for index in 0..<30 {
+                let reply = try await cluster.api(index % 3).send("POST", "/v1/tickets", json: draftJSON(customer: "C-list"))
+                #expect(reply.status == 201)
+                if let id = reply.json["id"] as? String { made.insert(id) }
+            }
+            for index in 0..<3 {
+                let listed = try await cluster.api(index).send("GET", "/v1/tickets?customer_id=C-list&limit=100")
+                let seen = Set((listed.json["tickets"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+                #expect(seen == made, "node \(index + 1) listed \(seen.count) of \(made.count)")
+            }
+        }
+    }
+
+    @Test func killingANodeDuringACreateBurstLosesNoAcknowledgedTicket() async throws {
+        try await Self.withCluster { cluster in
+            let apis = (0..<3).map(cluster.api)
+            async let burst = withThrowingTaskGroup(of: [String].self) { tasks in
+                for worker in 0..<3 {
+                    tasks.addTask {
+                        var ids: [String] = []
+                        for index in 0..<60 {
+                            // Through the two nodes that stay up, and the one that dies, in turn.
+                            let node = (worker + index) % 3
+                            guard let reply = try? await apis[node].send("POST", "/v1/tickets", json: draftJSON(customer: "C-burst"),
+                                                                                headers: [("idempotency-key", "burst-\(worker)-\(index)")]),
+                                  reply.status == 201 || reply.status == 200, let id = reply.json["id"] as? String else { continue }
+                            ids.append(id)
+                        }
+                        return ids
+                    }
+                }
+                var all: [String] = []
+                for try await ids in tasks { all += ids }
+                return all
+            }
+            try await Task.sleep(for: .milliseconds(300))
+            cluster.nodes[0].kill9()
+            let acknowledged = try await burst
+            #expect(acknowledged.count >= 60, "only \(acknowledged.count) creates were acknowledged")
+            // Every acknowledged ticket is readable through the survivors (new leaders elected).
+            for (index, id) in acknowledged.enumerated() {
+                let found = try await Self.eventually {
+                    let reply = try? await cluster.api(1 + index % 2).send("GET", "/v1/tickets/\(id)")
+                    return reply?.status == 200 ? true : nil
+                }
+                #expect(found)
+            }
+            // The killed node comes back, catches up, and serves them too.
+            try cluster.nodes[0].launch()
+            try await cluster.nodes[0].waitReady(client: cluster.client, within: 60)
+            let listed = try await Self.eventually { () -> Set<String>? in
+                let reply = try? await cluster.api(0).send("GET", "/v1/tickets?customer_id=C-burst&limit=500")
+                let ids = Set((reply?.json["tickets"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String })
+                return ids.isSuperset(of: acknowledged) ? ids : nil
+            }
+            #expect(listed.count >= acknowledged.count)
+        }
+    }
+}
