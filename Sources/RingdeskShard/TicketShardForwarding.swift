@@ -104,7 +104,7 @@ public enum TicketShardReply: Sendable, Hashable {
         guard let tag = Tag(rawValue: bytes[1]) else { throw .malformed("unknown shard reply tag \(bytes[1])") }
         var reader = ByteReader(bytes, from: 2)
         let limit = ShardLimits.maxPayloadBytes
-        do {
+        do throws(ByteReaderError) {
             switch tag {
             case .created: self = .result(.created(try TicketCodec.read(from: &reader)))
             case .duplicate: self = .result(.duplicate(try TicketCodec.read(from: &reader)))
