@@ -113,7 +113,6 @@ public actor TicketService {
         // (`adopt` keeps whichever state is newer), so no change falls between the two.
         followJournal()
         for ticket in try await journal.loadTickets(terminalSince: now.addingTimeInterval(-configuration.terminalRetention)) {
-            if let held = tickets[ticket.id], held.history.count >= ticket.history.count { continue }
             if let key = ticket.idempotencyKey { idempotency[key] = ticket.id }
             keep(ticket)
         }
@@ -233,7 +232,11 @@ public actor TicketService {
     }
 
     /// Installs a ticket's new state in memory and brings the routing engine in line with it.
+    /// Never goes back: a state with fewer history events than the one held is older (the change
+    /// feed may already have brought a later change, such as a new call-back's first offer,
+    /// before the command that created it returns).
     private func keep(_ ticket: Ticket) {
+        if let held = tickets[ticket.id], held.history.count > ticket.history.count { return }
         tickets[ticket.id] = ticket
         syncRouting(ticket)
     }

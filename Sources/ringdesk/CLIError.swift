@@ -17,6 +17,15 @@ enum CLIError: Error, CustomStringConvertible {
     /// A local file could not be written (for example `backup --output`).
     case output(String)
 
+    /// The node is down, slow or cannot serve right now (5xx): another node may.
+    var isUnavailable: Bool {
+        switch self {
+        case .unreachable, .timedOut, .transport: true
+        case .api(let status, _, _): status >= 500
+        default: false
+        }
+    }
+
     var description: String {
         switch self {
         case let .api(_, code, message): "\(code): \(message)"

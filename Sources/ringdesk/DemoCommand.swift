@@ -20,19 +20,41 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Seed of the demo data.") var seed: UInt64 = 7
     @Option(help: ArgumentHelp("Give up after this many seconds overall.", valueName: "seconds")) var deadline: Double = 45
     @Option(name: .customLong("max-rounds"), help: "Most offer polls per agent.") var maxRounds: Int = 100
+    @Option(help: ArgumentHelp("Other nodes of the cluster to create tickets through, in turn with --node (a ticket whose node does "
+                               + "not answer is created through the next one: the idempotency key makes that safe).", valueName: "host:port,..."))
+    var intake: String?
+
+    /// The intake nodes: --node first, then --intake's.
+    func intakeAddresses() throws -> [String] {
+        let extra = (intake ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        for address in extra { _ = try GlobalOptions.peer(address) }
+        return [global.nodeAddress] + extra
+    }
 
     func validate() throws {
         guard (1...500).contains(tickets) else { throw ValidationError("--tickets must be from 1 to 500") }
         guard deadline > 0, deadline <= 600 else { throw ValidationError("--deadline must be from 0 to 600 seconds") }
         guard maxRounds >= 1 else { throw ValidationError("--max-rounds must be at least 1") }
+        do { _ = try intakeAddresses() } catch { throw ValidationError("--intake: \(error)") }
     }
 
     func run() async throws {
         let script = DemoScript(seed: seed, count: tickets, now: Date())
-        try await global.withClient { client in
-            let runner = DemoRunner(client: client, script: script, deadline: ContinuousClock.now + .seconds(deadline), maxRounds: maxRounds)
-            try await runner.run()
+        let tls = try global.tlsConfiguration()
+        let others = try intakeAddresses().dropFirst().map { address in
+            try NodeClient(peer: try GlobalOptions.peer(address), label: address, timeout: global.timeout, tls: tls)
         }
+        do {
+            try await global.withClient { client in
+                let runner = DemoRunner(client: client, script: script, deadline: ContinuousClock.now + .seconds(deadline), maxRounds: maxRounds,
+                                        intake: [client] + others)
+                try await runner.run()
+            }
+        } catch {
+            for other in others { await other.shutdown() }
+            throw error
+        }
+        for other in others { await other.shutdown() }
     }
 }
 
@@ -129,7 +151,32 @@ struct DemoRunner: Sendable {
     let script: DemoScript
     let deadline: ContinuousClock.Instant
     let maxRounds: Int
+    /// The nodes tickets are created through, in turn (the main node alone by default).
+    var intake: [NodeClient] = []
     let state = DemoState()
+
+    init(client: NodeClient, script: DemoScript, deadline: ContinuousClock.Instant, maxRounds: Int, intake: [NodeClient] = []) {
+        self.client = client
+        self.script = script
+        self.deadline = deadline
+        self.maxRounds = maxRounds
+        self.intake = intake.isEmpty ? [client] : intake
+    }
+
+    /// Creates a ticket through intake node `number % count`, or the next one that answers.
+    private func create(_ plan: DemoScript.TicketPlan) async throws -> (NodeClient.Reply, String) {
+        var lastError: (any Error)?
+        for offset in 0..<intake.count {
+            let node = intake[(plan.number + offset) % intake.count]
+            do {
+                return (try await node.send("POST", "/v1/tickets", json: plan.draft, headers: [("idempotency-key", plan.idempotencyKey)]), node.label)
+            } catch let error as CLIError where error.isUnavailable {
+                lastError = error
+                await state.say("intake  \(node.label) did not take #\(plan.number) (\(error)); trying the next node")
+            }
+        }
+        throw lastError ?? CLIError.failed("no intake node")
+    }
 
     /// Long-poll wait per round; short so that agents notice the end quickly.
     static let pollWait = 1
@@ -195,7 +242,7 @@ struct DemoRunner: Sendable {
     private func createTickets() async throws {
         var existing = 0
         for plan in script.tickets {
-            let reply = try await client.send("POST", "/v1/tickets", json: plan.draft, headers: [("idempotency-key", plan.idempotencyKey)])
+            let (reply, via) = try await create(plan)
             let ticket = try reply.decode(Ticket.self)
             let label = "#\(plan.number)"
             let created = reply.status == 201
@@ -203,6 +250,7 @@ struct DemoRunner: Sendable {
             let d = plan.draft
             await state.say("ticket \(ticket.id) \(label) \(d.category.rawValue)/\(d.channel.rawValue) \(d.customer.tier.rawValue) "
                 + "\(d.customer.language)/\(d.customer.region) → \(ticket.urgency.rawValue), queue \(ticket.queue)"
+                + (intake.count > 1 ? " via \(via)" : "")
                 + (created ? "" : " (existing: \(ticket.status.rawValue)\(ticket.feedback.map { ", rated \($0.rating)" } ?? ""))"))
             await state.count(created ? "created" : "existing")
             await state.track(ticket.id, DemoTicket(number: plan.number, label: label, customerID: d.customer.id, asksForInfo: plan.asksForInfo,
