@@ -177,18 +177,13 @@ public final class RingdeskNode: Service {
         let path = storage.configuration.path
         let host = try ShardTicketJournal.Host(configuration: settings, databasePath: path, client: peerClient, logger: Logger(label: "ringdesk.shards"),
                                                metrics: metrics.factory, eventLoop: group.next(),
-                                               projection: ShardTicketJournal.readModel(shards: try TicketShardMap(shards: configuration.shards)))
+                                               projection: ShardTicketJournal.readModel(shards: try TicketShardMap(shards: configuration.shards)),
+                                               forwarder: peerClient.map { PeerRoutes.forwarder(client: $0, configuration: settings, path: "/internal/tickets") })
         host.start()
         do {
             if marker == nil { _ = try await storage.write(.setMeta(key: Self.ticketStoreKey, value: NodeConfiguration.TicketStore.shards.rawValue)) }
-            let forwarder = peerClient.map { client in
-                HTTPTicketShardForwarder(client: client, peers: Dictionary(uniqueKeysWithValues: settings.peers.keys.compactMap { id in
-                    host.peer(of: id).map { (id, $0) }
-                }))
-            }
             // A cluster's nodes start one after another: wait for a quorum for a while.
-            let journal = try ShardTicketJournal(host: host, storage: storage, forwarder: forwarder,
-                                                 startDeadline: peerClient == nil ? 5 : Self.clusterStartDeadline)
+            let journal = try ShardTicketJournal(host: host, storage: storage, startDeadline: peerClient == nil ? 5 : Self.clusterStartDeadline)
             logger.info("ticket shards open", metadata: ["shards": "\(configuration.shards)", "path": "\(path)",
                                                          "replicas": "\(settings.initialVoters.count)"])
             return (journal, peerClient)
@@ -263,7 +258,7 @@ public final class RingdeskNode: Service {
         var router = NodeRoutes.router(nodeID: nodeID, version: Self.version)
         NodeAPI(service: service, metrics: metrics, logger: logger, nodeID: nodeID, membership: membership).register(in: &router)
         if let ticketShards {
-            TicketShardsAPI(journal: ticketShards).register(in: &router)
+            PeerRoutes.register(ticketShards.host, raftPath: "/internal/raft", forwardPath: "/internal/tickets", in: &router)
         }
         if let replication {
             ReplicationAPI(host: replication.host, forwarder: replication.client, metrics: metrics, logger: logger).register(in: &router)

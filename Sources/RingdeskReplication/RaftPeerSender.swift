@@ -23,8 +23,12 @@ final class RaftPeerSender: Sendable {
     /// Beyond this many queued bytes (a peer that is down or slow) older batches are dropped.
     private let maxQueuedBytes: Int
 
-    init(peer: HTTP2Client.Peer, client: HTTP2Client, maxQueuedBytes: Int = 64 << 20) {
+    /// The peer's route for this traffic.
+    private let path: String
+
+    init(peer: HTTP2Client.Peer, client: HTTP2Client, path: String = "/internal/raft", maxQueuedBytes: Int = 64 << 20) {
         self.peer = peer
+        self.path = path
         self.client = client
         self.maxQueuedBytes = maxQueuedBytes
     }
@@ -73,7 +77,7 @@ final class RaftPeerSender: Sendable {
             body.writeInteger(UInt32(batch.count))
             body.writeBytes(batch)
         }
-        let request = HTTP2ClientRequest(method: "POST", path: "/internal/raft",
+        let request = HTTP2ClientRequest(method: "POST", path: path,
                                          headers: HTTP2Headers([("content-type", "application/octet-stream")]), body: body)
         client.send(request, to: peer, timeout: .seconds(2)).whenComplete { result in
             if case .failure = result {

@@ -26,6 +26,9 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
     private let started = NIOLockedValueBox(false)
     /// The event loop the host made for itself when it was given none.
     private let ownGroup: MultiThreadedEventLoopGroup?
+    /// Carries requests for groups another node leads to that node (`proposeAnywhere`,
+    /// `readAnywhere`); nil on a node alone.
+    let forwarder: ReplicationForwarder?
 
     /// Opens the store, creates missing groups and reloads every group's state; does not start.
     /// `client` carries traffic to the peers (nil when the only member is this node).
@@ -36,17 +39,23 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
     ///
     /// `projection`, when given, writes a read model of the applied rows in the same transaction
     /// as the rows and the applied index (see `ReadModelProjection`).
+    ///
+    /// `raftPath` is the peers' route for this host's Raft traffic (a node with several hosts
+    /// gives each its own); `forwarder` carries requests to the leader of a group this node does
+    /// not lead.
     public init(configuration: ReplicationConfiguration, databasePath: String, client: HTTP2Client?, logger: Logger,
                 metrics: (any MetricsFactory)? = nil, eventLoop: (any EventLoop)? = nil,
-                projection: ReadModelProjection<Machine>? = nil) throws {
+                projection: ReadModelProjection<Machine>? = nil, raftPath: String = "/internal/raft",
+                forwarder: ReplicationForwarder? = nil) throws {
         let errors = configuration.validationErrors()
         guard errors.isEmpty else { throw ReplicationError(code: "replication_config", message: errors.joined(separator: "; ")) }
         self.configuration = configuration
+        self.forwarder = forwarder
         var senders: [RaftNodeID: RaftPeerSender] = [:]
         if let client {
             for (id, address) in configuration.peers where id != configuration.nodeID {
                 let parsed = ReplicationConfiguration.parseAddress(address)!
-                senders[id] = RaftPeerSender(peer: HTTP2Client.Peer(host: parsed.host, port: parsed.port), client: client)
+                senders[id] = RaftPeerSender(peer: HTTP2Client.Peer(host: parsed.host, port: parsed.port), client: client, path: raftPath)
             }
         }
         self.senders = senders

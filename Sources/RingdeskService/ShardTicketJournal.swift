@@ -30,9 +30,6 @@ public final class ShardTicketJournal: TicketJournal {
     /// How long `start` waits for every shard to elect a leader and answer (a cluster whose nodes
     /// start one after another has no quorum until enough of them run).
     public let startDeadline: TimeInterval
-    /// Carries a request to the node that leads a shard when this node does not; nil on a node
-    /// alone (a cluster of one leads every shard).
-    private let forwarder: (any TicketShardForwarder)?
 
     private struct State {
         var ids = TicketIDs()
@@ -43,12 +40,11 @@ public final class ShardTicketJournal: TicketJournal {
     private let state: NIOLockedValueBox<State>
 
     /// `storage` is the node's store whose `tickets`/`ticket_events` tables `host` projects into.
-    public init(host: Host, storage: SQLiteStorage, forwarder: (any TicketShardForwarder)? = nil, requestDeadline: TimeInterval = 5,
-                startDeadline: TimeInterval = 5) throws {
+    /// Requests for shards another node leads go there through `host`'s forwarder.
+    public init(host: Host, storage: SQLiteStorage, requestDeadline: TimeInterval = 5, startDeadline: TimeInterval = 5) throws {
         self.host = host
         self.readModel = SQLiteTicketJournal(storage: storage)
         self.map = try TicketShardMap(shards: host.configuration.groups)
-        self.forwarder = forwarder
         self.requestDeadline = requestDeadline
         self.startDeadline = startDeadline
         self.state = NIOLockedValueBox(State(policyVersions: Array(repeating: 0, count: host.configuration.groups)))
@@ -237,58 +233,11 @@ public final class ShardTicketJournal: TicketJournal {
         }
     }
 
-    // MARK: Serving other nodes
-
-    /// Runs a request another node forwarded because this node leads the shard (or did when it
-    /// looked): on this node only, never forwarded again. Failures are answered, not thrown, with
-    /// the leader this node knows of, so the asking node can retry there.
-    public func serve(_ request: TicketShardRequest, group: UInt32) async -> TicketShardReply {
-        do {
-            return try await runHere(request, on: group)
-        } catch let error as ReplicationError {
-            return .failure(code: error.code, message: error.message, leaderHint: error.leaderHint)
-        } catch {
-            return .failure(code: "shard_error", message: "\(error)", leaderHint: 0)
-        }
-    }
-
-    /// `request` on this node's replica of the shard (throws `raft_not_leader` where another leads).
-    private func runHere(_ request: TicketShardRequest, on shard: UInt32) async throws -> TicketShardReply {
-        switch request {
-        case .propose(let entry): .result(try await host.propose(group: shard, command: entry).result)
-        case .readIndex: .readIndex(try await host.readIndex(group: shard))
-        }
-    }
-
-    /// Runs `request` on this node when it leads the shard, else on the leader it names.
-    private func execute(_ request: TicketShardRequest, on shard: UInt32) async throws -> TicketShardReply {
-        do {
-            return try await runHere(request, on: shard)
-        } catch let error as ReplicationError where error.code == "raft_not_leader" {
-            guard let forwarder, error.leaderHint != 0, error.leaderHint != host.configuration.nodeID else { throw error }
-            let reply = try await forwarder.send(request, group: shard, to: error.leaderHint)
-            if case let .failure(code, message, leaderHint) = reply {
-                throw ReplicationError(code: code, message: "node \(error.leaderHint): \(message)", leaderHint: leaderHint)
-            }
-            return reply
-        }
-    }
-
-    /// A linearizable read of the shard's machine on this replica: read-index on this node when
-    /// it leads, else the leader's confirmed read point, then this replica's own state once it has
-    /// applied that far (`durable`: and its rows and read model are on disk).
+    /// A linearizable read of the shard's machine on this replica (`ReplicationHost.readAnywhere`),
+    /// retried through elections.
     private func read<Value: Sendable>(_ shard: UInt32, durable: Bool = false, deadline: TimeInterval? = nil,
                                        _ body: @escaping @Sendable (TicketShardMachine) -> Value) async throws -> Value {
-        try await retrying(shard, deadline: deadline) { [host] in
-            do {
-                return try await host.read(group: shard, durable: durable, body)
-            } catch let error as ReplicationError where error.code == "raft_not_leader" && self.forwarder != nil {
-                guard case .readIndex(let index) = try await self.execute(.readIndex, on: shard) else {
-                    throw ReplicationError(code: "shard_error", message: "shard \(shard): the leader answered a read point with something else")
-                }
-                return try await host.read(group: shard, local: true, durable: durable, atLeast: index, body)
-            }
-        }
+        try await retrying(shard, deadline: deadline) { [host] in try await host.readAnywhere(group: shard, durable: durable, body) }
     }
 
     // MARK: Change feed
@@ -322,7 +271,7 @@ public final class ShardTicketJournal: TicketJournal {
     /// them all). A shard changing leader between two ticks may see one check twice or late: the
     /// check is idempotent on the log (a ticket already breached stays as it is).
     public func timerOwnership() -> @Sendable (_ ticketID: String) -> Bool {
-        guard forwarder != nil else { return { _ in true } }
+        guard host.configuration.peers.count > 1 else { return { _ in true } }
         let me = host.configuration.nodeID
         let led = Set(host.status.lazy.filter { $0.leader == me }.map(\.group))
         return { [map] id in led.contains(map.shard(ofTicketID: id)) }
@@ -363,11 +312,8 @@ public final class ShardTicketJournal: TicketJournal {
     /// unknown outcome (leadership changed while waiting) is retried too.
     private func propose(_ entry: TicketLogEntry, to shard: UInt32, safeToRepeat: Bool,
                          deadline: TimeInterval? = nil) async throws -> TicketLogResult {
-        try await retrying(shard, alsoUnknownOutcomes: safeToRepeat, deadline: deadline) {
-            guard case .result(let result) = try await self.execute(.propose(entry), on: shard) else {
-                throw ReplicationError(code: "shard_error", message: "shard \(shard): the leader answered a proposal with something else")
-            }
-            return result
+        try await retrying(shard, alsoUnknownOutcomes: safeToRepeat, deadline: deadline) { [host] in
+            try await host.proposeAnywhere(group: shard, command: entry)
         }
     }
 
@@ -411,9 +357,3 @@ public final class ShardTicketJournal: TicketJournal {
     }
 }
 
-/// Carries a `TicketShardRequest` to the node that leads the shard (the node implements it over
-/// `POST /internal/tickets`). Throws `ReplicationError` `leader_unreachable` when that node does
-/// not answer; the journal retries within its deadline.
-public protocol TicketShardForwarder: Sendable {
-    func send(_ request: TicketShardRequest, group: UInt32, to node: UInt64) async throws -> TicketShardReply
-}

@@ -4,67 +4,61 @@ import RingdeskPrimitives
 import RingdeskShard
 import Testing
 
-/// The bytes one node sends the leader of a ticket shard (`POST /internal/tickets`) and its answer:
-/// round trips for every kind, and a decoder that refuses damaged or hostile input without trapping.
-@Suite("Ticket shard forwarding codec")
+/// Results of the ticket shards and the routing domain as they cross nodes (a proposal forwarded
+/// to a group's leader): round trips for every kind, and a decoder that refuses damaged or hostile
+/// input without trapping.
+@Suite("Forwarded results codec")
 struct TicketShardForwardingTests {
-    static func replies(_ random: inout SeededGenerator) -> [TicketShardReply] {
+    static func ticketResults(_ random: inout SeededGenerator) -> [TicketLogResult] {
         let ticket = TicketCodecTests.randomTicket(&random)
         return [
-            .result(.created(ticket)), .result(.duplicate(ticket)), .result(.applied(ticket, effects: [])),
-            .result(.policySet(version: UInt64(random.below(1_000_000)))),
-            .result(.rejected(TicketLogRejection(code: "stale_epoch", message: "ticket moved on", field: nil))),
-            .result(.rejected(TicketLogRejection(code: "invalid_field", message: "réponse – bad", field: "rating"))),
-            .readIndex(UInt64(random.below(1 << 30))),
-            .failure(code: "raft_not_leader", message: "node 2 leads", leaderHint: 2),
+            .created(ticket), .duplicate(ticket), .applied(ticket, effects: []), .policySet(version: UInt64(random.below(1_000_000))),
+            .rejected(TicketLogRejection(code: "stale_epoch", message: "ticket moved on", field: nil)),
+            .rejected(TicketLogRejection(code: "invalid_field", message: "réponse – bad", field: "rating")),
         ]
     }
 
-    @Test func requestsAndRepliesRoundTrip() throws {
+    static func routingResults(_ random: inout SeededGenerator) throws -> [RoutingDomainResult] {
+        var machine = RoutingDomainMachine()
+        let at = Date(timeIntervalSince1970: 1_780_000_000 + Double(random.below(1000)))
+        let agent = machine.apply(.upsertAgent(RoutingDomainMachineTests.ana, at: at))
+        let session = machine.apply(.openSession(agentID: "ana", node: UInt64(1 + random.below(5)), at: at))
+        return [agent, session, .rejected(TicketLogRejection(code: "stale_session", message: "replaced", field: "epoch"))]
+    }
+
+    @Test func resultsRoundTrip() throws {
         var random = SeededGenerator(seed: 7)
         for _ in 0..<50 {
-            let ticket = TicketCodecTests.randomTicket(&random)
-            let group = UInt32(random.below(4096))
-            for request in [TicketShardRequest.propose(.create(ticket)), .readIndex,
-                            .propose(.command(TicketLogCommand(ticketID: ticket.id, command: .offerExpired, actor: .system,
-                                                               at: ticket.updatedAt, policyVersion: 3, expectedEpoch: 9,
-                                                               derived: TicketDerived(of: ticket))))] {
-                let decoded = try TicketShardRequest.decode(request.encoded(group: group))
-                #expect(decoded.group == group)
-                #expect(decoded.request == request)
-            }
-            for reply in Self.replies(&random) {
-                #expect(try TicketShardReply(encoded: reply.encoded) == reply)
-            }
+            for result in Self.ticketResults(&random) { #expect(try TicketLogResult(encoded: result.encoded) == result) }
+            for result in try Self.routingResults(&random) { #expect(try RoutingDomainResult(encoded: result.encoded) == result) }
         }
         // Effects stay with the proposer: an applied result crosses without them.
         let ticket = TicketCodecTests.randomTicket(&random)
-        let sent = TicketShardReply.result(.applied(ticket, effects: [.requeue(atHead: true)]))
-        #expect(try TicketShardReply(encoded: sent.encoded) == .result(.applied(ticket, effects: [])))
+        let sent = TicketLogResult.applied(ticket, effects: [.requeue(atHead: true)])
+        #expect(try TicketLogResult(encoded: sent.encoded) == .applied(ticket, effects: []))
     }
 
-    @Test func damagedBytesAreRefusedNeverTrapped() {
+    @Test func damagedBytesAreRefusedNeverTrapped() throws {
         var random = SeededGenerator(seed: 11)
-        var samples = Self.replies(&random).map(\.encoded)
-        samples.append(TicketShardRequest.propose(.create(TicketCodecTests.randomTicket(&random))).encoded(group: 5))
-        samples.append(TicketShardRequest.readIndex.encoded(group: 1))
+        let ticketSamples = Self.ticketResults(&random).map(\.encoded)
+        let routingSamples = try Self.routingResults(&random).map(\.encoded)
         var refused = 0
-        for sample in samples {
+        for sample in ticketSamples + routingSamples {
             // Every truncation, and seeded byte flips: each decodes to something or throws.
             for length in 0..<sample.count {
-                if (try? TicketShardReply(encoded: Array(sample[..<length]))) == nil { refused += 1 }
-                _ = try? TicketShardRequest.decode(Array(sample[..<length]))
+                if (try? TicketLogResult(encoded: Array(sample[..<length]))) == nil { refused += 1 }
+                _ = try? RoutingDomainResult(encoded: Array(sample[..<length]))
             }
             for _ in 0..<200 {
                 var damaged = sample
                 damaged[random.below(damaged.count)] = UInt8(random.below(256))
-                _ = try? TicketShardReply(encoded: damaged)
-                _ = try? TicketShardRequest.decode(damaged)
+                _ = try? TicketLogResult(encoded: damaged)
+                _ = try? RoutingDomainResult(encoded: damaged)
             }
         }
         #expect(refused > 0)
-        #expect(throws: ShardCodecError.self) { try TicketShardReply(encoded: [9, 1]) }
-        #expect(throws: ShardCodecError.self) { try TicketShardRequest.decode([1, 2, 0, 0, 0, 1, 0]) }
-        #expect(throws: ShardCodecError.self) { try TicketShardRequest.decode([1, 9, 0, 0, 0, 1]) }
+        #expect(throws: ShardCodecError.self) { try TicketLogResult(encoded: [9, 1]) }
+        #expect(throws: ShardCodecError.self) { try TicketLogResult(encoded: [1, 99]) }
+        #expect(throws: ShardCodecError.self) { try RoutingDomainResult(encoded: [1, 3, 1, 97, 1, 98, 7]) }
     }
 }

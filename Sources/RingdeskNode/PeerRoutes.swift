@@ -1,0 +1,86 @@
+import Foundation
+import NIOConcurrencyHelpers
+import NIOCore
+import RingdeskHTTP2
+import RingdeskReplication
+
+/// The node-to-node routes of one replication host: its Raft traffic (`raftPath`) and requests a
+/// node forwards to the leader of a group it does not lead (`forwardPath`: a proposal or a read
+/// point, `ForwardedRequest` bytes). The leader runs them on its own replica only, so a request
+/// crosses at most one hop. The ticket shards use `/internal/raft` and `/internal/tickets`.
+enum PeerRoutes {
+    static func register<Machine: ForwardableStateMachine>(_ host: ReplicationHost<Machine>, raftPath: String, forwardPath: String,
+                                                           in router: inout HTTP2Router) {
+        router.add("POST", raftPath, .inline { request in
+            do {
+                try host.receive(Array(request.body.readableBytesView))
+                return HTTP2Response(status: 204)
+            } catch {
+                return APIErrors.response(for: APIError(status: 400, code: "raft_malformed", message: "\(error)"))
+            }
+        })
+        router.add("POST", forwardPath, .async { request in
+            let reply = await host.serveForwarded(Array(request.body.readableBytesView))
+            return HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "application/octet-stream")]), body: ByteBuffer(bytes: reply))
+        })
+    }
+
+    /// Sends forwarded requests to `path` on the peers of `configuration`, over the peers' client.
+    static func forwarder(client: HTTP2Client, configuration: ReplicationConfiguration, path: String,
+                          timeout: TimeAmount = .seconds(3)) -> ReplicationForwarder {
+        var peers: [UInt64: HTTP2Client.Peer] = [:]
+        for (id, address) in configuration.peers {
+            guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { continue }
+            peers[id] = HTTP2Client.Peer(host: String(address[..<colon]), port: port)
+        }
+        return { [peers] node, bytes in
+            guard let peer = peers[node] else { throw ReplicationError(code: "unknown_node", message: "node \(node) is not among the peers") }
+            let outgoing = HTTP2ClientRequest(method: "POST", path: path, headers: HTTP2Headers([("content-type", "application/octet-stream")]),
+                                              body: ByteBuffer(bytes: bytes))
+            let response = try await client.execute(outgoing, to: peer, timeout: timeout)
+            guard response.status == 200 else {
+                throw ReplicationError(code: "leader_unreachable", message: "node \(node) answered \(response.status): \(String(buffer: response.body).prefix(200))")
+            }
+            return Array(response.body.readableBytesView)
+        }
+    }
+}
+
+/// Closed until the node has loaded its tickets: the public routes answer 503 `starting` meanwhile,
+/// while the node-to-node routes already serve (a cluster's nodes need each other's Raft traffic
+/// to elect the leaders they load from).
+final class StartGate: Sendable {
+    private let isOpen = NIOLockedValueBox(false)
+
+    func open() { isOpen.withLockedValue { $0 = true } }
+
+    var opened: Bool { isOpen.withLockedValue { $0 } }
+
+    /// Every route but health, metrics and the node-to-node ones waits for the gate.
+    func guardRoutes(of router: inout HTTP2Router) {
+        router.wrapHandlers(where: { !($0 == "/health" || $0 == "/metrics" || $0.hasPrefix("/internal/")) }) { handler in
+            switch handler {
+            case .inline(let body):
+                return .inline { [self] request in opened ? body(request) : Self.starting }
+            case .async(let body):
+                return .async { [self] request in opened ? try await body(request) : Self.starting }
+            case .deferred(let body):
+                return .deferred { [self] request, responder in
+                    if opened { body(request, responder) } else { responder.respond(Self.starting) }
+                }
+            case .streaming(let body):
+                return .streaming { [self] request, writer in
+                    if opened { return try await body(request, writer) }
+                    try await writer.writeHead(status: 503, headers: HTTP2Headers([("content-type", "application/json")]))
+                    try await writer.write(Self.starting.body)
+                    try await writer.finish()
+                }
+            }
+        }
+    }
+
+    static var starting: HTTP2Response {
+        APIErrors.response(for: APIError(status: 503, code: "starting",
+                                         message: "the node is joining its cluster and loading its tickets; retry shortly"))
+    }
+}
