@@ -196,6 +196,11 @@ public struct ClusterShardsResponse: Sendable, Codable {
     /// `shards` (the one path) or `sqlite` (the single-node store: no shards).
     public var ticketStore: String
     public var shards: [Shard]
+    /// The routing domain's group (agents; its leader runs the routing engine); absent with the
+    /// single-node store.
+    public var routing: Shard?
+    /// This node's replica id in the groups (absent with the single-node store).
+    public var replicaID: UInt64?
 
     public struct Shard: Sendable, Codable {
         public var shard: UInt32
@@ -231,14 +236,17 @@ public struct ClusterShardsResponse: Sendable, Codable {
         }
     }
 
-    public init(node: String, ticketStore: String, shards: [Shard]) {
+    public init(node: String, ticketStore: String, shards: [Shard], routing: Shard? = nil, replicaID: UInt64? = nil) {
         self.node = node
         self.ticketStore = ticketStore
         self.shards = shards
+        self.routing = routing
+        self.replicaID = replicaID
     }
 
     enum CodingKeys: String, CodingKey {
-        case node, shards
+        case node, shards, routing
         case ticketStore = "ticket_store"
+        case replicaID = "replica_id"
     }
 }

@@ -4,6 +4,7 @@ import NIOCore
 import RingdeskAPI
 import RingdeskDomain
 import RingdeskHTTP2
+import RingdeskReplication
 import RingdeskService
 import RingdeskStorage
 
@@ -379,13 +380,15 @@ struct NodeAPI: Sendable {
         guard let journal = service.journal as? ShardTicketJournal else {
             return try APIJSON.response(ClusterShardsResponse(node: nodeID, ticketStore: "sqlite", shards: []))
         }
-        let shards = journal.host.status.map { group in
+        func shard(_ group: ReplicationGroupStatus) -> ClusterShardsResponse.Shard {
             ClusterShardsResponse.Shard(shard: group.group, role: group.role, leader: group.leader, term: group.term,
                                         commitIndex: group.commitIndex, appliedIndex: group.appliedIndex,
                                         lag: group.commitIndex &- min(group.commitIndex, group.appliedIndex), voters: group.voters,
                                         halted: group.halted)
         }
-        return try APIJSON.response(ClusterShardsResponse(node: nodeID, ticketStore: "shards", shards: shards))
+        let routing = (service.directory as? RoutingDirectory)?.host.status.first.map(shard)
+        return try APIJSON.response(ClusterShardsResponse(node: nodeID, ticketStore: "shards", shards: journal.host.status.map(shard),
+                                                          routing: routing, replicaID: journal.host.configuration.nodeID))
     }
 
     /// A SWIM protocol message from a peer (binary `SWIMCodec` body); answered at once with 204.

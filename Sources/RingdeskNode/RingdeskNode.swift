@@ -55,14 +55,14 @@ public final class RingdeskNode: Service {
                 """)
         }
         let ticketShards = try await openTicketShards(storage: storage, metrics: metrics)
-        let service = try TicketService(storage: storage, journal: ticketShards?.journal, configuration: serviceConfiguration, clock: clock,
-                                        logger: logger, metrics: metrics.factory)
+        let service = try TicketService(storage: storage, journal: ticketShards?.journal, directory: ticketShards?.directory,
+                                        configuration: serviceConfiguration, clock: clock, logger: logger, metrics: metrics.factory)
         // A node alone loads before it listens. A node of a cluster listens first: its shards
         // elect their leaders over the node-to-node routes, and only then can it load.
         let gate = StartGate()
         let clustered = ticketShards?.peerClient != nil
         let load: @Sendable () async throws -> Void = { [running, policy = configuration.policy, logger] in
-            try await ticketShards?.journal.start(policy: policy)
+            try await ticketShards?.start(policy: policy, storage: storage, logger: logger)
             try await service.load()
             running.withLockedValue { $0 = service }
             gate.open()
@@ -91,7 +91,7 @@ public final class RingdeskNode: Service {
             replication = (host, client)
         }
         var router = Self.router(service: service, storage: storage, nodeID: configuration.effectiveNodeID, metrics: metrics, logger: logger,
-                                 membership: membership, replication: replication, ticketShards: clustered ? ticketShards?.journal : nil)
+                                 membership: membership, replication: replication, ticketShards: clustered ? ticketShards : nil)
         gate.guardRoutes(of: &router)
         let server = try HTTP2Server(
             host: configuration.host, port: configuration.port, router: router,
@@ -131,8 +131,7 @@ public final class RingdeskNode: Service {
         running.withLockedValue { $0 = nil }
         runningMembership.withLockedValue { $0 = nil }
         await service.stop()
-        ticketShards?.journal.host.stop()
-        await ticketShards?.peerClient?.shutdown()
+        await ticketShards?.stop()
         if let replication {
             replication.host.stop()
             await replication.client?.shutdown()
@@ -147,8 +146,7 @@ public final class RingdeskNode: Service {
     /// shards are replicated on its peers and requests for shards another node leads are forwarded
     /// there (`peerClient` carries them). Refuses a data directory whose single-node store already
     /// holds tickets, rather than hide them.
-    private func openTicketShards(storage: SQLiteStorage, metrics: NodeMetrics) async throws
-        -> (journal: ShardTicketJournal, peerClient: HTTP2Client?)? {
+    private func openTicketShards(storage: SQLiteStorage, metrics: NodeMetrics) async throws -> TicketShards? {
         guard configuration.ticketStore == .shards else { return nil }
         // The data directory remembers which store holds its tickets: the single-node store's
         // tickets are never hidden behind an empty set of shards.
@@ -180,15 +178,29 @@ public final class RingdeskNode: Service {
                                                projection: ShardTicketJournal.readModel(shards: try TicketShardMap(shards: configuration.shards)),
                                                forwarder: peerClient.map { PeerRoutes.forwarder(client: $0, configuration: settings, path: "/internal/tickets") })
         host.start()
+        var routingHost: RoutingDirectory.Host?
         do {
+            // The routing domain (agents; its leader routes): one group on the same members, in
+            // its own file (a Raft store holds one machine's groups).
+            var routingSettings = settings
+            routingSettings.groups = 1
+            let routingPath = (configuration.dataDirectory as NSString).appendingPathComponent("routing.sqlite")
+            routingHost = try RoutingDirectory.Host(configuration: routingSettings, databasePath: routingPath, client: peerClient,
+                                                    logger: Logger(label: "ringdesk.routing"), metrics: metrics.factory, eventLoop: group.next(),
+                                                    raftPath: "/internal/raft/routing",
+                                                    forwarder: peerClient.map { PeerRoutes.forwarder(client: $0, configuration: routingSettings,
+                                                                                                     path: "/internal/routing") })
+            routingHost?.start()
             if marker == nil { _ = try await storage.write(.setMeta(key: Self.ticketStoreKey, value: NodeConfiguration.TicketStore.shards.rawValue)) }
             // A cluster's nodes start one after another: wait for a quorum for a while.
             let journal = try ShardTicketJournal(host: host, storage: storage, startDeadline: peerClient == nil ? 5 : Self.clusterStartDeadline)
             logger.info("ticket shards open", metadata: ["shards": "\(configuration.shards)", "path": "\(path)",
                                                          "replicas": "\(settings.initialVoters.count)"])
-            return (journal, peerClient)
+            return TicketShards(journal: journal, directory: RoutingDirectory(host: routingHost!), peerClient: peerClient,
+                                startDeadline: journal.startDeadline)
         } catch {
             host.stop()
+            routingHost?.stop()
             await peerClient?.shutdown()
             throw error
         }
@@ -247,18 +259,19 @@ public final class RingdeskNode: Service {
                               registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
                               logger: Logger = Logger(label: "ringdesk.api"),
                               replication: (host: ShardReplicationHost, client: HTTP2Client?)? = nil,
-                              ticketShards: ShardTicketJournal? = nil) -> HTTP2Router {
+                              ticketShards: TicketShards? = nil) -> HTTP2Router {
         router(service: service, storage: storage, nodeID: nodeID, metrics: NodeMetrics(registry: registry), logger: logger, membership: nil,
                replication: replication, ticketShards: ticketShards)
     }
 
     static func router(service: TicketService, storage: SQLiteStorage, nodeID: String, metrics: NodeMetrics, logger: Logger,
                        membership: MembershipService?, replication: (host: ShardReplicationHost, client: HTTP2Client?)?,
-                       ticketShards: ShardTicketJournal?) -> HTTP2Router {
+                       ticketShards: TicketShards?) -> HTTP2Router {
         var router = NodeRoutes.router(nodeID: nodeID, version: Self.version)
         NodeAPI(service: service, metrics: metrics, logger: logger, nodeID: nodeID, membership: membership).register(in: &router)
         if let ticketShards {
-            PeerRoutes.register(ticketShards.host, raftPath: "/internal/raft", forwardPath: "/internal/tickets", in: &router)
+            PeerRoutes.register(ticketShards.journal.host, raftPath: "/internal/raft", forwardPath: "/internal/tickets", in: &router)
+            PeerRoutes.register(ticketShards.directory.host, raftPath: "/internal/raft/routing", forwardPath: "/internal/routing", in: &router)
         }
         if let replication {
             ReplicationAPI(host: replication.host, forwarder: replication.client, metrics: metrics, logger: logger).register(in: &router)
@@ -268,5 +281,37 @@ public final class RingdeskNode: Service {
             return HTTP2Response(status: 200, headers: HTTP2Headers([("content-type", "text/plain; version=0.0.4")]), body: ByteBuffer(string: text))
         })
         return router
+    }
+}
+
+/// A node's Raft-replicated state with `ticket_store: shards`: the ticket shards, the routing
+/// domain (agents; its leader routes), and the client that carries both hosts' peer traffic.
+public struct TicketShards: Sendable {
+    public let journal: ShardTicketJournal
+    public let directory: RoutingDirectory
+    let peerClient: HTTP2Client?
+    let startDeadline: TimeInterval
+
+    /// Waits for both to serve, records `policy` in every shard, and moves agents a data directory
+    /// kept in its own `agents` table (written before the routing domain existed) into the domain.
+    func start(policy: DomainPolicy, storage: SQLiteStorage, logger: Logger) async throws {
+        try await directory.start(deadline: startDeadline)
+        try await journal.start(policy: policy)
+        guard try await directory.loadAgents().isEmpty else { return }
+        let rows = try await storage.allAgents()
+        for row in rows {
+            let agent = try TicketService.storedAgent(row)
+            let profile = AgentProfile(id: agent.id, name: agent.name, regions: agent.regions, languages: agent.languages, skills: agent.skills,
+                                       supportTier: agent.supportTier, channelCapacity: agent.channelCapacity)
+            _ = try await directory.upsert(profile, at: agent.presenceSince)
+            if agent.presence != .offline { _ = try await directory.setPresence(agent.presence, agentID: agent.id, at: agent.presenceSince) }
+        }
+        if !rows.isEmpty { logger.notice("agents moved into the routing domain", metadata: ["agents": "\(rows.count)"]) }
+    }
+
+    func stop() async {
+        journal.host.stop()
+        directory.host.stop()
+        await peerClient?.shutdown()
     }
 }

@@ -319,28 +319,7 @@ public final class ShardTicketJournal: TicketJournal {
 
     private func retrying<Value: Sendable>(_ shard: UInt32, alsoUnknownOutcomes: Bool = true, deadline: TimeInterval? = nil,
                                            _ body: @Sendable () async throws -> Value) async throws -> Value {
-        let seconds = deadline ?? requestDeadline
-        let deadline = Date().addingTimeInterval(seconds)
-        var pause = 0.005
-        while true {
-            do {
-                return try await body()
-            } catch let error as ReplicationError where Self.retryable(error, alsoUnknownOutcomes: alsoUnknownOutcomes) {
-                guard Date().addingTimeInterval(pause) < deadline else {
-                    throw ServiceError(code: "shard_unavailable", message: "shard \(shard) did not answer within \(seconds) s: \(error)")
-                }
-                try await Task.sleep(nanoseconds: UInt64(pause * 1e9))
-                pause = min(pause * 2, 0.2)
-            }
-        }
-    }
-
-    static func retryable(_ error: ReplicationError, alsoUnknownOutcomes: Bool) -> Bool {
-        switch error.code {
-        case "raft_not_leader", "raft_transferring", "raft_backpressure", "replication_overloaded", "leader_unreachable": true
-        case "outcome_unknown": alsoUnknownOutcomes
-        default: false
-        }
+        try await retryingReplication("shard \(shard)", deadline: deadline ?? requestDeadline, alsoUnknownOutcomes: alsoUnknownOutcomes, body)
     }
 
     /// A shard's refusal as the service reports it: the domain's own refusals keep their code and

@@ -45,6 +45,13 @@ public actor TicketService {
     public nonisolated let storage: SQLiteStorage
     /// Where ticket changes become durable: the Raft shards (the one path) or the single-node store.
     public nonisolated let journal: any TicketJournal
+    /// Where agents live and which node routes, in a cluster (the routing domain); nil keeps
+    /// agents in `storage` and routes here.
+    public nonisolated let directory: (any AgentDirectory)?
+    /// Whether this node runs the routing engine: always alone; in a cluster, while it leads the
+    /// routing domain (checked every tick). The engine follows every ticket and agent on every
+    /// node either way, so a node that takes over routes at once.
+    private var routesHere: Bool
     public nonisolated let clock: any NodeClock
     private var configuration: TicketServiceConfiguration
     /// The policy, readable without entering the actor (creates triage off the actor).
@@ -89,8 +96,11 @@ public actor TicketService {
     }
 
     /// `journal` defaults to the single-node store in `storage`.
-    public init(storage: SQLiteStorage, journal: (any TicketJournal)? = nil, configuration: TicketServiceConfiguration = .defaults,
+    public init(storage: SQLiteStorage, journal: (any TicketJournal)? = nil, directory: (any AgentDirectory)? = nil,
+                configuration: TicketServiceConfiguration = .defaults,
                 clock: any NodeClock, logger: Logger, metrics: (any MetricsFactory)? = nil) throws {
+        self.directory = directory
+        self.routesHere = directory == nil
         self.routing = try RoutingEngine(configuration: configuration.effectiveRouting)
         self.metrics = metrics.map(ServiceMetrics.init(factory:))
         self.storage = storage
@@ -104,10 +114,12 @@ public actor TicketService {
     /// Loads every stored agent and the tickets worth keeping in memory. Call once before serving.
     public func load() async throws {
         let now = clock.now()
-        for row in try await storage.allAgents() {
-            let agent = try Self.decode(Agent.self, row.doc)
-            agents[row.id] = agent
-            try routing.upsertAgent(RoutingAgent(agent: agent))
+        if let directory {
+            directory.follow { [weak self] changed in Task { await self?.adopt(agents: changed) } }
+            for agent in try await directory.loadAgents() { try install(agent) }
+            routesHere = directory.routesHere
+        } else {
+            for row in try await storage.allAgents() { try install(try Self.decode(Agent.self, row.doc)) }
         }
         // Follow first: what the journal applies while the tickets load is adopted after them
         // (`adopt` keeps whichever state is newer), so no change falls between the two.
@@ -139,6 +151,27 @@ public actor TicketService {
             keep(ticket)
             if let key = ticket.idempotencyKey, idempotency[key] == nil { settle(key, with: ticket) }
         }
+    }
+
+    /// Agents the directory applied (changed through any node): memory, the routing engine and
+    /// this node's `agents` rows (backups) follow them.
+    func adopt(agents changed: [Agent]) async {
+        for var agent in changed {
+            if let held = agents[agent.id] {
+                guard held != agent else { continue }
+                // When an assignment last ended is this node's routing memory, not directory state.
+                agent.lastAssignmentEndedAt = held.lastAssignmentEndedAt ?? agent.lastAssignmentEndedAt
+            }
+            do { try await store(agent) } catch {
+                logger.warning("agent not kept", metadata: ["agent": "\(agent.id)", "error": "\(error)"])
+            }
+        }
+        requestAssignment()
+    }
+
+    private func install(_ agent: Agent) throws {
+        agents[agent.id] = agent
+        try routing.upsertAgent(RoutingAgent(agent: agent))
     }
 
     public var policy: DomainPolicy { configuration.policy }
@@ -236,8 +269,14 @@ public actor TicketService {
     /// feed may already have brought a later change, such as a new call-back's first offer,
     /// before the command that created it returns).
     private func keep(_ ticket: Ticket) {
-        if let held = tickets[ticket.id], held.history.count > ticket.history.count { return }
+        let held = tickets[ticket.id]
+        if let held, held.history.count > ticket.history.count { return }
         tickets[ticket.id] = ticket
+        // A new offer reaches the agent's stream on whichever node it is connected to: every
+        // node installs every applied change, its own or another's.
+        if ticket.status == .offered, let offer = ticket.offer, held?.status != .offered || held?.offer != offer {
+            notify(offer.agentID, ticket)
+        }
         syncRouting(ticket)
     }
 
@@ -374,7 +413,6 @@ public actor TicketService {
                 break  // expiry is found by `tick`; leases arrive with the routing engine
             }
         }
-        if ticket.status == .offered, let offer = ticket.offer { notify(offer.agentID, ticket) }
     }
 
     // MARK: Agents
@@ -395,7 +433,9 @@ public actor TicketService {
         defer { unlock("a:" + profile.id) }
         let created = agents[profile.id] == nil
         var agent: Agent
-        if let existing = agents[profile.id] {
+        if let directory {
+            agent = try await directory.upsert(profile, at: clock.now())
+        } else if let existing = agents[profile.id] {
             agent = existing
             try agent.update(profile: profile)
         } else {
@@ -411,7 +451,11 @@ public actor TicketService {
         defer { unlock("a:" + agentID) }
         guard var agent = agents[agentID] else { throw ServiceError.agentNotFound(agentID) }
         guard agent.presence != presence else { return agent }
-        agent.setPresence(presence, at: clock.now())
+        if let directory {
+            agent = try await directory.setPresence(presence, agentID: agentID, at: clock.now())
+        } else {
+            agent.setPresence(presence, at: clock.now())
+        }
         try await store(agent)
         requestAssignment()
         return agent
@@ -469,7 +513,7 @@ public actor TicketService {
 
     /// Asks for an assignment pass; passes never overlap and coalesce while one runs.
     private func requestAssignment() {
-        guard !stopped else { return }
+        guard !stopped, routesHere else { return }
         assignmentRequested = true
         guard !assignmentRunning else { return }
         assignmentRunning = true
@@ -606,6 +650,7 @@ public actor TicketService {
     /// after moving a manual clock.
     public nonisolated func tick() async {
         let now = clock.now()
+        if let directory { await setRoutesHere(directory.routesHere) }
         if let slaSnapshot = await dueWork(now: now) {
             // Evaluate every open ticket's SLA check on a copy, outside the actor; only tickets
             // whose check changes something go through the durable path.
@@ -624,6 +669,14 @@ public actor TicketService {
             }
         }
         await requestAssignment()
+    }
+
+    /// Starts or stops routing on this node as it gains or loses the routing domain's leadership.
+    private func setRoutesHere(_ leads: Bool) {
+        guard leads != routesHere else { return }
+        routesHere = leads
+        logger.notice(leads ? "routing here: this node leads the routing domain" : "routing elsewhere: another node leads the routing domain")
+        if !leads { pendingRoutingActions = [] }
     }
 
     /// The next slice of open tickets to SLA-check. A sweep over all open tickets starts every
@@ -676,5 +729,10 @@ public actor TicketService {
 
     static func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
         try ISO8601Millis.decoder().decode(type, from: data)
+    }
+
+    /// An agent as the `agents` table stores it.
+    public static func storedAgent(_ row: AgentRow) throws -> Agent {
+        try decode(Agent.self, row.doc)
     }
 }

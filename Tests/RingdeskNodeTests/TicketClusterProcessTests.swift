@@ -186,4 +186,55 @@ struct TicketClusterProcessTests {
             #expect(listed.count >= acknowledged.count)
         }
     }
+
+    /// Tickets `agent` holds or is offered right now, as `node` lists them.
+    static func held(by agent: String, on api: APIClient) async throws -> [String] {
+        let reply = try await api.send("GET", "/v1/tickets?agent_id=\(agent)&status=offered,assigned,in_progress&limit=100")
+        return (reply.json["tickets"] as? [[String: Any]] ?? []).compactMap { $0["id"] as? String }
+    }
+
+    @Test func onlyTheRoutingLeaderRoutesAnAgentOnSeveralNodesStaysWithinCapacityAndANewLeaderTakesOver() async throws {
+        try await Self.withCluster { cluster in
+            // Registered through node 1, available through node 2, working through node 3: one agent everywhere.
+            #expect(try await cluster.api(0).send("PUT", "/v1/agents/bo", json: ["name": "Bo", "languages": ["en"], "regions": ["eu-west"],
+                                                                               "skills": ["refunds": 4], "channel_capacity": ["chat": 1]]).status == 201)
+            #expect(try await cluster.api(1).send("PUT", "/v1/agents/bo/presence", json: ["presence": "available"]).status == 200)
+            for index in 0..<3 { #expect(try await cluster.api(index).send("GET", "/v1/agents/bo").json["presence"] as? String == "available") }
+
+            var created: [String] = []
+            for index in 0..<4 {
+                let reply = try await cluster.api(index % 3).send("POST", "/v1/tickets", json: draftJSON(customer: "C-route-\(index)"))
+                created.append(try #require(reply.json["id"] as? String))
+            }
+            var resolved: Set<String> = []
+            var killedLeader = false
+            var alive = [0, 1, 2]
+            for round in 0..<40 where resolved.count < created.count {
+                // Capacity 1 on every node's view, whichever node routed.
+                for index in alive {
+                    let held = try await Self.held(by: "bo", on: cluster.api(index))
+                    #expect(held.count <= 1, "node \(index + 1) shows bo holding \(held)")
+                }
+                let node = alive[round % alive.count]
+                let polled = try await cluster.api(node).send("GET", "/v1/agents/bo/offers?wait=10")
+                guard let offer = (polled.json["offers"] as? [[String: Any]])?.first?["id"] as? String else { continue }
+                let other = alive[(round + 1) % alive.count]
+                #expect(try await cluster.api(other).send("POST", "/v1/agents/bo/offers/\(offer)/accept").status == 200)
+                let done = try await cluster.api(node).send("POST", "/v1/tickets/\(offer)/events",
+                                                            json: ["type": "resolve", "actor": ["kind": "agent", "id": "bo"]])
+                #expect(done.status == 200)
+                resolved.insert(offer)
+                if !killedLeader {
+                    // The routing leader dies after the first ticket; another takes over and keeps offering.
+                    let view = try await cluster.api(0).send("GET", "/v1/cluster/shards")
+                    let leader = try #require((view.json["routing"] as? [String: Any])?["leader"] as? Int)
+                    #expect((1...3).contains(leader))
+                    cluster.nodes[leader - 1].kill9()
+                    alive.removeAll { $0 == leader - 1 }
+                    killedLeader = true
+                }
+            }
+            #expect(resolved == Set(created), "resolved \(resolved.count) of \(created.count)")
+        }
+    }
 }
