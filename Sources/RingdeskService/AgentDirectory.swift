@@ -15,11 +15,23 @@ public protocol AgentDirectory: Sendable {
     func upsert(_ profile: AgentProfile, at: Date) async throws -> Agent
     /// Sets an agent's presence; the agent as stored.
     func setPresence(_ presence: Presence, agentID: String, at: Date) async throws -> Agent
-    /// Calls `handler` with agents as the directory applied them, whoever changed them (any node),
-    /// in order. Quick: hand off.
-    func follow(_ handler: @escaping @Sendable (_ changed: [Agent]) -> Void)
+    /// Records that `agentID`, holding `ticketID`, renewed its lease at `at` (durably, so the
+    /// renewal reaches the routing leader whichever node the client used, and outlives a leader).
+    func renewLease(ticketID: String, agentID: String, at: Date) async throws
+
+    /// Calls `handler` with what the directory applied, whoever changed it (any node), in order:
+    /// agents and lease renewals. Quick: hand off.
+    func follow(_ handler: @escaping @Sendable (_ changes: AgentDirectoryChanges) -> Void)
     /// Whether this node runs the routing engine now (it leads the routing domain).
     var routesHere: Bool { get }
+}
+
+/// What an `AgentDirectory` applied in one turn.
+public struct AgentDirectoryChanges: Sendable {
+    public var agents: [Agent] = []
+    public var renewals: [(ticketID: String, agentID: String, at: Date)] = []
+
+    public var isEmpty: Bool { agents.isEmpty && renewals.isEmpty }
 }
 
 /// The agent registry on the routing domain's Raft group (`RoutingDomainMachine`, group 0 of its
@@ -60,20 +72,33 @@ public final class RoutingDirectory: AgentDirectory {
         try await agent(from: propose(.setPresence(agentID: agentID, presence, sessionEpoch: nil, at: at)), id: agentID)
     }
 
-    public func follow(_ handler: @escaping @Sendable (_ changed: [Agent]) -> Void) {
+    public func renewLease(ticketID: String, agentID: String, at: Date) async throws {
+        let result = try await propose(.renewLease(ticketID: ticketID, agentID: agentID, at: at))
+        if case .rejected = result { _ = try agent(from: result, id: agentID) }
+    }
+
+    public func follow(_ handler: @escaping @Sendable (_ changes: AgentDirectoryChanges) -> Void) {
         host.follow { [host] events in
-            var changed: [Agent] = []
+            var changes = AgentDirectoryChanges()
             for event in events {
                 switch event {
                 case .applied(_, let results):
-                    for case .agent(let agent) in results { changed.append(agent) }
+                    for result in results {
+                        switch result {
+                        case .agent(let agent): changes.agents.append(agent)
+                        case let .leaseRenewed(ticketID, agentID, at): changes.renewals.append((ticketID, agentID, at))
+                        case .session, .rejected: break
+                        }
+                    }
                 case .replaced(let group):
                     Task {
-                        if let all = try? await host.read(group: group, local: true, { Array($0.agents.values) }) { handler(all) }
+                        if let all = try? await host.read(group: group, local: true, { Array($0.agents.values) }) {
+                            handler(AgentDirectoryChanges(agents: all))
+                        }
                     }
                 }
             }
-            if !changed.isEmpty { handler(changed) }
+            if !changes.isEmpty { handler(changes) }
         }
     }
 
@@ -96,8 +121,8 @@ public final class RoutingDirectory: AgentDirectory {
             throw ServiceError.agentNotFound(id)
         case .rejected(let rejection):
             throw DomainError(code: rejection.code, message: rejection.message, field: rejection.field)
-        case .session:
-            throw ServiceError.conflict("the routing domain answered a session to an agent change")
+        case .session, .leaseRenewed:
+            throw ServiceError.conflict("the routing domain answered \(result) to an agent change")
         }
     }
 }

@@ -115,7 +115,7 @@ public actor TicketService {
     public func load() async throws {
         let now = clock.now()
         if let directory {
-            directory.follow { [weak self] changed in Task { await self?.adopt(agents: changed) } }
+            directory.follow { [weak self] changes in Task { await self?.adopt(changes) } }
             for agent in try await directory.loadAgents() { try install(agent) }
             routesHere = directory.routesHere
         } else {
@@ -155,8 +155,12 @@ public actor TicketService {
 
     /// Agents the directory applied (changed through any node): memory, the routing engine and
     /// this node's `agents` rows (backups) follow them.
-    func adopt(agents changed: [Agent]) async {
-        for var agent in changed {
+    func adopt(_ changes: AgentDirectoryChanges) async {
+        for renewal in changes.renewals {
+            // Every node's engine extends the lease the same way; only the router's acts on it.
+            _ = try? routing.renewLease(ticketID: renewal.ticketID, agentID: renewal.agentID, at: renewal.at)
+        }
+        for var agent in changes.agents {
             if let held = agents[agent.id] {
                 guard held != agent else { continue }
                 // When an assignment last ended is this node's routing memory, not directory state.
@@ -640,7 +644,14 @@ public actor TicketService {
         guard [.assigned, .inProgress].contains(ticket.status), ticket.assignedAgentID == agentID else {
             throw ServiceError.conflict("ticket \(ticketID) is not held by \(agentID) under a lease (status \(ticket.status.rawValue))")
         }
-        do { return try routing.renewLease(ticketID: ticketID, agentID: agentID, at: clock.now()) } catch {
+        let now = clock.now()
+        if let directory {
+            // Durable, through the routing domain: the router's engine (and every other) extends
+            // the lease when the renewal is applied, whichever node this request reached.
+            try await directory.renewLease(ticketID: ticketID, agentID: agentID, at: now)
+            return now.addingTimeInterval(routing.configuration.leaseDuration)
+        }
+        do { return try routing.renewLease(ticketID: ticketID, agentID: agentID, at: now) } catch {
             throw ServiceError.conflict("ticket \(ticketID): \(error)")
         }
     }

@@ -7,7 +7,7 @@ import RingdeskPrimitives
 /// bounded and never trapping on hostile input.
 enum RoutingDomainCodec {
     private enum EntryTag: UInt8 {
-        case upsertAgent = 1, setPresence, openSession, closeSession
+        case upsertAgent = 1, setPresence, openSession, closeSession, renewLease
     }
 
     static func write(_ entry: RoutingDomainEntry, into writer: inout ByteWriter) {
@@ -37,6 +37,11 @@ enum RoutingDomainCodec {
             writer.string(agentID)
             writer.varint(epoch)
             writer.date(at)
+        case let .renewLease(ticketID, agentID, at):
+            writer.byte(EntryTag.renewLease.rawValue)
+            writer.string(ticketID)
+            writer.string(agentID)
+            writer.date(at)
         }
     }
 
@@ -55,6 +60,8 @@ enum RoutingDomainCodec {
             return .openSession(agentID: try reader.text(), node: try reader.varint(), at: try reader.date())
         case .closeSession:
             return .closeSession(agentID: try reader.text(), epoch: try reader.varint(), at: try reader.date())
+        case .renewLease:
+            return .renewLease(ticketID: try reader.text(), agentID: try reader.text(), at: try reader.date())
         }
     }
 

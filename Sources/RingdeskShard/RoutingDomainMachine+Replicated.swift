@@ -54,9 +54,11 @@ extension RoutingDomainMachine: ReplicatedStateMachine {
     }
 
     public func rows(touchedBy entry: RoutingDomainEntry) -> [RoutingDomainRow] {
-        let id: String = switch entry {
-        case .upsertAgent(let profile, _): profile.id
-        case .setPresence(let agentID, _, _, _), .openSession(let agentID, _, _), .closeSession(let agentID, _, _): agentID
+        let id: String
+        switch entry {
+        case .upsertAgent(let profile, _): id = profile.id
+        case .setPresence(let agentID, _, _, _), .openSession(let agentID, _, _), .closeSession(let agentID, _, _): id = agentID
+        case .renewLease: return []  // changes no row
         }
         return agents[id].map { [RoutingDomainRow(agent: $0, session: sessions[id])] } ?? []
     }

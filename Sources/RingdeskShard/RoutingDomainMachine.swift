@@ -75,6 +75,10 @@ public struct RoutingDomainMachine: Sendable {
             agent.setPresence(.offline, at: at)
             store(agent, session: session)
             return .session(session)
+
+        case let .renewLease(ticketID, agentID, at):
+            guard agents[agentID] != nil else { return .rejected(Self.unknownAgent(agentID)) }
+            return .leaseRenewed(ticketID: ticketID, agentID: agentID, at: at)
         }
     }
 
@@ -137,11 +141,17 @@ public enum RoutingDomainEntry: Sendable, Hashable, Codable {
     case setPresence(agentID: String, Presence, sessionEpoch: UInt64?, at: Date)
     case openSession(agentID: String, node: UInt64, at: Date)
     case closeSession(agentID: String, epoch: UInt64, at: Date)
+    /// The agent holding `ticketID` keeps its lease alive at `at` (each replica's routing engine
+    /// extends the lease from `at` by its lease duration). Changes no registry state: the log makes
+    /// the renewal reach the routing leader whichever node the agent's client used, and survive a
+    /// change of leader.
+    case renewLease(ticketID: String, agentID: String, at: Date)
 }
 
 public enum RoutingDomainResult: Sendable, Hashable {
     case agent(Agent)
     case session(AgentSession)
+    case leaseRenewed(ticketID: String, agentID: String, at: Date)
     case rejected(TicketLogRejection)
 
     public var rejection: TicketLogRejection? {

@@ -80,7 +80,7 @@ extension RoutingDomainResult {
     public static let format: UInt8 = 1
 
     private enum Tag: UInt8 {
-        case agent = 1, session, rejected
+        case agent = 1, session, rejected, leaseRenewed
     }
 
     public var encoded: [UInt8] {
@@ -96,6 +96,11 @@ extension RoutingDomainResult {
         case .rejected(let rejection):
             writer.byte(Tag.rejected.rawValue)
             rejection.write(into: &writer)
+        case let .leaseRenewed(ticketID, agentID, at):
+            writer.byte(Tag.leaseRenewed.rawValue)
+            writer.string(ticketID)
+            writer.string(agentID)
+            writer.date(at)
         }
         return writer.bytes
     }
@@ -109,6 +114,8 @@ extension RoutingDomainResult {
             case .agent?: self = .agent(try RoutingDomainCodec.readAgent(from: &reader))
             case .session?: self = .session(try RoutingDomainCodec.readSession(from: &reader))
             case .rejected?: self = .rejected(try TicketLogRejection(from: &reader))
+            case .leaseRenewed?:
+                self = .leaseRenewed(ticketID: try reader.text(), agentID: try reader.text(), at: try reader.date())
             case nil: throw ByteReaderError("unknown routing result tag \(bytes[1])")
             }
             try reader.requireEnd()

@@ -21,7 +21,7 @@ struct TicketClusterProcessTests {
 
     /// Writes the configs, launches the nodes together, waits until each is ready, runs `body`,
     /// and always stops the nodes by PID and removes what the test made.
-    static func withCluster(shards: Int = 8, _ body: (Cluster) async throws -> Void) async throws {
+    static func withCluster(shards: Int = 8, extra: [String: Any] = [:], _ body: (Cluster) async throws -> Void) async throws {
         let ports = try (0..<3).map { _ in try NodeProcess.freePort() }
         var peers: [String: String] = [:]
         for (index, port) in ports.enumerated() { peers[String(index + 1)] = "127.0.0.1:\(port)" }
@@ -32,7 +32,7 @@ struct TicketClusterProcessTests {
             let object: [String: Any] = [
                 "ticket_store": "shards", "shards": shards,
                 "replication": ["node_id": index + 1, "peers": peers, "tick_ms": 50, "election_ticks": 10],
-            ]
+            ].merging(extra) { _, new in new }
             try JSONSerialization.data(withJSONObject: object).write(to: config)
             configs.append(config)
             nodes.append(try NodeProcess(port: ports[index], arguments: ["--config", config.path]))
@@ -235,6 +235,36 @@ struct TicketClusterProcessTests {
                 }
             }
             #expect(resolved == Set(created), "resolved \(resolved.count) of \(created.count)")
+        }
+    }
+
+    @Test func leaseRenewalsThroughAnyNodeReachTheRouterAndALeaseLapsesWithoutThem() async throws {
+        try await Self.withCluster(extra: ["routing": ["lease_duration": 2]]) { cluster in
+            let view = try await cluster.api(0).send("GET", "/v1/cluster/shards")
+            let router = try #require((view.json["routing"] as? [String: Any])?["leader"] as? Int) - 1
+            let other = (router + 1) % 3
+            let api = cluster.api(other)
+            _ = try await api.send("PUT", "/v1/agents/cy", json: ["name": "Cy", "skills": ["refunds": 4], "channel_capacity": ["chat": 1]])
+            _ = try await api.send("PUT", "/v1/agents/cy/presence", json: ["presence": "available"])
+            let id = try #require(try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-lease")).json["id"] as? String)
+            let offered = try await api.send("GET", "/v1/agents/cy/offers?wait=10")
+            #expect((offered.json["offers"] as? [[String: Any]])?.first?["id"] as? String == id)
+            #expect(try await api.send("POST", "/v1/agents/cy/offers/\(id)/accept").status == 200)
+            // Renewed only through a node that does not route, for well past the lease: still held.
+            let renewingUntil = ContinuousClock.now + .seconds(5)
+            for _ in 0..<100 where ContinuousClock.now < renewingUntil {
+                let renewed = try await api.send("POST", "/v1/agents/cy/assignments/\(id)/lease")
+                #expect(renewed.status == 200, "\(String(decoding: renewed.body, as: UTF8.self))")
+                try await Task.sleep(for: .milliseconds(400))
+            }
+            let held = try await cluster.api(router).send("GET", "/v1/tickets/\(id)")
+            #expect(held.json["status"] as? String == "assigned", "\(held.json["status"] ?? "")")
+            // No more renewals: the router lapses the lease and the ticket goes back to its queue.
+            let lapsed = try await Self.eventually(within: 20) { () -> String? in
+                let status = try await cluster.api(router).send("GET", "/v1/tickets/\(id)").json["status"] as? String
+                return status == "assigned" ? nil : status
+            }
+            #expect(["queued", "offered"].contains(lapsed))
         }
     }
 }

@@ -154,4 +154,18 @@ struct RoutingDomainMachineTests {
         }
         #expect(decoded > 0)
     }
+
+    @Test("a lease renewal is logged for the routers and changes no registry state; an unknown agent's is refused")
+    func leaseRenewalsChangeNoState() throws {
+        var machine = RoutingDomainMachine()
+        _ = try Self.replay([.upsertAgent(Self.ana, at: Self.at(0))], on: &machine)
+        let before = machine.snapshot()
+        let digest = machine.digest
+        let results = try Self.replay([.renewLease(ticketID: "T1", agentID: "ana", at: Self.at(5)),
+                                       .renewLease(ticketID: "T1", agentID: "nobody", at: Self.at(6))], on: &machine)
+        #expect(results[0] == .leaseRenewed(ticketID: "T1", agentID: "ana", at: Self.at(5)))
+        #expect(results[1].rejection?.code == "agent_not_found")
+        #expect(machine.snapshot() == before && machine.digest == digest)
+        #expect(machine.rows(touchedBy: .renewLease(ticketID: "T1", agentID: "ana", at: Self.at(5))).isEmpty)
+    }
 }

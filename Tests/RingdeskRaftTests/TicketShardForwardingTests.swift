@@ -23,7 +23,9 @@ struct TicketShardForwardingTests {
         let at = Date(timeIntervalSince1970: 1_780_000_000 + Double(random.below(1000)))
         let agent = machine.apply(.upsertAgent(RoutingDomainMachineTests.ana, at: at))
         let session = machine.apply(.openSession(agentID: "ana", node: UInt64(1 + random.below(5)), at: at))
-        return [agent, session, .rejected(TicketLogRejection(code: "stale_session", message: "replaced", field: "epoch"))]
+        let renewed = machine.apply(.renewLease(ticketID: "T01", agentID: "ana", at: at))
+        #expect(renewed == .leaseRenewed(ticketID: "T01", agentID: "ana", at: at))
+        return [agent, session, renewed, .rejected(TicketLogRejection(code: "stale_session", message: "replaced", field: "epoch"))]
     }
 
     @Test func resultsRoundTrip() throws {
