@@ -75,16 +75,19 @@ import Testing
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-tour-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
-        let port = try NodeProcess.freePort()
+        let ports = try (0..<3).map { _ in try NodeProcess.freePort() }
         let shell = TourShell(directory: directory, binaries: try NodeProcess.executable("ringdesk").deletingLastPathComponent().path,
-                              node: "127.0.0.1:\(port)")
+                              node: "127.0.0.1:\(ports[0])")
 
-        // scripts/run.sh: `ringdeskd "${args[@]}" &` from the checkout (data in ./data), poll
-        // `ringdesk health`, then `ringdesk demo` with RINGDESK_NODE exported.
-        let node = try RunShNode(directory: directory, port: port)
-        defer { node.stop() }
-        try await node.waitUntilHealthy(shell)
-        let demo = try await shell.run("ringdesk demo", timeout: 180)
+        // scripts/run.sh: three `ringdeskd --config cluster/local/node-N.json &` from the checkout
+        // (data in ./data/node-N; here on free ports), poll `ringdesk health` on each, then
+        // `ringdesk demo --intake node2,node3` with RINGDESK_NODE (node 1) exported.
+        let nodes = try (1...3).map { try RunShNode(directory: directory, clusterNode: $0, ports: ports) }
+        defer { for node in nodes { node.stop() } }
+        for (index, node) in nodes.enumerated() { try await node.waitUntilHealthy(shell, node: "127.0.0.1:\(ports[index])") }
+        let node = nodes[0]
+        let demo = try await shell.run("ringdesk demo --tickets 60 --deadline 120 --intake 127.0.0.1:\(ports[1]),127.0.0.1:\(ports[2])",
+                                       timeout: 180)
         #expect(demo.status == 0, "the demo failed:\n\(demo.stdout.suffix(3000))\n\(demo.stderr.suffix(2000))")
         #expect(demo.stdout.contains("shift over: demo-a1"), "the demo says its agents go offline:\n\(demo.stdout.suffix(2000))")
         // What the README says a user sees: the demo's agents are there, none of them available, so
@@ -165,7 +168,7 @@ import Testing
         // The curl examples, against the same node (the README's address is the default port).
         guard (try? await runProgram("curl", ["--version"], timeout: 10))?.status == 0 else { return }
         for command in tour.curl {
-            let concrete = command.replacingOccurrences(of: "127.0.0.1:7600", with: "127.0.0.1:\(port)")
+            let concrete = command.replacingOccurrences(of: "127.0.0.1:7600", with: "127.0.0.1:\(ports[0])")
             let result = try await shell.run("\(concrete) --max-time 30", timeout: 60)
             #expect(result.status == 0, "\(concrete)\n\(result.stdout)\n\(result.stderr)")
             if command.contains("/v1/tickets") {
@@ -211,17 +214,27 @@ final class TourShell {
     }
 }
 
-/// `ringdeskd` as scripts/run.sh starts it: `--port P` only, from the working directory (so its
-/// data is in ./data), its log in a file there. Stopped by PID: SIGTERM, a bounded wait, SIGKILL.
+/// `ringdeskd` as scripts/run.sh starts it: `--config cluster/local/node-N.json` from the working
+/// directory (so its data is in ./data/node-N), the checkout's configuration with its three
+/// addresses moved to `ports`; its log in a file there. Stopped by PID: SIGTERM, a bounded wait,
+/// SIGKILL.
 final class RunShNode {
     let process = Process()
     let log: URL
 
-    init(directory: URL, port: Int) throws {
-        log = directory.appendingPathComponent("ringdeskd.log")
+    init(directory: URL, clusterNode number: Int, ports: [Int]) throws {
+        let checkout = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        var config = try String(contentsOf: checkout.appendingPathComponent("cluster/local/node-\(number).json"), encoding: .utf8)
+        for (index, port) in ports.enumerated() {
+            config = config.replacingOccurrences(of: "127.0.0.1:\(7600 + index)", with: "127.0.0.1:\(port)")
+                .replacingOccurrences(of: "\"port\": \(7600 + index),", with: "\"port\": \(port),")
+        }
+        let configFile = directory.appendingPathComponent("node-\(number).json")
+        try config.write(to: configFile, atomically: true, encoding: .utf8)
+        log = directory.appendingPathComponent("node-\(number).log")
         _ = FileManager.default.createFile(atPath: log.path, contents: nil)
         process.executableURL = try NodeProcess.executable("ringdeskd")
-        process.arguments = ["--port", String(port)]
+        process.arguments = ["--config", configFile.path]
         process.currentDirectoryURL = directory
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
@@ -230,11 +243,11 @@ final class RunShNode {
     }
 
     /// run.sh's readiness loop: `ringdesk health` until it succeeds, while the node lives (bounded).
-    func waitUntilHealthy(_ shell: TourShell) async throws {
+    func waitUntilHealthy(_ shell: TourShell, node: String) async throws {
         let deadline = ContinuousClock.now + .seconds(60)
         while ContinuousClock.now < deadline {
             guard process.isRunning else { throw NodeTestError("ringdeskd exited (\(process.terminationStatus)):\n\(logTail())") }
-            if try await shell.run("ringdesk health >/dev/null 2>&1", timeout: 15).status == 0 { return }
+            if try await shell.run("ringdesk health --node \(node) >/dev/null 2>&1", timeout: 15).status == 0 { return }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw NodeTestError("ringdeskd did not become healthy within 60 s:\n\(logTail())")
