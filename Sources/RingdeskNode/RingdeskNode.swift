@@ -292,6 +292,18 @@ public struct TicketShards: Sendable {
     let peerClient: HTTP2Client?
     let startDeadline: TimeInterval
 
+    init(journal: ShardTicketJournal, directory: RoutingDirectory, peerClient: HTTP2Client?, startDeadline: TimeInterval) {
+        self.journal = journal
+        self.directory = directory
+        self.peerClient = peerClient
+        self.startDeadline = startDeadline
+    }
+
+    /// Hosts already open (tests, tools): `router(…, ticketShards:)` then serves their node-to-node routes.
+    public init(journal: ShardTicketJournal, directory: RoutingDirectory) {
+        self.init(journal: journal, directory: directory, peerClient: nil, startDeadline: 5)
+    }
+
     /// Waits for both to serve, records `policy` in every shard, and moves agents a data directory
     /// kept in its own `agents` table (written before the routing domain existed) into the domain.
     func start(policy: DomainPolicy, storage: SQLiteStorage, logger: Logger) async throws {

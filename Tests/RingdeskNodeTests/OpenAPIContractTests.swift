@@ -133,7 +133,18 @@ func withContractNode(_ body: (HTTP2Router, TicketService) async throws -> Void)
                                        databasePath: directory.appendingPathComponent("raft.sqlite").path, client: nil, logger: logger)
         host.start()
         defer { host.stop() }
-        let router = RingdeskNode.router(service: service, storage: storage, nodeID: "openapi-contract", replication: (host, nil))
+        // And a one-node ticket-shard host and routing domain, so their node-to-node routes are served.
+        let one = ReplicationConfiguration(nodeID: 1, peers: [1: "127.0.0.1:1"], groups: 2, tickMilliseconds: 10)
+        let shardHost = try ShardTicketJournal.Host(configuration: one, databasePath: directory.appendingPathComponent("shards.sqlite").path,
+                                                    client: nil, logger: logger)
+        var single = one
+        single.groups = 1
+        let routingHost = try RoutingDirectory.Host(configuration: single, databasePath: directory.appendingPathComponent("routing.sqlite").path,
+                                                    client: nil, logger: logger)
+        defer { shardHost.stop(); routingHost.stop() }
+        let shards = TicketShards(journal: try ShardTicketJournal(host: shardHost, storage: storage), directory: RoutingDirectory(host: routingHost))
+        let router = RingdeskNode.router(service: service, storage: storage, nodeID: "openapi-contract", replication: (host, nil),
+                                         ticketShards: shards)
         try await body(router, service)
     } catch {
         try? await storage.close()
