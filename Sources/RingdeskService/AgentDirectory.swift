@@ -10,6 +10,8 @@ import RingdeskShard
 public protocol AgentDirectory: Sendable {
     /// Every agent, at a linearizable point.
     func loadAgents() async throws -> [Agent]
+    /// One agent, at a linearizable point (nil: no such agent).
+    func agent(_ id: String) async throws -> Agent?
     /// Creates or updates an agent's profile (presence is kept; new agents start offline); the
     /// agent as stored.
     func upsert(_ profile: AgentProfile, at: Date) async throws -> Agent
@@ -61,6 +63,12 @@ public final class RoutingDirectory: AgentDirectory {
     public func loadAgents() async throws -> [Agent] {
         try await retryingReplication("the routing domain", deadline: requestDeadline) { [host] in
             try await host.readAnywhere(group: Self.group) { Array($0.agents.values) }
+        }
+    }
+
+    public func agent(_ id: String) async throws -> Agent? {
+        try await retryingReplication("the routing domain", deadline: requestDeadline) { [host] in
+            try await host.readAnywhere(group: Self.group) { $0.agent(id) }
         }
     }
 

@@ -270,8 +270,10 @@ public final class ShardTicketJournal: TicketJournal {
     /// The shards this node leads as of the host's last published status (a node alone leads
     /// them all). A shard changing leader between two ticks may see one check twice or late: the
     /// check is idempotent on the log (a ticket already breached stays as it is).
+    public var sharedWithOtherNodes: Bool { host.configuration.peers.count > 1 }
+
     public func timerOwnership() -> @Sendable (_ ticketID: String) -> Bool {
-        guard host.configuration.peers.count > 1 else { return { _ in true } }
+        guard sharedWithOtherNodes else { return { _ in true } }
         let me = host.configuration.nodeID
         let led = Set(host.status.lazy.filter { $0.leader == me }.map(\.group))
         return { [map] id in led.contains(map.shard(ofTicketID: id)) }

@@ -46,6 +46,11 @@ public protocol TicketJournal: Sendable {
     /// whose state it owns (in a cluster, the shards it leads), so every timer fires on one node,
     /// with that node's clock. Taken once per tick.
     func timerOwnership() -> @Sendable (_ ticketID: String) -> Bool
+
+    /// Whether other nodes change tickets too (a cluster): then the service reads a ticket through
+    /// the journal (linearizable) before answering or deciding on it, since its memory follows the
+    /// other nodes' changes a moment later.
+    var sharedWithOtherNodes: Bool { get }
 }
 
 extension TicketJournal {
@@ -54,6 +59,8 @@ extension TicketJournal {
 
     /// A journal only this service writes to: every timer is this node's.
     public func timerOwnership() -> @Sendable (_ ticketID: String) -> Bool { { _ in true } }
+
+    public var sharedWithOtherNodes: Bool { false }
 }
 
 /// What `TicketJournal.create` stored.

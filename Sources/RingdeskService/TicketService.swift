@@ -298,10 +298,13 @@ public actor TicketService {
     // MARK: Reading
 
     /// The ticket with its history, from memory or (for old terminal tickets) from the journal.
+    /// A ticket as it stands: from memory on a node alone; in a cluster through the journal
+    /// (read-index on its shard), since memory follows other nodes' changes a moment later.
     public func ticket(_ id: String) async throws -> Ticket {
-        if let ticket = tickets[id] { return ticket }
+        if !journal.sharedWithOtherNodes, let ticket = tickets[id] { return ticket }
         guard let ticket = try await journal.storedTicket(id) else { throw ServiceError.ticketNotFound(id) }
-        return ticket
+        if ticket.status.isOpen || tickets[id] != nil { keep(ticket) }
+        return tickets[id].map { $0.history.count > ticket.history.count ? $0 : ticket } ?? ticket
     }
 
     /// One page of tickets (filters and keyset paging are the journal's).
@@ -421,9 +424,18 @@ public actor TicketService {
 
     // MARK: Agents
 
-    public func agent(_ id: String) throws -> Agent {
+    public func agent(_ id: String) async throws -> Agent {
+        try await refreshAgent(id)
         guard let agent = agents[id] else { throw ServiceError.agentNotFound(id) }
         return agent
+    }
+
+    /// In a cluster, brings this node's copy of the agent up to a linearizable read of the
+    /// routing domain (another node may have just created or changed it).
+    private func refreshAgent(_ id: String) async throws {
+        guard let directory, journal.sharedWithOtherNodes else { return }
+        guard let fresh = try await directory.agent(id) else { return }
+        await adopt(AgentDirectoryChanges(agents: [fresh]))
     }
 
     public func allAgents() -> [Agent] {
@@ -435,6 +447,7 @@ public actor TicketService {
         let profile = try profile.validated()
         await lock("a:" + profile.id)
         defer { unlock("a:" + profile.id) }
+        try await refreshAgent(profile.id)
         let created = agents[profile.id] == nil
         var agent: Agent
         if let directory {
@@ -453,6 +466,7 @@ public actor TicketService {
     public func setPresence(_ presence: Presence, agentID: String) async throws -> Agent {
         await lock("a:" + agentID)
         defer { unlock("a:" + agentID) }
+        try await refreshAgent(agentID)
         guard var agent = agents[agentID] else { throw ServiceError.agentNotFound(agentID) }
         guard agent.presence != presence else { return agent }
         if let directory {
@@ -475,7 +489,8 @@ public actor TicketService {
     }
 
     /// Tickets currently offered to the agent, oldest offer first.
-    public func offers(for agentID: String) throws -> [Ticket] {
+    public func offers(for agentID: String) async throws -> [Ticket] {
+        try await refreshAgent(agentID)
         guard agents[agentID] != nil else { throw ServiceError.agentNotFound(agentID) }
         return tickets.values
             .filter { $0.status == .offered && $0.offer?.agentID == agentID }
@@ -483,7 +498,8 @@ public actor TicketService {
     }
 
     /// Tickets the agent holds (assigned, in progress or waiting on the customer).
-    public func assignments(for agentID: String) throws -> [Ticket] {
+    public func assignments(for agentID: String) async throws -> [Ticket] {
+        try await refreshAgent(agentID)
         guard agents[agentID] != nil else { throw ServiceError.agentNotFound(agentID) }
         return tickets.values
             .filter { $0.status.isOpen && $0.assignedAgentID == agentID }
@@ -492,8 +508,8 @@ public actor TicketService {
 
     /// A stream of offers made to the agent from now on (current offers first). Ends when the
     /// consumer stops iterating.
-    public func subscribe(agentID: String) throws -> AsyncStream<Ticket> {
-        let current = try offers(for: agentID)
+    public func subscribe(agentID: String) async throws -> AsyncStream<Ticket> {
+        let current = try await offers(for: agentID)
         let id = UUID()
         let (stream, continuation) = AsyncStream<Ticket>.makeStream(bufferingPolicy: .bufferingNewest(256))
         for ticket in current { continuation.yield(ticket) }
