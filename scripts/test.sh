@@ -24,6 +24,11 @@ swift test --skip-build --filter "$LOAD_TESTS"
 # one path, `--ticket-store shards`: a node alone is a cluster of one).
 RINGDESK_TICKET_STORE=shards swift test --skip-build --parallel --num-workers 2 \
   --filter '\.(NodeEndToEndTests|InputHandlingEndToEndTests|PythonClientTests|BackupDownloadTests|OperationsWalkthroughTests)/'
+# And once more against a 3-node cluster sharing its tickets, every request through the next node
+# in turn (tests that examine one process itself, its signals, log, metrics or backup files, and
+# the TLS one keep a node alone).
+RINGDESK_E2E_NODES=3 swift test --skip-build --parallel --num-workers 2 \
+  --filter '\.(NodeEndToEndTests|InputHandlingEndToEndTests|PythonClientTests|OperationsWalkthroughTests)/'
 # The deterministic Raft simulation in release: 500 seeds of the domain's whole ticket lifecycle on
 # the log, 500 of the routing domain's agents and epoch-fenced sessions (the unit tests above run
 # fewer in debug; scripts/chaos/raft-sim runs 20,000).

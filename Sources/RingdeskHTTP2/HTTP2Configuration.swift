@@ -9,6 +9,11 @@ public struct HTTP2ServerConfiguration: Sendable {
     public var maxHeaderListSize: Int = 16 * 1024
     /// Request bodies larger than this get 413 with a JSON error.
     public var maxRequestBodySize: Int = 4 * 1024 * 1024
+    /// Node-to-node routes (paths under this prefix) take bodies up to `maxInternalRequestBodySize`
+    /// instead: Raft batches and snapshot chunks are larger than any client request, and a node
+    /// whose clients are held to a small limit must still replicate.
+    public var internalPathPrefix: String = "/internal/"
+    public var maxInternalRequestBodySize: Int = 64 * 1024 * 1024
     /// Per-stream receive window advertised in SETTINGS_INITIAL_WINDOW_SIZE.
     public var initialWindowSize: UInt32 = 1024 * 1024
     /// SETTINGS_MAX_FRAME_SIZE advertised to clients.

@@ -155,7 +155,9 @@ final class HTTP2ServerConnectionHandler: ChannelDuplexHandler {
         switch event {
         case .headers(let streamID, let fields, let endStream):
             if streams[streamID] == nil {
-                var stream = StreamState(assembler: HTTP2RequestAssembler(maxBodySize: configuration.maxRequestBodySize))
+                let nodeToNode = fields.contains { $0.name == ":path" && $0.value.hasPrefix(configuration.internalPathPrefix) }
+                let limit = nodeToNode ? max(configuration.maxRequestBodySize, configuration.maxInternalRequestBodySize) : configuration.maxRequestBodySize
+                var stream = StreamState(assembler: HTTP2RequestAssembler(maxBodySize: limit))
                 stream.receivingSince = endStream ? nil : now
                 streams[streamID] = stream
                 machine?.requestStarted(now: now)

@@ -13,7 +13,7 @@ import Testing
     static let sqliteMagic = Data("SQLite format 3\u{0}".utf8)
 
     @Test func theNodeServesItsSnapshotByNameAndNothingElse() async throws {
-        try await withNode { node, api in
+        try await withNode(oneProcess: true) { node, api in
             for index in 0..<5 { _ = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-dl\(index)")) }
             let created = try await api.send("POST", "/v1/admin/backups")
             #expect(created.status == 201)
@@ -86,7 +86,7 @@ import Testing
         let local = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-backup-out-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: local, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: local) }
-        try await withNode { node, api in
+        try await withNode(oneProcess: true) { node, api in
             let ringdesk = try NodeProcess.executable("ringdesk").path
             let address = "127.0.0.1:\(node.port)"
             func backup(_ arguments: [String]) async throws -> ProgramResult {

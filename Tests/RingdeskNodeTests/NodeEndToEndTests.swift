@@ -286,7 +286,7 @@ import Testing
         let config = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-reload-\(UUID().uuidString).json")
         defer { try? FileManager.default.removeItem(at: config) }
         try Data(#"{"policy": {"offer_timeout": 30}}"#.utf8).write(to: config)
-        try await withNode(arguments: ["--config", config.path]) { node, api in
+        try await withNode(arguments: ["--config", config.path], oneProcess: true) { node, api in
             #expect(try await api.send("GET", "/v1/admin/policy").json["offer_timeout"] as? Double == 30)
             try Data(#"{"policy": {"offer_timeout": 7, "max_delivery_attempts": 2}}"#.utf8).write(to: config)
             kill(node.pid, SIGHUP)
@@ -318,7 +318,7 @@ import Testing
     @Test func metricsUseRouteTemplatesAndTraceLogsCarryNoCustomerData() async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-log-\(UUID().uuidString).txt")
         defer { try? FileManager.default.removeItem(at: log) }
-        try await withNode(logFile: log) { node, api in
+        try await withNode(logFile: log, oneProcess: true) { node, api in
             // Personal data that must never reach the log.
             var draft = draftJSON(customer: "CUST-ZX81-PRIVATE", subject: "Refund for Jane Q. Sample, jane.sample@example.org")
             draft["body"] = "Call me on +44 7700 900123, I live at 221B Baker Street."
@@ -381,7 +381,7 @@ import Testing
     @Test func jsonLogsCarryRequestIDs() async throws {
         let log = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-jsonlog-\(UUID().uuidString).txt")
         defer { try? FileManager.default.removeItem(at: log) }
-        try await withNode(arguments: ["--log-format", "json"], logFile: log) { node, api in
+        try await withNode(arguments: ["--log-format", "json"], logFile: log, oneProcess: true) { node, api in
             let given = try await api.send("GET", "/v1/tickets/T-nope", headers: [("x-request-id", "req-42")])
             #expect(given.status == 404 && given.headers["x-request-id"] == "req-42")
             let generated = try await api.send("GET", "/v1/agents", headers: [("x-request-id", "not a token!")])

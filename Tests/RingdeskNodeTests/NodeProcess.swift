@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -122,8 +123,18 @@ final class NodeProcess {
 
 /// Starts a node as a user would, runs `body` with it and a client, and always stops the node
 /// (by PID), removes its data and shuts the client down.
+///
+/// RINGDESK_E2E_NODES=3 runs the same test against a 3-node cluster, every request through the next
+/// node in turn. `oneProcess`: the test examines one process itself (its signals, log file, metrics
+/// or backup files), so it keeps a node alone; TLS nodes stay alone too (their peers would need the
+/// test's CA).
 func withNode(arguments: [String] = [], logFile: URL? = nil, client configuration: HTTP2ClientConfiguration = .defaults,
-              _ body: (NodeProcess, APIClient) async throws -> Void) async throws {
+              oneProcess: Bool = false, _ body: (NodeProcess, APIClient) async throws -> Void) async throws {
+    if let size = Int(ProcessInfo.processInfo.environment["RINGDESK_E2E_NODES"] ?? ""), size > 1, !oneProcess,
+       !arguments.contains("--tls-cert") {
+        try await withSpreadCluster(size: size, arguments: arguments, logFile: logFile, client: configuration, body)
+        return
+    }
     let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
     let client = try HTTP2Client(group: group, configuration: configuration)
     let node = try NodeProcess(arguments: arguments, logFile: logFile)
@@ -143,6 +154,51 @@ func withNode(arguments: [String] = [], logFile: URL? = nil, client configuratio
     try await group.shutdownGracefully()
 }
 
+/// `size` nodes sharing their tickets (`ticket_store: shards`, 8 shards replicated on all, the
+/// test's own `--config` keys kept), launched together; `body` gets node 1 and a client that sends
+/// each request to the next node in turn. Stopped by PID; data and configs removed.
+private func withSpreadCluster(size: Int, arguments: [String], logFile: URL?, client configuration: HTTP2ClientConfiguration,
+                               _ body: (NodeProcess, APIClient) async throws -> Void) async throws {
+    var rest = arguments
+    var base: [String: Any] = [:]
+    if let at = rest.firstIndex(of: "--config"), at + 1 < rest.count {
+        base = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: rest[at + 1]))) as? [String: Any] ?? [:]
+        rest.removeSubrange(at...(at + 1))
+    }
+    let ports = try (0..<size).map { _ in try NodeProcess.freePort() }
+    var peers: [String: String] = [:]
+    for (index, port) in ports.enumerated() { peers[String(index + 1)] = "127.0.0.1:\(port)" }
+    var nodes: [NodeProcess] = []
+    var configs: [URL] = []
+    for index in 0..<size {
+        var object = base
+        object["ticket_store"] = "shards"
+        object["shards"] = 8
+        object["replication"] = ["node_id": index + 1, "peers": peers, "tick_ms": 50, "election_ticks": 10]
+        let config = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-e2e-\(UUID().uuidString).json")
+        try JSONSerialization.data(withJSONObject: object).write(to: config)
+        configs.append(config)
+        nodes.append(try NodeProcess(port: ports[index], arguments: rest + ["--config", config.path], logFile: index == 0 ? logFile : nil))
+    }
+    let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    let client = try HTTP2Client(group: group, configuration: configuration)
+    defer {
+        for node in nodes { node.stop(); node.removeData() }
+        for config in configs { try? FileManager.default.removeItem(at: config) }
+    }
+    do {
+        for node in nodes { try node.launch() }
+        for node in nodes { try await node.waitReady(client: client, within: 60) }
+        try await body(nodes[0], APIClient(client: client, peer: nodes[0].peer, spread: nodes.map(\.peer)))
+    } catch {
+        await client.shutdown()
+        try await group.shutdownGracefully()
+        throw error
+    }
+    await client.shutdown()
+    try await group.shutdownGracefully()
+}
+
 struct NodeTestError: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
@@ -152,6 +208,23 @@ struct NodeTestError: Error, CustomStringConvertible {
 struct APIClient {
     let client: HTTP2Client
     let peer: HTTP2Client.Peer
+    /// With several nodes, each request goes to the next of them in turn.
+    var spread: [HTTP2Client.Peer] = []
+    private let turn = NIOLockedValueBox(0)
+
+    init(client: HTTP2Client, peer: HTTP2Client.Peer, spread: [HTTP2Client.Peer] = []) {
+        self.client = client
+        self.peer = peer
+        self.spread = spread
+    }
+
+    private func nextPeer() -> HTTP2Client.Peer {
+        guard !spread.isEmpty else { return peer }
+        return spread[turn.withLockedValue { turn in
+            defer { turn += 1 }
+            return turn % spread.count
+        }]
+    }
 
     struct Reply {
         var status: Int
@@ -167,7 +240,7 @@ struct APIClient {
         if let raw { body = ByteBuffer(string: raw) }
         var requestHeaders = HTTP2Headers(headers)
         if body != nil { requestHeaders.add("content-type", "application/json") }
-        let response = try await client.execute(HTTP2ClientRequest(method: method, path: path, headers: requestHeaders, body: body), to: peer, timeout: .seconds(30))
+        let response = try await client.execute(HTTP2ClientRequest(method: method, path: path, headers: requestHeaders, body: body), to: nextPeer(), timeout: .seconds(30))
         return Reply(status: response.status, headers: response.headers, body: Data(response.body.readableBytesView))
     }
 }
