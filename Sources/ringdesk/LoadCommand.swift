@@ -355,7 +355,7 @@ struct LoadRun: AsyncParsableCommand {
                 }
                 // Stop reading at the deadline, or once drained (dropping the body resets the stream).
                 let stopper = Task {
-                    try? await Task.sleep(until: stop.deadline, clock: .continuous)
+                    if stop.drain == 0 { try? await Task.sleep(until: stop.deadline, clock: .continuous) }
                     while !Task.isCancelled, !stop.done() { try? await Task.sleep(for: .milliseconds(10)) }
                     reader.cancel()
                 }
