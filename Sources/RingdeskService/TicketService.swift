@@ -551,47 +551,96 @@ public actor TicketService {
     /// Runs the routing engine (timers and matching) and turns its actions into durable
     /// lifecycle commands: offers with their score breakdown, offer expiries, lease lapses.
     /// A command the ticket refuses (it moved on meanwhile) re-syncs the engine from the ticket.
+    ///
+    /// The commands are pipelined: each ticket's actions run in the engine's order, up to
+    /// `routingActionsInFlight` tickets at once, so one group commit (or one Raft writer turn)
+    /// makes many of them durable instead of one round trip each.
     private func assignmentPass() async {
         let actions = pendingRoutingActions + routing.advance(to: clock.now())
         pendingRoutingActions = []
-        for action in actions {
-            let ticketID: String
-            let command: TicketCommand
-            var decidedAt: Date?
-            switch action {
-            case .decide(let decision):
-                ticketID = decision.ticketID
-                decidedAt = decision.decidedAt
-                command = .offer(agentID: decision.agentID, expiresAt: decision.expiresAt, why: decision.score.details)
-            case .offerExpired(let id, _):
-                ticketID = id
-                command = .offerExpired
-            case .leaseLapsed(let id, let agentID, _):
-                guard let ticket = tickets[id], ticket.assignedAgentID == agentID else {
-                    resync(id)
-                    continue
-                }
-                ticketID = id
-                command = .leaseExpired(epoch: ticket.epoch)
-            case .movedToReview(let id, let attempts, let reason):
-                // The delivery limit moves it in the lifecycle too (its own event); otherwise
-                // routing gave up on it (see RoutingConfiguration.exclusionExpiry): move it to the
-                // supervisors' queue with the reason on the event.
-                guard let ticket = tickets[id], ticket.status == .queued, ticket.queue != configuration.policy.reviewQueue else { continue }
-                logger.notice("ticket moved to review by routing",
-                              metadata: ["ticket": "\(id)", "reason": "\(reason.rawValue)", "attempts": "\(attempts)"])
-                ticketID = id
-                command = .transfer(queue: configuration.policy.reviewQueue, requiredSkills: nil, reason: reason.rawValue)
+        var batches = Self.byTicket(actions).makeIterator()
+        await withTaskGroup(of: Bool.self) { group in
+            var running = 0
+            while running < Self.routingActionsInFlight, let batch = batches.next() {
+                group.addTask { await self.performRouting(batch) }
+                running += 1
             }
+            for await goOn in group {
+                running -= 1
+                guard goOn, !stopped else {
+                    group.cancelAll()
+                    break
+                }
+                if let batch = batches.next() {
+                    group.addTask { await self.performRouting(batch) }
+                    running += 1
+                }
+            }
+        }
+    }
+
+    /// Routing commands in flight at once in one pass (each on its own ticket).
+    static let routingActionsInFlight = 256
+
+    /// The actions grouped per ticket, each group in the engine's order (an expiry before the
+    /// ticket's next offer), the groups in order of their first action.
+    private static func byTicket(_ actions: [RoutingAction]) -> [[RoutingAction]] {
+        var groups: [[RoutingAction]] = []
+        var index: [String: Int] = [:]
+        for action in actions {
+            if let at = index[action.ticketID] {
+                groups[at].append(action)
+            } else {
+                index[action.ticketID] = groups.count
+                groups.append([action])
+            }
+        }
+        return groups
+    }
+
+    /// Applies one ticket's routing actions in order; false once the journal has stopped
+    /// (the pass then starts nothing more).
+    private func performRouting(_ actions: [RoutingAction]) async -> Bool {
+        for action in actions {
+            guard !stopped else { return false }
+            // Decided here, just before the command takes the ticket's lock: what the ticket is
+            // now, not when the pass started.
+            guard let (ticketID, command, decidedAt) = routingCommand(for: action) else { continue }
             do { _ = try await apply(command, to: ticketID, by: .system, decidedAt: decidedAt, fenced: true) } catch {
                 logger.debug("routing action not applied", metadata: ["ticket": "\(ticketID)", "command": "\(command.name)", "error": "\(error)"])
                 if let error = error as? ReplicationError, error.code == "replication_stopped" {
                     // The shards are shutting down: routing again would only fail again, at once.
                     stop()
-                    return
+                    return false
                 }
                 resync(ticketID)
             }
+        }
+        return true
+    }
+
+    /// The lifecycle command recording a routing action, or nil when there is nothing to apply
+    /// (a lapsed lease the ticket no longer has is re-synced instead).
+    private func routingCommand(for action: RoutingAction) -> (ticketID: String, command: TicketCommand, decidedAt: Date?)? {
+        switch action {
+        case .decide(let decision):
+            return (decision.ticketID, .offer(agentID: decision.agentID, expiresAt: decision.expiresAt, why: decision.score.details), decision.decidedAt)
+        case .offerExpired(let id, _):
+            return (id, .offerExpired, nil)
+        case .leaseLapsed(let id, let agentID, _):
+            guard let ticket = tickets[id], ticket.assignedAgentID == agentID else {
+                resync(id)
+                return nil
+            }
+            return (id, .leaseExpired(epoch: ticket.epoch), nil)
+        case .movedToReview(let id, let attempts, let reason):
+            // The delivery limit moves it in the lifecycle too (its own event); otherwise
+            // routing gave up on it (see RoutingConfiguration.exclusionExpiry): move it to the
+            // supervisors' queue with the reason on the event.
+            guard let ticket = tickets[id], ticket.status == .queued, ticket.queue != configuration.policy.reviewQueue else { return nil }
+            logger.notice("ticket moved to review by routing",
+                          metadata: ["ticket": "\(id)", "reason": "\(reason.rawValue)", "attempts": "\(attempts)"])
+            return (id, .transfer(queue: configuration.policy.reviewQueue, requiredSkills: nil, reason: reason.rawValue), nil)
         }
     }
 
@@ -761,5 +810,15 @@ public actor TicketService {
     /// An agent as the `agents` table stores it.
     public static func storedAgent(_ row: AgentRow) throws -> Agent {
         try decode(Agent.self, row.doc)
+    }
+}
+
+extension RoutingAction {
+    /// The ticket the action is about.
+    fileprivate var ticketID: String {
+        switch self {
+        case .decide(let decision): decision.ticketID
+        case .offerExpired(let id, _), .leaseLapsed(let id, _, _), .movedToReview(let id, _, _): id
+        }
     }
 }

@@ -66,6 +66,12 @@ struct LoadRun: AsyncParsableCommand {
     @Option(help: "Seconds to run.")
     var duration: Double = 10
 
+    @Option(help: "Send at most this many requests, then stop sending (0 = no limit; the run still ends at --duration).")
+    var requests: Int = 0
+
+    @Option(help: "With --agents: after the last request, agents keep working up to this many seconds until every created ticket is resolved (0 = they stop at --duration).")
+    var drain: Double = 0
+
     @Option(help: "Seed of the ticket mix and of Poisson arrivals.")
     var seed: UInt64 = 1
 
@@ -102,6 +108,8 @@ struct LoadRun: AsyncParsableCommand {
         guard agents == 0 || target == .intake else { throw ValidationError("--agents needs --target intake") }
         guard handleMilliseconds >= 0, handleMilliseconds <= 600_000 else { throw ValidationError("--handle-ms must be between 0 and 600000") }
         guard (0...1).contains(ratingShare) else { throw ValidationError("--rating-share must be between 0 and 1") }
+        guard requests >= 0 else { throw ValidationError("--requests must be 0 or more") }
+        guard drain >= 0, drain <= 3600 else { throw ValidationError("--drain must be between 0 and 3600 seconds") }
         _ = try peers()
     }
 
@@ -192,6 +200,7 @@ struct LoadRun: AsyncParsableCommand {
         }
         let agentIDs = try await prepareAgents(client: clients[0], peer: peers[0])
         let deadline = start + .milliseconds(Int64(duration * 1000))
+        let agentsStop = AgentsStop(deadline: deadline, drain: drain)
         let churn = Task {
             await runChurn(loaded?.agents?.churn ?? [], agentIDs: agentIDs, client: clients[0], peer: peers[0], start: start)
         }
@@ -200,7 +209,7 @@ struct LoadRun: AsyncParsableCommand {
                 for (index, id) in agentIDs.enumerated() {
                     group.addTask {
                         await simulateAgent(id, index: index, client: clients[index % clients.count], peer: peers[index % peers.count],
-                                            start: start, deadline: deadline)
+                                            start: start, stop: agentsStop)
                     }
                 }
                 var total = AgentRecorders()
@@ -215,15 +224,17 @@ struct LoadRun: AsyncParsableCommand {
         case .open:
             var schedule = ArrivalSchedule(rate: rate, pattern: pattern, seed: seed)
             let offsets = loaded?.offsets(pattern: pattern, seed: seed) ?? schedule.offsets(within: duration)
-            recorder = await runOpen(plan, offsets: offsets, start: start, progress: progress)
+            recorder = await runOpen(plan, offsets: requests > 0 ? Array(offsets.prefix(requests)) : offsets, start: start, progress: progress)
         }
+        agentsStop.intakeEnded(created: progress.withLockedValue { $0.ok })
         let agentRecorders = await agentWork.value
         churn.cancel()
         await churn.value
-        await retireAgents(agentIDs, client: clients[0], peer: peers[0])
         reporter.cancel()
+        // The run's length: until the last request, or the agents' last resolve with --drain.
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        await retireAgents(agentIDs, client: clients[0], peer: peers[0])
         for client in clients { await client.shutdown() }
         try await group.shutdownGracefully()
 
@@ -231,7 +242,8 @@ struct LoadRun: AsyncParsableCommand {
         var operations = [operation: recorder.summary(duration: min(seconds, duration))]
         if !agentIDs.isEmpty {
             for (name, agentRecorder) in agentRecorders.all {
-                operations[name] = agentRecorder.summary(duration: min(seconds, duration))
+                // With --drain the agents work past --duration: their rates are over the whole run.
+                operations[name] = agentRecorder.summary(duration: drain > 0 ? seconds : min(seconds, duration))
             }
         }
         let report = LoadReport(scenario: scenario + (agentIDs.isEmpty ? "" : "-\(agentIDs.count)agents"), mode: mode.rawValue,
@@ -253,12 +265,14 @@ struct LoadRun: AsyncParsableCommand {
         var accept = OperationRecorder()
         var resolve = OperationRecorder()
         var createToOffer = OperationRecorder()
+        /// From the offer to its acceptance, by the node's timestamps (seen on the resolved ticket).
+        var offerToAccept = OperationRecorder()
         var lifecycle = OperationRecorder()
         /// Customer ratings after a resolve (only with --rating-share).
         var feedback = OperationRecorder()
 
         var all: [(String, OperationRecorder)] {
-            [("accept", accept), ("resolve", resolve), ("create_to_offer", createToOffer), ("lifecycle", lifecycle)]
+            [("accept", accept), ("resolve", resolve), ("create_to_offer", createToOffer), ("offer_to_accept", offerToAccept), ("lifecycle", lifecycle)]
                 + (feedback.perSecond.isEmpty ? [] : [("feedback", feedback)])
         }
 
@@ -267,6 +281,7 @@ struct LoadRun: AsyncParsableCommand {
             accept.merge(other.accept)
             resolve.merge(other.resolve)
             createToOffer.merge(other.createToOffer)
+            offerToAccept.merge(other.offerToAccept)
             lifecycle.merge(other.lifecycle)
         }
     }
@@ -303,21 +318,21 @@ struct LoadRun: AsyncParsableCommand {
     /// One agent until the deadline: takes offers from the assignment stream (or long-polls),
     /// accepts each, works a sampled time, resolves, and the customer may rate it.
     func simulateAgent(_ id: String, index: Int, client: HTTP2Client, peer: HTTP2Client.Peer,
-                       start: ContinuousClock.Instant, deadline: ContinuousClock.Instant) async -> AgentRecorders {
+                       start: ContinuousClock.Instant, stop: AgentsStop) async -> AgentRecorders {
         var desk = SimulatedDesk(command: self, id: id, client: client, peer: peer, start: start,
-                                 generator: SeededGenerator(seed: seed &+ UInt64(index) &* 7919))
+                                 generator: SeededGenerator(seed: seed &+ UInt64(index) &* 7919), stop: stop)
         switch agentPull {
         case .poll:
-            while ContinuousClock.now < deadline {
+            while !stop.done() {
                 guard let polled = try? await client.execute(HTTP2ClientRequest(path: "/v1/agents/\(id)/offers?wait=1"), to: peer, timeout: .seconds(5)),
                       polled.status == 200,
                       let offers = try? desk.decoder.decode(AgentOffersResponse.self, from: Data(polled.body.readableBytesView)).offers
                 else { continue }
-                for offer in offers where ContinuousClock.now < deadline { await desk.handle(offer) }
+                for offer in offers where !stop.done() { await desk.handle(offer) }
             }
         case .stream:
             // The stream re-sends open offers when it (re)connects: handled ids are skipped.
-            while ContinuousClock.now < deadline {
+            while !stop.done() {
                 let reader = Task { [desk] in
                     var desk = desk
                     guard let response = try? await client.stream(HTTP2ClientRequest(path: "/v1/agents/\(id)/offers/stream"), to: peer, timeout: .seconds(5)),
@@ -338,9 +353,10 @@ struct LoadRun: AsyncParsableCommand {
                     } catch {}
                     return desk
                 }
-                // Stop reading at the deadline (dropping the body resets the stream).
+                // Stop reading at the deadline, or once drained (dropping the body resets the stream).
                 let stopper = Task {
-                    try? await Task.sleep(until: deadline, clock: .continuous)
+                    if stop.drain == 0 { try? await Task.sleep(until: stop.deadline, clock: .continuous) }
+                    while !Task.isCancelled, !stop.done() { try? await Task.sleep(for: .milliseconds(10)) }
                     reader.cancel()
                 }
                 desk = await reader.value
@@ -365,9 +381,11 @@ struct LoadRun: AsyncParsableCommand {
         var recorders = AgentRecorders()
         var handled: Set<String> = []
         let decoder = WireJSON.decoder()
+        let stop: AgentsStop
 
         init(command: LoadRun, id: String, client: HTTP2Client, peer: HTTP2Client.Peer, start: ContinuousClock.Instant,
-             generator: SeededGenerator) {
+             generator: SeededGenerator, stop: AgentsStop) {
+            self.stop = stop
             self.command = command
             self.id = id
             self.client = client
@@ -413,8 +431,16 @@ struct LoadRun: AsyncParsableCommand {
                 return
             }
             recorders.resolve.success(latency: resolveLatency, second: second())
-            if let ticket = try? decoder.decode(Ticket.self, from: Data(resolved.body.readableBytesView)), let resolvedAt = ticket.resolvedAt {
-                recorders.lifecycle.success(latency: resolvedAt.timeIntervalSince(ticket.createdAt), second: second())
+            if let ticket = try? decoder.decode(Ticket.self, from: Data(resolved.body.readableBytesView)) {
+                if let resolvedAt = ticket.resolvedAt {
+                    recorders.lifecycle.success(latency: resolvedAt.timeIntervalSince(ticket.createdAt), second: second())
+                }
+                if let accepted = ticket.history.last(where: { $0.kind == .offerAccepted }),
+                   let offered = ticket.history.last(where: { $0.kind == .offered && $0.seq < accepted.seq }) {
+                    recorders.offerToAccept.success(latency: accepted.at.timeIntervalSince(offered.at), second: second())
+                }
+                // Call-backs opened by low ratings are not counted: the drain waits for the created ones.
+                if ticket.followUpOf == nil { stop.resolved() }
             }
             // The customer rates some tickets (a low rating opens a call-back ticket).
             if command.ratingShare > 0, Double(generator.next() % 10_000) < command.ratingShare * 10_000 {
@@ -461,9 +487,48 @@ struct LoadRun: AsyncParsableCommand {
         }
     }
 
+    /// When the simulated agents stop: at --duration, or with --drain once every created ticket
+    /// is resolved (at most --drain seconds after the last request).
+    final class AgentsStop: Sendable {
+        let deadline: ContinuousClock.Instant
+        let drain: Double
+        private let state = NIOLockedValueBox(State())
+
+        struct State {
+            var intakeEndedAt: ContinuousClock.Instant?
+            var created = 0
+            var resolved = 0
+        }
+
+        init(deadline: ContinuousClock.Instant, drain: Double) {
+            self.deadline = deadline
+            self.drain = drain
+        }
+
+        func intakeEnded(created: Int) {
+            state.withLockedValue {
+                $0.intakeEndedAt = ContinuousClock.now
+                $0.created = created
+            }
+        }
+
+        func resolved() { state.withLockedValue { $0.resolved += 1 } }
+
+        func done() -> Bool {
+            let now = ContinuousClock.now
+            guard drain > 0 else { return now >= deadline }
+            return state.withLockedValue { state in
+                guard let ended = state.intakeEndedAt else { return false }
+                return state.resolved >= state.created || now >= ended + .milliseconds(Int64(drain * 1000))
+            }
+        }
+    }
+
     /// Counters for the line per second.
     struct Progress {
         var ok = 0
+        /// Requests started (closed mode, for --requests).
+        var sent = 0
         var okThisSecond = 0
         var errorsThisSecond = 0
         var inFlight = 0
@@ -503,6 +568,7 @@ struct LoadRun: AsyncParsableCommand {
     func runClosed(_ plan: LoadPlan, start: ContinuousClock.Instant, progress: NIOLockedValueBox<Progress>) async -> OperationRecorder {
         let deadline = start + .milliseconds(Int64(duration * 1000))
         let workers = concurrency
+        let requestLimit = requests
         return await withTaskGroup(of: OperationRecorder.self) { group in
             for worker in 0..<workers {
                 group.addTask {
@@ -510,7 +576,13 @@ struct LoadRun: AsyncParsableCommand {
                     var index = worker
                     while ContinuousClock.now < deadline {
                         let sent = ContinuousClock.now
-                        progress.withLockedValue { $0.inFlight += 1 }
+                        let admitted = progress.withLockedValue { value -> Bool in
+                            guard requestLimit == 0 || value.sent < requestLimit else { return false }
+                            value.sent += 1
+                            value.inFlight += 1
+                            return true
+                        }
+                        guard admitted else { break }
                         let failure = await plan.send(index)
                         let latency = seconds(since: sent)
                         let second = Int(seconds(since: start))
