@@ -40,7 +40,7 @@ import Testing
                                                              "--agents", "4", "--handle-ms", "20", "--agent-pull", "poll", "--quiet"], timeout: 60)
             #expect(withAgents.status == 0, "\(withAgents.stdout.suffix(800)) \(withAgents.stderr)")
             let agentOperations = try #require((try lastJSON(withAgents.stdout))["operations"] as? [String: [String: Any]])
-            #expect(Set(agentOperations.keys) == ["create", "accept", "resolve", "create_to_offer", "lifecycle"])
+            #expect(Set(agentOperations.keys) == ["create", "accept", "resolve", "create_to_offer", "offer_to_accept", "lifecycle"])
             for (name, figures) in agentOperations { #expect(figures["errors"] as? Int == 0, "\(name) had errors") }
             #expect((agentOperations["resolve"]?["count"] as? Int ?? 0) > 20, "the agents resolved tickets")
 
@@ -55,7 +55,7 @@ import Testing
             #expect(scriptedReport["scenario"] as? String == "ci-short-4agents")
             let scriptedOperations = try #require(scriptedReport["operations"] as? [String: [String: Any]])
             #expect(scriptedOperations["create"]?["count"] as? Int == 115)
-            #expect(Set(scriptedOperations.keys) == ["create", "accept", "resolve", "create_to_offer", "lifecycle", "feedback"])
+            #expect(Set(scriptedOperations.keys) == ["create", "accept", "resolve", "create_to_offer", "offer_to_accept", "lifecycle", "feedback"])
             for (name, figures) in scriptedOperations { #expect(figures["errors"] as? Int == 0, "\(name) had errors") }
             #expect((scriptedOperations["feedback"]?["count"] as? Int ?? 0) > 20, "customers rated resolved tickets")
             let bad = try await runProgram(ringdesk, ["load", "--nodes", target, "--scenario", reportFile.path], timeout: 30)
