@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Open the Ringdesk dashboard in headless Chromium for a few real seconds and report what it shows.
 
-Drives Chromium over the DevTools protocol (websocket-client): navigates to the page, waits,
-reads the figures from the DOM, optionally writes a screenshot, and prints one JSON object:
+Drives Chromium over the DevTools protocol (websocket-client): navigates to the page, waits until
+the page received its first frame (at most --live-timeout seconds), lets it run --seconds more, reads the figures from the DOM, optionally writes a screenshot, and prints one JSON object:
 {"live", "frames", "node", "queued_total", "kpi_fr_sla", "kpi_resolution_rate", "kpi_csat",
  "cluster": [{"node", "status"}], "ticket_history": "..."}.
 
@@ -43,6 +43,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
     parser.add_argument("--seconds", type=float, default=3.0, help="real seconds to let the page run (0.5-60)")
+    parser.add_argument("--live-timeout", type=float, default=60.0,
+                        help="real seconds to wait for the page's first frame before the window starts (default 60)")
     parser.add_argument("--screenshot", help="write a PNG of the page here")
     parser.add_argument("--chromium", default=shutil.which("chromium") or "chromium")
     args = parser.parse_args()
@@ -84,13 +86,22 @@ def main():
                         raise RuntimeError(f"{method}: {message['error']}")
                     return message.get("result", {})
 
+        def read():
+            result = call("Runtime.evaluate", expression=READ, returnByValue=True)
+            value = result.get("result", {}).get("value")
+            if value is None:
+                sys.exit(f"could not read the page: {result}")
+            return value
+
         call("Page.enable")
         call("Page.navigate", url=args.url)
+        # The window starts when the page has its first frame: on a busy machine Chromium can take
+        # seconds to load the page and open the stream (bounded by --live-timeout).
+        live_deadline = time.monotonic() + args.live_timeout
+        while json.loads(read())["frames"] < 1 and time.monotonic() < live_deadline:
+            time.sleep(0.1)
         time.sleep(args.seconds)
-        result = call("Runtime.evaluate", expression=READ, returnByValue=True)
-        value = result.get("result", {}).get("value")
-        if value is None:
-            sys.exit(f"could not read the page: {result}")
+        value = read()
         if args.screenshot:
             shot = call("Page.captureScreenshot", format="png")
             with open(args.screenshot, "wb") as out:
