@@ -98,7 +98,11 @@ def main():
         # The window starts when the page has its first frame: on a busy machine Chromium can take
         # seconds to load the page and open the stream (bounded by --live-timeout).
         live_deadline = time.monotonic() + args.live_timeout
-        while json.loads(read())["frames"] < 1 and time.monotonic() < live_deadline:
+        def frames():
+            probe = "Number((document.getElementById('frames') || {textContent: '0'}).textContent)"
+            return call("Runtime.evaluate", expression=probe, returnByValue=True).get("result", {}).get("value") or 0
+
+        while frames() < 1 and time.monotonic() < live_deadline:
             time.sleep(0.1)
         time.sleep(args.seconds)
         value = read()
