@@ -28,13 +28,8 @@ enum PeerRoutes {
     /// Sends forwarded requests to `path` on the peers of `configuration`, over the peers' client.
     static func forwarder(client: HTTP2Client, configuration: ReplicationConfiguration, path: String,
                           timeout: TimeAmount = .seconds(3)) -> ReplicationForwarder {
-        var peers: [UInt64: HTTP2Client.Peer] = [:]
-        for (id, address) in configuration.peers {
-            guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else { continue }
-            peers[id] = HTTP2Client.Peer(host: String(address[..<colon]), port: port)
-        }
-        return { [peers] node, bytes in
-            guard let peer = peers[node] else { throw ReplicationError(code: "unknown_node", message: "node \(node) is not among the peers") }
+        return { node, bytes in
+            guard let peer = configuration.peer(of: node) else { throw ReplicationError(code: "unknown_node", message: "node \(node) is not among the peers") }
             let outgoing = HTTP2ClientRequest(method: "POST", path: path, headers: HTTP2Headers([("content-type", "application/octet-stream")]),
                                               body: ByteBuffer(bytes: bytes))
             let response = try await client.execute(outgoing, to: peer, timeout: timeout)

@@ -207,7 +207,14 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
 
     /// Where `node` serves its API, for forwarding a request to a leader.
     public func peer(of node: RaftNodeID) -> HTTP2Client.Peer? {
-        configuration.peers[node].flatMap(ReplicationConfiguration.parseAddress).map { HTTP2Client.Peer(host: $0.host, port: $0.port) }
+        configuration.peer(of: node)
+    }
+}
+
+extension ReplicationConfiguration {
+    /// Where `node` listens, from its configured `host:port`; nil for a node not among the peers.
+    public func peer(of node: RaftNodeID) -> HTTP2Client.Peer? {
+        peers[node].flatMap(Self.parseAddress).map { HTTP2Client.Peer(host: $0.host, port: $0.port) }
     }
 }
 

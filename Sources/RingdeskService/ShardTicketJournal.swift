@@ -32,7 +32,7 @@ public final class ShardTicketJournal: TicketJournal {
     public let startDeadline: TimeInterval
 
     private struct State {
-        var ids = TicketIDs()
+        var ids: TicketIDs
         var nextShard: UInt32 = 0
         /// The policy version each shard holds (commands must name it).
         var policyVersions: [UInt64]
@@ -47,7 +47,7 @@ public final class ShardTicketJournal: TicketJournal {
         self.map = try TicketShardMap(shards: host.configuration.groups)
         self.requestDeadline = requestDeadline
         self.startDeadline = startDeadline
-        self.state = NIOLockedValueBox(State(policyVersions: Array(repeating: 0, count: host.configuration.groups)))
+        self.state = NIOLockedValueBox(State(ids: TicketIDs(node: host.configuration.nodeID), policyVersions: Array(repeating: 0, count: host.configuration.groups)))
     }
 
     private var shards: Range<UInt32> { 0..<UInt32(map.shards) }

@@ -35,22 +35,31 @@ public struct TicketShardMap: Sendable, Hashable {
     }
 }
 
-/// Cluster-wide ticket ids: `T`, 10 Crockford base32 digits of milliseconds since 1970, 4 of a
-/// per-millisecond sequence, 2 of the shard — 17 characters that sort by creation time (SQLite
-/// appends instead of splitting pages). A shard's leader hands them out; the shard's log refuses an
-/// id it already holds (`duplicate_ticket_id`), so even two leaders for a moment (an old one cut
-/// off and a new one) cannot make two tickets with one id. Pure: the caller passes `now`.
+/// Cluster-wide ticket ids: `T`, 10 Crockford base32 digits of milliseconds since 1970, 1 of the
+/// proposing node (its id mod 32), 3 of a per-millisecond sequence, 2 of the shard — 17 characters
+/// that sort by creation time (SQLite appends instead of splitting pages). Any node hands them out
+/// for any shard; the node digit keeps two nodes proposing into one shard in the same millisecond
+/// apart, and the shard's log still refuses an id it already holds (`duplicate_ticket_id`: nodes
+/// whose ids agree mod 32, two proposers on one node), so no two tickets ever share an id. Ids made
+/// before the node digit existed (a 4-digit sequence, in practice `0…`) parse the same. Pure: the
+/// caller passes `now`.
 public struct TicketIDs: Sendable {
     public static let length = 17
-    private var clock = TimeOrderedSequence(sequenceDigits: 4)
+    /// Nodes the id format tells apart (one base32 digit).
+    public static let nodeSlots: UInt64 = 32
+    private var clock = TimeOrderedSequence(sequenceDigits: 3)
+    /// This node's digit: its id mod `nodeSlots`.
+    public let nodeSlot: UInt64
 
-    public init() {}
+    public init(node: UInt64 = 0) {
+        nodeSlot = node % Self.nodeSlots
+    }
 
-    /// Continues after an id handed out earlier (seen in the log or rows), so a new leader, a
-    /// restart within the same millisecond, or a clock set back never repeats one.
+    /// Continues after an id handed out earlier (seen in the log or rows, by any node), so a new
+    /// leader, a restart within the same millisecond, or a clock set back never repeats one.
     public mutating func observe(_ id: String) {
         guard let (millis, seq, _) = Self.parse(id) else { return }
-        clock.observe(millis: millis, sequence: seq)
+        clock.observe(millis: millis, sequence: seq % clock.perMillisecond)
     }
 
     public mutating func next(now: Date, shard: UInt32) -> String {
@@ -59,7 +68,7 @@ public struct TicketIDs: Sendable {
         var bytes = [UInt8](repeating: 0, count: Self.length)
         bytes[0] = UInt8(ascii: "T")
         Crockford32.write(millis, into: &bytes, digits: 1...10)
-        Crockford32.write(sequence, into: &bytes, digits: 11...14)
+        Crockford32.write(nodeSlot * clock.perMillisecond + sequence, into: &bytes, digits: 11...14)
         Crockford32.write(UInt64(shard), into: &bytes, digits: 15...16)
         return String(decoding: bytes, as: UTF8.self)
     }

@@ -1,5 +1,6 @@
 import Foundation
 import RingdeskDomain
+import RingdeskPrimitives
 import RingdeskShard
 import Testing
 
@@ -55,6 +56,31 @@ struct TicketShardMapTests {
         successor.observe(previous)
         let next = successor.next(now: t0.addingTimeInterval(-60), shard: 3)
         #expect(String(next.prefix(15)) > String(previous.prefix(15)))
+    }
+
+    @Test("two nodes proposing into one shard in the same milliseconds never make the same id; ids carry the node's digit")
+    func idsOfSeveralNodes() throws {
+        let map = try TicketShardMap(shards: 64)
+        var nodes = [TicketIDs(node: 1), TicketIDs(node: 2), TicketIDs(node: 3)]
+        let t0 = Date(timeIntervalSince1970: 1_780_000_000)
+        var seen = Set<String>()
+        for step in 0..<3_000 {
+            for index in nodes.indices {
+                let id = nodes[index].next(now: t0.addingTimeInterval(Double(step / 500) * 0.001), shard: 7)
+                #expect(seen.insert(id).inserted, "\(id) made twice")
+                #expect(map.shard(ofTicketID: id) == 7)
+                #expect(Array(id.utf8)[11] == Crockford32.alphabet[index + 1], "node \(index + 1)'s digit in \(id)")
+            }
+        }
+        // Node 33 shares node 1's digit: the shard's duplicate check is what keeps those apart.
+        #expect(TicketIDs(node: 33).nodeSlot == TicketIDs(node: 1).nodeSlot)
+        // A node that observed another node's later id continues at or after its millisecond.
+        var late = TicketIDs(node: 2)
+        let other = nodes[0].next(now: t0.addingTimeInterval(100), shard: 1)
+        late.observe(other)
+        let next = late.next(now: t0, shard: 1)
+        #expect(String(next.prefix(11)) >= String(other.prefix(11)))
+        #expect(next != other)
     }
 
     @Test("foreign ids (an imported single-node directory) hash to a fixed shard; bad shard counts are refused")
