@@ -201,6 +201,11 @@ public struct ClusterShardsResponse: Sendable, Codable {
     public var routing: Shard?
     /// This node's replica id in the groups (absent with the single-node store).
     public var replicaID: UInt64?
+    /// The cluster protocol this node speaks (absent with the single-node store).
+    public var clusterProtocol: UInt32?
+    /// Peers that refused this node's cluster protocol: replica id (as text) → the version they
+    /// speak (0: a node from before versions were named). Empty in a healthy cluster.
+    public var refusedBy: [String: UInt32]?
 
     public struct Shard: Sendable, Codable {
         public var shard: UInt32
@@ -236,17 +241,22 @@ public struct ClusterShardsResponse: Sendable, Codable {
         }
     }
 
-    public init(node: String, ticketStore: String, shards: [Shard], routing: Shard? = nil, replicaID: UInt64? = nil) {
+    public init(node: String, ticketStore: String, shards: [Shard], routing: Shard? = nil, replicaID: UInt64? = nil,
+                clusterProtocol: UInt32? = nil, refusedBy: [String: UInt32]? = nil) {
         self.node = node
         self.ticketStore = ticketStore
         self.shards = shards
         self.routing = routing
         self.replicaID = replicaID
+        self.clusterProtocol = clusterProtocol
+        self.refusedBy = refusedBy
     }
 
     enum CodingKeys: String, CodingKey {
         case node, shards, routing
         case ticketStore = "ticket_store"
         case replicaID = "replica_id"
+        case clusterProtocol = "cluster_protocol"
+        case refusedBy = "refused_by"
     }
 }

@@ -387,8 +387,11 @@ struct NodeAPI: Sendable {
                                         halted: group.halted)
         }
         let routing = (service.directory as? RoutingDirectory)?.host.status.first.map(shard)
+        var refusedBy: [String: UInt32] = [:]
+        for (peer, version) in journal.host.protocolRefusals { refusedBy[String(peer)] = version }
         return try APIJSON.response(ClusterShardsResponse(node: nodeID, ticketStore: "shards", shards: journal.host.status.map(shard),
-                                                          routing: routing, replicaID: journal.host.configuration.nodeID))
+                                                          routing: routing, replicaID: journal.host.configuration.nodeID,
+                                                          clusterProtocol: journal.host.configuration.clusterProtocol, refusedBy: refusedBy))
     }
 
     /// A SWIM protocol message from a peer (binary `SWIMCodec` body); answered at once with 204.

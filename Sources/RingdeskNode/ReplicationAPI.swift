@@ -20,7 +20,9 @@ struct ReplicationAPI: Sendable {
 
     func register(in router: inout HTTP2Router) {
         let host = self.host
+        let version = host.configuration.clusterProtocol
         router.add("POST", "/internal/raft", .inline { request in
+            if let refusal = PeerRoutes.refusal(request, version: version) { return refusal }
             do {
                 try host.receive(Array(request.body.readableBytesView))
                 return HTTP2Response(status: 204)

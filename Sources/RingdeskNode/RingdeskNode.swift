@@ -307,8 +307,26 @@ public struct TicketShards: Sendable {
     /// Waits for both to serve, records `policy` in every shard, and moves agents a data directory
     /// kept in its own `agents` table (written before the routing domain existed) into the domain.
     func start(policy: DomainPolicy, storage: SQLiteStorage, logger: Logger) async throws {
-        try await directory.start(deadline: startDeadline)
-        try await journal.start(policy: policy)
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask { [directory, journal, startDeadline] in
+                try await directory.start(deadline: startDeadline)
+                try await journal.start(policy: policy)
+                return true
+            }
+            // A node whose cluster protocol a majority refuses can never join: say so at once
+            // rather than waiting out the start deadline.
+            group.addTask { [journal, startDeadline] in
+                let deadline = ContinuousClock.now + .seconds(startDeadline)
+                while ContinuousClock.now < deadline {
+                    if journal.host.refusedByQuorum { throw Self.refused(journal.host) }
+                    try await Task.sleep(for: .milliseconds(100))
+                }
+                return false
+            }
+            // Done when the start is (it has its own deadline), or the watcher threw.
+            while let started = try await group.next(), !started {}
+            group.cancelAll()
+        }
         guard try await directory.loadAgents().isEmpty else { return }
         let rows = try await storage.allAgents()
         for row in rows {
@@ -319,6 +337,14 @@ public struct TicketShards: Sendable {
             if agent.presence != .offline { _ = try await directory.setPresence(agent.presence, agentID: agent.id, at: agent.presenceSince) }
         }
         if !rows.isEmpty { logger.notice("agents moved into the routing domain", metadata: ["agents": "\(rows.count)"]) }
+    }
+
+    static func refused(_ host: ShardTicketJournal.Host) -> ServiceError {
+        let peers = host.protocolRefusals.sorted { $0.key < $1.key }.map { "node \($0.key) speaks \($0.value)" }.joined(separator: ", ")
+        return ServiceError(code: ClusterProtocol.mismatchCode, message: """
+            this node speaks cluster protocol \(host.configuration.clusterProtocol) and its peers refuse it (\(peers)); \
+            one cluster runs one version: start every node from the same build (docs/operations.md, upgrades)
+            """)
     }
 
     func stop() async {

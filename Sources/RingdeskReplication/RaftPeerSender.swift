@@ -25,10 +25,18 @@ final class RaftPeerSender: Sendable {
 
     /// The peer's route for this traffic.
     private let path: String
+    /// The cluster protocol this node speaks (sent with every request).
+    private let clusterProtocol: UInt32
+    /// Called with the peer's version when it refuses ours (`ClusterProtocol`), with nil when it
+    /// takes a batch again.
+    private let refused: @Sendable (UInt32?) -> Void
 
-    init(peer: HTTP2Client.Peer, client: HTTP2Client, path: String = "/internal/raft", maxQueuedBytes: Int = 64 << 20) {
+    init(peer: HTTP2Client.Peer, client: HTTP2Client, path: String = "/internal/raft", clusterProtocol: UInt32 = ClusterProtocol.current,
+         maxQueuedBytes: Int = 64 << 20, refused: @escaping @Sendable (UInt32?) -> Void = { _ in }) {
         self.peer = peer
         self.path = path
+        self.clusterProtocol = clusterProtocol
+        self.refused = refused
         self.client = client
         self.maxQueuedBytes = maxQueuedBytes
     }
@@ -78,11 +86,18 @@ final class RaftPeerSender: Sendable {
             body.writeBytes(batch)
         }
         let request = HTTP2ClientRequest(method: "POST", path: path,
-                                         headers: HTTP2Headers([("content-type", "application/octet-stream")]), body: body)
+                                         headers: HTTP2Headers([("content-type", "application/octet-stream"),
+                                                                (ClusterProtocol.header, String(clusterProtocol))]), body: body)
         client.send(request, to: peer, timeout: .seconds(2)).whenComplete { result in
-            if case .failure = result {
+            switch result {
+            case .failure:
                 // Dropped: the peer is down or slow. Raft resends what matters.
                 self.state.withLockedValue { $0.dropped += batches.count }
+            case .success(let response) where response.status == 409:
+                self.state.withLockedValue { $0.dropped += batches.count }
+                self.refused(response.headers[ClusterProtocol.header].flatMap(UInt32.init) ?? 0)
+            case .success:
+                self.refused(nil)
             }
             self.drain()
         }

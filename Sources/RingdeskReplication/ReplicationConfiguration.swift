@@ -22,6 +22,9 @@ public struct ReplicationConfiguration: Sendable, Hashable, Codable {
     public var maxPendingProposals: Int
     /// How long a proposal may wait to be committed and applied before the caller gets a timeout.
     public var proposalTimeoutMilliseconds: Int
+    /// The cluster protocol this node speaks (`ClusterProtocol.current`; other values only to
+    /// try out a refusal, see `RINGDESK_CLUSTER_PROTOCOL` in docs/operations.md).
+    public var clusterProtocol: UInt32 = ClusterProtocol.current
 
     public init(nodeID: RaftNodeID, peers: [RaftNodeID: String], voters: [RaftNodeID]? = nil, groups: Int = 64, tickMilliseconds: Int = 100,
                 electionTicks: Int = 10, snapshotEvery: Int = 10_000, maxPendingProposals: Int = 100_000,

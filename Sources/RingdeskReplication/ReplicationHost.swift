@@ -24,6 +24,8 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
     private let loop: ReplicationLoop<Machine>
     private let senders: [RaftNodeID: RaftPeerSender]
     private let started = NIOLockedValueBox(false)
+    /// Peers that refused this node's cluster protocol: id → the version they speak (0: none named).
+    private let refusals: NIOLockedValueBox<[RaftNodeID: UInt32]>
     /// The event loop the host made for itself when it was given none.
     private let ownGroup: MultiThreadedEventLoopGroup?
     /// Carries requests for groups another node leads to that node (`proposeAnywhere`,
@@ -52,10 +54,22 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
         self.configuration = configuration
         self.forwarder = forwarder
         var senders: [RaftNodeID: RaftPeerSender] = [:]
+        let refusals = NIOLockedValueBox<[RaftNodeID: UInt32]>([:])
+        self.refusals = refusals
         if let client {
-            for (id, address) in configuration.peers where id != configuration.nodeID {
-                let parsed = ReplicationConfiguration.parseAddress(address)!
-                senders[id] = RaftPeerSender(peer: HTTP2Client.Peer(host: parsed.host, port: parsed.port), client: client, path: raftPath)
+            for id in configuration.peers.keys where id != configuration.nodeID {
+                senders[id] = RaftPeerSender(peer: configuration.peer(of: id)!, client: client, path: raftPath,
+                                             clusterProtocol: configuration.clusterProtocol) { [logger] theirs in
+                    guard let theirs else {
+                        refusals.withLockedValue { if !$0.isEmpty { $0[id] = nil } }
+                        return
+                    }
+                    let first = refusals.withLockedValue { $0.updateValue(theirs, forKey: id) == nil }
+                    if first {
+                        logger.error("a peer refuses this node's cluster protocol", metadata: [
+                            "peer": "\(id)", "peer_protocol": "\(theirs)", "protocol": "\(configuration.clusterProtocol)"])
+                    }
+                }
             }
         }
         self.senders = senders
@@ -208,6 +222,16 @@ public final class ReplicationHost<Machine: ReplicatedStateMachine>: Sendable {
     /// Where `node` serves its API, for forwarding a request to a leader.
     public func peer(of node: RaftNodeID) -> HTTP2Client.Peer? {
         configuration.peer(of: node)
+    }
+
+    /// Peers that refused this node's cluster protocol (id → their version, 0 for none named).
+    public var protocolRefusals: [RaftNodeID: UInt32] { refusals.withLockedValue { $0 } }
+
+    /// Whether enough peers refused this node's protocol that no group can have a quorum with it.
+    public var refusedByQuorum: Bool {
+        let voters = configuration.initialVoters
+        let refused = protocolRefusals.keys.filter(voters.contains).count
+        return voters.count - refused < voters.count / 2 + 1
     }
 }
 

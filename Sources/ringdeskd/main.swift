@@ -195,6 +195,11 @@ struct RingdeskDaemon: AsyncParsableCommand {
             config.policy.offerTimeout = value
         }
         if let value = ticketStore ?? environment["RINGDESK_TICKET_STORE"] { config.ticketStore = try Self.ticketStore(value) }
+        // Only to try out how a cluster refuses a node of another version (docs/operations.md).
+        if let value = environment["RINGDESK_CLUSTER_PROTOCOL"] {
+            guard let version = UInt32(value) else { throw ValidationError("RINGDESK_CLUSTER_PROTOCOL must be a non-negative integer, got '\(value)'") }
+            config.replication?.clusterProtocol = version
+        }
         if let value = logLevel ?? environment["RINGDESK_LOG_LEVEL"] { levelText = value }
         if let value = logFormat ?? environment["RINGDESK_LOG_FORMAT"] { config.logFormat = value }
         guard ["text", "json"].contains(config.logFormat) else {

@@ -15,9 +15,12 @@ final class NodeProcess {
     private let extraArguments: [String]
     /// Where the node's standard error goes (its log), when the test wants to read it.
     let logFile: URL?
+    /// Set in the node's environment on top of the test's own.
+    private let environment: [String: String]
 
-    init(port: Int? = nil, dataDirectory: URL? = nil, arguments: [String] = [], logFile: URL? = nil) throws {
+    init(port: Int? = nil, dataDirectory: URL? = nil, arguments: [String] = [], logFile: URL? = nil, environment: [String: String] = [:]) throws {
         self.logFile = logFile
+        self.environment = environment
         self.port = try port ?? Self.freePort()
         self.dataDirectory = dataDirectory ?? FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-node-\(UUID().uuidString)")
         self.extraArguments = arguments
@@ -75,6 +78,9 @@ final class NodeProcess {
         process.arguments = ["--host", "127.0.0.1", "--port", String(port), "--data-dir", dataDirectory.path, "--log-level", logFile == nil ? "warning" : "trace"] + extraArguments
         process.standardInput = FileHandle.nullDevice
         process.standardOutput = FileHandle.nullDevice
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         if let logFile {
             _ = FileManager.default.createFile(atPath: logFile.path, contents: nil)
             process.standardError = try FileHandle(forWritingTo: logFile)
@@ -97,6 +103,14 @@ final class NodeProcess {
             try await Task.sleep(for: .milliseconds(20))
         }
         throw NodeTestError("ringdeskd did not become ready within \(seconds) s")
+    }
+
+    /// Waits (bounded) until the launched node exits by itself; its exit status, nil if it still runs.
+    func waitForExit(within seconds: Int) async throws -> Int32? {
+        guard let process else { throw NodeTestError("ringdeskd was not launched") }
+        let deadline = ContinuousClock.now + .seconds(seconds)
+        while process.isRunning && ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(50)) }
+        return process.isRunning ? nil : process.terminationStatus
     }
 
     /// SIGKILL: the crash case, nothing flushed by the process itself.

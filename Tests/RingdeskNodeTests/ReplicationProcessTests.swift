@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOPosix
 import RingdeskHTTP2
 import RingdeskRaft
+import RingdeskReplication
 import Testing
 
 /// Three real `ringdeskd` processes replicating shards through Raft on loopback, with their own
@@ -294,9 +295,20 @@ struct ReplicationProcessTests {
             let node = nodes[0]
             _ = try await Self.leader(of: 1, among: nodes, client: client)
             let api = APIClient(client: client, peer: node.peer)
-            let garbage = try await client.execute(HTTP2ClientRequest(method: "POST", path: "/internal/raft", body: ByteBuffer(bytes: [0, 0, 0, 9, 1, 2, 3])),
+            let current = HTTP2Headers([(ClusterProtocol.header, String(ClusterProtocol.current))])
+            let garbage = try await client.execute(HTTP2ClientRequest(method: "POST", path: "/internal/raft", headers: current,
+                                                                      body: ByteBuffer(bytes: [0, 0, 0, 9, 1, 2, 3])),
                                                    to: node.peer, timeout: .seconds(5))
             #expect(garbage.status == 400)
+            // Another cluster protocol (or none named) is refused before the body is read.
+            for headers in [HTTP2Headers([(ClusterProtocol.header, "99")]), HTTP2Headers()] {
+                let refused = try await client.execute(HTTP2ClientRequest(method: "POST", path: "/internal/raft", headers: headers,
+                                                                          body: ByteBuffer(bytes: [0, 0, 0, 9, 1, 2, 3])),
+                                                       to: node.peer, timeout: .seconds(5))
+                #expect(refused.status == 409)
+                #expect(refused.headers[ClusterProtocol.header] == String(ClusterProtocol.current))
+                #expect(String(buffer: refused.body).contains(ClusterProtocol.mismatchCode))
+            }
             let cases: [(Any, String)] = [
                 (["op": "fly", "ticket_id": "a"], "op must be one of"),
                 (["op": "claim", "ticket_id": "a"], "agent is required"),
@@ -329,7 +341,8 @@ struct ReplicationProcessTests {
             var body = ByteBuffer()
             body.writeInteger(UInt32(batch.count))
             body.writeBytes(batch)
-            let accepted = try await client.execute(HTTP2ClientRequest(method: "POST", path: "/internal/raft", body: body), to: node.peer, timeout: .seconds(5))
+            let accepted = try await client.execute(HTTP2ClientRequest(method: "POST", path: "/internal/raft", headers: current, body: body),
+                                                    to: node.peer, timeout: .seconds(5))
             #expect(accepted.status == 204)
             let stillUp = try await Self.eventually {
                 (try? await client.execute(HTTP2ClientRequest(path: "/v1/replication/groups/1/tickets/a?consistency=local"), to: node.peer,

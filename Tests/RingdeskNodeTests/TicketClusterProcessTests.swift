@@ -2,6 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import RingdeskHTTP2
+import RingdeskReplication
 import Testing
 
 /// Three real `ringdeskd` processes keeping their tickets in Raft shards replicated on all three
@@ -21,12 +22,16 @@ struct TicketClusterProcessTests {
 
     /// Writes the configs, launches the nodes together, waits until each is ready, runs `body`,
     /// and always stops the nodes by PID and removes what the test made.
-    static func withCluster(shards: Int = 8, extra: [String: Any] = [:], _ body: (Cluster) async throws -> Void) async throws {
+    /// `environments[i]` goes into node i's environment; `logs` gives those nodes a log file; only
+    /// the nodes in `ready` (all by default) are waited for.
+    static func withCluster(shards: Int = 8, extra: [String: Any] = [:], environments: [Int: [String: String]] = [:], logs: Set<Int> = [],
+                            ready: Set<Int> = [0, 1, 2], _ body: (Cluster) async throws -> Void) async throws {
         let ports = try (0..<3).map { _ in try NodeProcess.freePort() }
         var peers: [String: String] = [:]
         for (index, port) in ports.enumerated() { peers[String(index + 1)] = "127.0.0.1:\(port)" }
         var nodes: [NodeProcess] = []
         var configs: [URL] = []
+        var logFiles: [URL] = []
         for index in 0..<3 {
             let config = FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-cluster-\(UUID().uuidString).json")
             let object: [String: Any] = [
@@ -35,7 +40,10 @@ struct TicketClusterProcessTests {
             ].merging(extra) { _, new in new }
             try JSONSerialization.data(withJSONObject: object).write(to: config)
             configs.append(config)
-            nodes.append(try NodeProcess(port: ports[index], arguments: ["--config", config.path]))
+            let log = logs.contains(index) ? FileManager.default.temporaryDirectory.appendingPathComponent("ringdesk-cluster-\(UUID().uuidString).log") : nil
+            if let log { logFiles.append(log) }
+            nodes.append(try NodeProcess(port: ports[index], arguments: ["--config", config.path], logFile: log,
+                                         environment: environments[index] ?? [:]))
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var configuration = HTTP2ClientConfiguration.defaults
@@ -43,11 +51,11 @@ struct TicketClusterProcessTests {
         let client = try HTTP2Client(group: group, configuration: configuration)
         defer {
             for node in nodes { node.stop(); node.removeData() }
-            for config in configs { try? FileManager.default.removeItem(at: config) }
+            for file in configs + logFiles { try? FileManager.default.removeItem(at: file) }
         }
         do {
             for node in nodes { try node.launch() }
-            for node in nodes { try await node.waitReady(client: client, within: 60) }
+            for index in nodes.indices where ready.contains(index) { try await nodes[index].waitReady(client: client, within: 60) }
             try await body(Cluster(nodes: nodes, configs: configs, client: client, group: group))
         } catch {
             await client.shutdown()
@@ -265,6 +273,28 @@ struct TicketClusterProcessTests {
                 return status == "assigned" ? nil : status
             }
             #expect(["queued", "offered"].contains(lapsed))
+        }
+    }
+
+    @Test func aNodeOfAnotherClusterProtocolIsRefusedAndSaysWhyWhileTheOthersServe() async throws {
+        // Node 3 runs as a build of another cluster protocol would: nodes 1 and 2 refuse its
+        // traffic and it theirs, so it can never join; it stops with a message naming the versions.
+        try await Self.withCluster(environments: [2: ["RINGDESK_CLUSTER_PROTOCOL": "99"]], logs: [2], ready: [0, 1]) { cluster in
+            let status = try await cluster.nodes[2].waitForExit(within: 60)
+            #expect(status != nil && status != 0, "the refused node stopped by itself with a failure status")
+            let log = (try? String(contentsOf: try #require(cluster.nodes[2].logFile), encoding: .utf8)) ?? ""
+            #expect(log.contains(ClusterProtocol.mismatchCode) && log.contains("speaks 1"), "\(log.suffix(800))")
+
+            // The two others formed the cluster without it and serve.
+            let created = try await cluster.api(1).send("POST", "/v1/tickets", json: draftJSON(customer: "C-versions"))
+            #expect(created.status == 201, "\(String(decoding: created.body, as: UTF8.self))")
+            let id = try #require(created.json["id"] as? String)
+            #expect(try await cluster.api(0).send("GET", "/v1/tickets/\(id)").status == 200)
+            // Node 1 names its protocol, and node 3's if it sent node 3 anything while node 3 ran.
+            let shards = try await cluster.api(0).send("GET", "/v1/cluster/shards").json
+            #expect(shards["cluster_protocol"] as? Int == Int(ClusterProtocol.current))
+            let refusedBy = try #require(shards["refused_by"] as? [String: Any])
+            #expect(refusedBy.keys.allSatisfy { $0 == "3" } && refusedBy.values.allSatisfy { $0 as? Int == 99 }, "\(refusedBy)")
         }
     }
 }
