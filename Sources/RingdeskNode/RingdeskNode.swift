@@ -152,10 +152,15 @@ public final class RingdeskNode: Service {
         // tickets are never hidden behind an empty set of shards.
         let marker = try await storage.meta(Self.ticketStoreKey)
         let stored = try await storage.ticketCount()
-        guard marker == NodeConfiguration.TicketStore.shards.rawValue || stored == 0 else {
+        // A directory the single-node store wrote is imported into the shards at start, on a node
+        // alone; a cluster's node refuses it (a peer's snapshot could replace rows not yet imported).
+        let importing = marker != NodeConfiguration.TicketStore.shards.rawValue && stored > 0
+        let clustered = (configuration.replication?.peers.count ?? 0) > 1
+        guard !(importing && clustered) else {
             throw ServiceError(code: "single_node_data", message: """
                 \(configuration.dataDirectory) holds \(stored) tickets in the single-node store (ringdesk.sqlite); \
-                start this directory with --ticket-store sqlite (importing it into shards is not available yet)
+                a cluster's node does not import them: start this directory alone with --ticket-store shards once \
+                (it imports them into its shards), or with --ticket-store sqlite to keep the single-node store
                 """)
         }
         var settings: ReplicationConfiguration
@@ -191,13 +196,15 @@ public final class RingdeskNode: Service {
                                                     forwarder: peerClient.map { PeerRoutes.forwarder(client: $0, configuration: routingSettings,
                                                                                                      path: "/internal/routing") })
             routingHost?.start()
-            if marker == nil { _ = try await storage.write(.setMeta(key: Self.ticketStoreKey, value: NodeConfiguration.TicketStore.shards.rawValue)) }
+            if marker == nil, !importing {
+                _ = try await storage.write(.setMeta(key: Self.ticketStoreKey, value: NodeConfiguration.TicketStore.shards.rawValue))
+            }
             // A cluster's nodes start one after another: wait for a quorum for a while.
             let journal = try ShardTicketJournal(host: host, storage: storage, startDeadline: peerClient == nil ? 5 : Self.clusterStartDeadline)
             logger.info("ticket shards open", metadata: ["shards": "\(configuration.shards)", "path": "\(path)",
                                                          "replicas": "\(settings.initialVoters.count)"])
             return TicketShards(journal: journal, directory: RoutingDirectory(host: routingHost!), peerClient: peerClient,
-                                startDeadline: journal.startDeadline)
+                                startDeadline: journal.startDeadline, importing: importing ? stored : nil)
         } catch {
             host.stop()
             routingHost?.stop()
@@ -291,12 +298,15 @@ public struct TicketShards: Sendable {
     public let directory: RoutingDirectory
     let peerClient: HTTP2Client?
     let startDeadline: TimeInterval
+    /// The single-node store's ticket count when its tickets are to be imported at start.
+    let importing: Int?
 
-    init(journal: ShardTicketJournal, directory: RoutingDirectory, peerClient: HTTP2Client?, startDeadline: TimeInterval) {
+    init(journal: ShardTicketJournal, directory: RoutingDirectory, peerClient: HTTP2Client?, startDeadline: TimeInterval, importing: Int? = nil) {
         self.journal = journal
         self.directory = directory
         self.peerClient = peerClient
         self.startDeadline = startDeadline
+        self.importing = importing
     }
 
     /// Hosts already open (tests, tools): `router(…, ticketShards:)` then serves their node-to-node routes.
@@ -326,6 +336,14 @@ public struct TicketShards: Sendable {
             // Done when the start is (it has its own deadline), or the watcher threw.
             while let started = try await group.next(), !started {}
             group.cancelAll()
+        }
+        if let importing {
+            logger.notice("importing the single-node store's tickets into the shards", metadata: ["tickets": "\(importing)"])
+            let counts = try await journal.importStoredTickets { done in
+                if done % 10_000 < 512 { logger.info("import progress", metadata: ["tickets": "\(done)", "of": "\(importing)"]) }
+            }
+            _ = try await storage.write(.setMeta(key: RingdeskNode.ticketStoreKey, value: NodeConfiguration.TicketStore.shards.rawValue))
+            logger.notice("single-node store imported", metadata: ["imported": "\(counts.imported)", "already_held": "\(counts.held)"])
         }
         guard try await directory.loadAgents().isEmpty else { return }
         let rows = try await storage.allAgents()

@@ -117,6 +117,42 @@ public final class ShardTicketJournal: TicketJournal {
         return loaded.withLockedValue { $0 }
     }
 
+    /// Brings every ticket of a single-node data directory (the rows the single-node store wrote in
+    /// this node's `tickets`/`ticket_events`, which are also the shards' read model) into the
+    /// shards, whole, as `importTicket` entries: `maxInFlight` proposals at once, chunk by chunk.
+    /// Safe to run again after an interruption (a ticket a shard holds answers as held). For a
+    /// node alone: in a cluster a snapshot from a peer would replace a shard's rows before this ran.
+    public func importStoredTickets(maxInFlight: Int = 128, progress: @Sendable (Int) -> Void = { _ in }) async throws -> (imported: Int, held: Int) {
+        let storage = readModel.storage
+        var imported = 0, held = 0
+        try await storage.forEachTicket(chunkSize: 512) { rows in
+            let events = try await storage.events(ticketIDs: rows.map(\.id))
+            let tickets = try rows.map { try SQLiteTicketJournal.ticket($0, events: events[$0.id] ?? []) }
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                var next = 0
+                func add() {
+                    let ticket = tickets[next]
+                    next += 1
+                    group.addTask { [self] in
+                        switch try await self.propose(.importTicket(ticket), to: self.map.shard(ofTicketID: ticket.id), safeToRepeat: true) {
+                        case .created: return true
+                        case .duplicate: return false
+                        case .rejected(let rejection): throw ServiceError(code: "import_refused", message: "ticket \(ticket.id): \(rejection.message)")
+                        case let other: throw ServiceError(code: "import_refused", message: "ticket \(ticket.id): unexpected shard result \(other)")
+                        }
+                    }
+                }
+                while next < min(maxInFlight, tickets.count) { add() }
+                while let created = try await group.next() {
+                    if created { imported += 1 } else { held += 1 }
+                    if next < tickets.count { add() }
+                }
+            }
+            progress(imported + held)
+        }
+        return (imported, held)
+    }
+
     public func newTicketID(now: Date, idempotencyKey: String?) -> String {
         state.withLockedValue { state in
             let shard: UInt32

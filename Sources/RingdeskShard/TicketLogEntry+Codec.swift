@@ -14,7 +14,7 @@ import RingdeskPrimitives
 /// - Anything else throws `entry_version_unknown`: the host halts the group there (never skips).
 extension TicketLogEntry {
     private enum Tag: UInt8 {
-        case setPolicy = 1, create, command
+        case setPolicy = 1, create, command, importTicket
     }
 
     /// The oldest entry format this build still reads.
@@ -76,6 +76,10 @@ extension TicketLogEntry {
         case .command(let command):
             writer.byte(Tag.command.rawValue)
             TicketCodec.write(command, into: &writer)
+        case .importTicket(let ticket):
+            writer.bytes.reserveCapacity(512 + ticket.history.count * 48)
+            writer.byte(Tag.importTicket.rawValue)
+            TicketCodec.write(ticket, into: &writer)
         }
         return writer.bytes
     }
@@ -112,6 +116,8 @@ extension TicketLogEntry {
                 entry = .create(try TicketCodec.read(from: &reader))
             case .command:
                 entry = .command(try TicketCodec.readLogCommand(from: &reader))
+            case .importTicket:
+                entry = .importTicket(try TicketCodec.read(from: &reader))
             }
             try reader.requireEnd()
         } catch let error as ByteReaderError {
@@ -140,6 +146,8 @@ extension TicketLogEntry {
                 return .create(try decoder.decode(Ticket.self, from: body))
             case .command:
                 return .command(try decoder.decode(TicketLogCommand.self, from: body))
+            case .importTicket:
+                throw ShardCodecError.malformed("format 1 has no import entries")
             }
         } catch {
             throw .malformed("ticket log entry body (format 1): \(error)")

@@ -19,6 +19,10 @@ public enum TicketLogEntry: Sendable, Hashable {
     case create(Ticket)
     /// A lifecycle command on one ticket (`Ticket.apply`), with its time, actor and fences.
     case command(TicketLogCommand)
+    /// A ticket brought over whole, in any status with all its history, from a single-node data
+    /// directory (`ShardTicketJournal.importTickets`). Replicas store it as is; an id already held
+    /// answers the ticket held, so an interrupted import can simply run again.
+    case importTicket(Ticket)
 
     /// The entry format this build writes and the newest it reads (it also reads format 1).
     public static let formatVersion: UInt8 = 2
@@ -26,7 +30,7 @@ public enum TicketLogEntry: Sendable, Hashable {
     public var ticketID: String? {
         switch self {
         case .setPolicy: nil
-        case .create(let ticket): ticket.id
+        case .create(let ticket), .importTicket(let ticket): ticket.id
         case .command(let command): command.ticketID
         }
     }

@@ -63,6 +63,7 @@ public struct TicketShardMachine: Sendable {
         let result = applyEntry(entry)
         switch entry {
         case .create(let ticket): evictTerminal(before: ticket.createdAt.addingTimeInterval(-effectiveTerminalRetention))
+        case .importTicket: break
         case .command(let command): evictTerminal(before: command.at.addingTimeInterval(-effectiveTerminalRetention))
         case .setPolicy: break
         }
@@ -117,6 +118,18 @@ public struct TicketShardMachine: Sendable {
             if let key = ticket.idempotencyKey { idempotencyKeys[key] = ticket.id }
             return .created(ticket)
 
+        case .importTicket(let ticket):
+            if let held = tickets[ticket.id] { return .duplicate(held) }
+            if let key = ticket.idempotencyKey, let existing = idempotencyKeys[key], let first = tickets[existing] {
+                return .duplicate(first)
+            }
+            guard ticket.history.count >= 1 else {
+                return .rejected(TicketLogRejection(code: TicketLogRejection.invalidCreate, message: "an imported ticket has its history"))
+            }
+            store(ticket)
+            if let key = ticket.idempotencyKey { idempotencyKeys[key] = ticket.id }
+            return .created(ticket)
+
         case .command(let entry):
             guard var ticket = tickets[entry.ticketID] else {
                 return .rejected(TicketLogRejection(code: TicketLogRejection.unknownTicket, message: "no ticket \(entry.ticketID) in this shard"))
@@ -160,6 +173,8 @@ public struct TicketShardMachine: Sendable {
             return (tickets[id].map { [.ticket($0)] } ?? []) + gone
         case .command(let command):
             return (tickets[command.ticketID].map { [.ticket($0)] } ?? []) + gone
+        case .importTicket(let ticket):
+            return (tickets[ticket.id].map { [.ticket($0)] } ?? []) + gone
         }
     }
 

@@ -283,7 +283,7 @@ struct TicketClusterProcessTests {
             let status = try await cluster.nodes[2].waitForExit(within: 60)
             #expect(status != nil && status != 0, "the refused node stopped by itself with a failure status")
             let log = (try? String(contentsOf: try #require(cluster.nodes[2].logFile), encoding: .utf8)) ?? ""
-            #expect(log.contains(ClusterProtocol.mismatchCode) && log.contains("speaks 1"), "\(log.suffix(800))")
+            #expect(log.contains(ClusterProtocol.mismatchCode) && log.contains("speaks \(ClusterProtocol.current)"), "\(log.suffix(800))")
 
             // The two others formed the cluster without it and serve.
             let created = try await cluster.api(1).send("POST", "/v1/tickets", json: draftJSON(customer: "C-versions"))
