@@ -74,6 +74,35 @@ struct TicketShardMachineTests {
         #expect(machine.idempotencyKeys == ["k1": "T1"])
     }
 
+    @Test("an imported ticket is stored whole in any status with its key; importing it again answers the ticket held")
+    func importedTickets() throws {
+        // A ticket the single-node store resolved, with its whole history.
+        var source = TicketShardMachine()
+        try Self.replay([
+            try Self.create("T-old-1", key: "shop-O-1"),
+            Self.command("T-old-1", .offer(agentID: "ana", expiresAt: Self.t0.addingTimeInterval(40), why: [:]), at: 10, epoch: 0),
+            Self.command("T-old-1", .acceptOffer(agentID: "ana"), by: .agent("ana"), at: 12),
+            Self.command("T-old-1", .resolve(note: "done"), by: .agent("ana"), at: 30),
+        ], on: &source)
+        let resolved = try #require(source.ticket("T-old-1"))
+        var machine = TicketShardMachine()
+        let results = try Self.replay([.importTicket(resolved), .importTicket(resolved)], on: &machine)
+        #expect(results == [.created(resolved), .duplicate(resolved)])
+        #expect(machine.ticket("T-old-1") == resolved)
+        #expect(machine.idempotencyKeys == ["shop-O-1": "T-old-1"])
+        // Its key still answers a create with it; commands go on from its state.
+        #expect(machine.apply(try Self.create("T-new", key: "shop-O-1")) == .duplicate(resolved))
+        #expect(machine.apply(Self.command("T-old-1", .feedback(rating: 5, comment: ""), by: .customer("C-1"), at: 40)).rejection == nil)
+        // A ticket without its history is refused and changes nothing.
+        var bare = resolved
+        bare.id = "T-bare"
+        bare.idempotencyKey = nil
+        bare.history = []
+        let before = machine.snapshot()
+        #expect(machine.apply(.importTicket(bare)).rejection?.code == TicketLogRejection.invalidCreate)
+        #expect(machine.snapshot() == before)
+    }
+
     @Test("routing decisions are fenced by epoch: a stale offer or lapse is refused and changes nothing")
     func epochFence() throws {
         var machine = TicketShardMachine()
