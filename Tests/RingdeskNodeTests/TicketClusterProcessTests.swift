@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import RingdeskHTTP2
@@ -295,6 +296,154 @@ struct TicketClusterProcessTests {
             #expect(shards["cluster_protocol"] as? Int == Int(ClusterProtocol.current))
             let refusedBy = try #require(shards["refused_by"] as? [String: Any])
             #expect(refusedBy.keys.allSatisfy { $0 == "3" } && refusedBy.values.allSatisfy { $0 as? Int == 99 }, "\(refusedBy)")
+        }
+    }
+
+    /// What the cluster acknowledged to the agents (written by their tasks).
+    struct Acknowledged {
+        private let state = NIOLockedValueBox<(accepts: [(ticket: String, agent: String)], resolves: Set<String>)>(([], []))
+        /// The last answer each ticket's resolve got, for the failure message.
+        let answers = NIOLockedValueBox<[String: String]>([:])
+        func accepted(_ ticket: String, by agent: String) { state.withLockedValue { $0.accepts.append((ticket, agent)) } }
+        func resolved(_ ticket: String) { _ = state.withLockedValue { $0.resolves.insert(ticket) } }
+        var snapshot: (accepts: [(ticket: String, agent: String)], resolves: Set<String>) { state.withLockedValue { $0 } }
+    }
+
+    @Test func killingAShardLeaderDuringAClaimBurstKeepsOneHolderPerTicketAndEveryAcknowledgedAccept() async throws {
+        try await Self.withCluster { cluster in
+            let agents = (0..<4).map { "claim-\($0)" }
+            for (index, agent) in agents.enumerated() {
+                let api = cluster.api(index % 3)
+                #expect(try await api.send("PUT", "/v1/agents/\(agent)", json: ["name": agent, "languages": ["en"], "regions": ["eu-west"],
+                                                                             "skills": ["refunds": 4], "channel_capacity": ["chat": 2]]).status == 201)
+                #expect(try await api.send("PUT", "/v1/agents/\(agent)/presence", json: ["presence": "available"]).status == 200)
+            }
+            var created: [String] = []
+            for index in 0..<40 {
+                let reply = try await cluster.api(index % 3).send("POST", "/v1/tickets", json: draftJSON(customer: "C-claim-\(index % 5)"),
+                                                                  headers: [("idempotency-key", "claim-\(index)")])
+                created.append(try #require(reply.json["id"] as? String, "\(String(decoding: reply.body, as: UTF8.self))"))
+            }
+            // The node leading the most ticket shards dies once the agents are busy claiming.
+            let view = try await cluster.api(0).send("GET", "/v1/cluster/shards").json["shards"] as? [[String: Any]] ?? []
+            let leaders = view.compactMap { $0["leader"] as? Int }.filter { (1...3).contains($0) }
+            let victim = (1...3).max { a, b in leaders.filter { $0 == a }.count < leaders.filter { $0 == b }.count }! - 1
+            let killed = NIOLockedValueBox(false)
+            let record = Acknowledged()
+            let deadline = ContinuousClock.now + .seconds(90)
+            let apis = (0..<3).map(cluster.api)
+            let total = created.count
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                for (index, agent) in agents.enumerated() {
+                    tasks.addTask {
+                        for round in 0..<400 where ContinuousClock.now < deadline && record.snapshot.resolves.count < total {
+                            // Agents use every node, the dying one too until it is gone.
+                            let gone = killed.withLockedValue { $0 }
+                            let alive = (0..<3).filter { !(gone && $0 == victim) }
+                            let node = alive[(index + round) % alive.count], other = alive[(index + round + 1) % alive.count]
+                            guard let polled = try? await apis[node].send("GET", "/v1/agents/\(agent)/offers?wait=2"), polled.status == 200 else {
+                                try await Task.sleep(for: .milliseconds(50))
+                                continue
+                            }
+                            for offer in (polled.json["offers"] as? [[String: Any]] ?? []).compactMap({ $0["id"] as? String }) {
+                                let accept = try? await apis[other].send("POST", "/v1/agents/\(agent)/offers/\(offer)/accept")
+                                if accept?.status != 200 {
+                                    // No answer, or not one to trust (the node died with it): as an agent's
+                                    // client would, look whether the ticket is this agent's now.
+                                    let now = try? await apis[node].send("GET", "/v1/tickets/\(offer)")
+                                    guard accept?.status ?? 500 >= 500, now?.json["assigned_agent_id"] as? String == agent,
+                                          now?.json["status"] as? String == "assigned" else { continue }
+                                }
+                                record.accepted(offer, by: agent)
+                                for attempt in 0..<40 {
+                                    let through = alive[(index + round + attempt) % alive.count]
+                                    if killed.withLockedValue({ $0 }) && through == victim { continue }
+                                    let done = try? await apis[through].send("POST", "/v1/tickets/\(offer)/events",
+                                                                             json: ["type": "resolve", "actor": ["kind": "agent", "id": agent]])
+                                    record.answers.withLockedValue {
+                                        $0[offer] = "\(done?.status ?? 0) \(done.map { String(decoding: $0.body, as: UTF8.self).prefix(200) } ?? "no answer")"
+                                    }
+                                    if done?.status == 200 { record.resolved(offer); break }
+                                    if done?.status == 409 || done?.status == 403 {
+                                        // An earlier attempt whose answer was lost with the node may have resolved it
+                                        // (the ticket is then no longer held: 403 not_assigned_agent, or 409).
+                                        let now = try? await apis[through].send("GET", "/v1/tickets/\(offer)")
+                                        if now?.json["status"] as? String == "resolved" { record.resolved(offer) }
+                                        break
+                                    }
+                                    try await Task.sleep(for: .milliseconds(100))
+                                }
+                            }
+                        }
+                    }
+                }
+                // kill -9 once the agents have claimed a few tickets (bounded wait).
+                for _ in 0..<600 where record.snapshot.accepts.count < 8 && ContinuousClock.now < deadline {
+                    try await Task.sleep(for: .milliseconds(20))
+                }
+                killed.withLockedValue { $0 = true }
+                cluster.nodes[victim].kill9()
+                try await tasks.waitForAll()
+            }
+            #expect(killed.withLockedValue { $0 }, "the shard leader was killed during the burst")
+            let (accepts, resolves) = record.snapshot
+            let unresolved = Set(created).subtracting(resolves)
+            #expect(unresolved.isEmpty, "resolved \(resolves.count) of \(created.count); \(unresolved.map { ($0, record.answers.withLockedValue { $0 }[$0] ?? "never accepted") })")
+
+            // The killed node comes back; the histories are read through every node.
+            try cluster.nodes[victim].launch()
+            try await cluster.nodes[victim].waitReady(client: cluster.client, within: 60)
+            let formatter = ISO8601DateFormatter()
+            formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+            var holdings: [String: [(from: Date, to: Date)]] = [:]
+            for (index, id) in created.enumerated() {
+                let ticket = try await Self.eventually { () -> [String: Any]? in
+                    let reply = try? await cluster.api(index % 3).send("GET", "/v1/tickets/\(id)")
+                    return reply?.status == 200 ? reply?.json : nil
+                }
+                #expect(ticket["status"] as? String == "resolved", "\(id) is \(ticket["status"] ?? "?")")
+                let history = ticket["history"] as? [[String: Any]] ?? []
+                // One holder at a time: an accept only while nobody holds the ticket.
+                var holder: (agent: String, since: Date)?
+                var resolvedCount = 0
+                for event in history {
+                    let kind = event["kind"] as? String ?? ""
+                    let actor = (event["actor"] as? [String: Any])?["id"] as? String ?? ""
+                    let at = formatter.date(from: event["at"] as? String ?? "") ?? .distantPast
+                    switch kind {
+                    case "offer_accepted":
+                        #expect(holder == nil, "\(id): \(actor) accepted while \(holder?.agent ?? "") held it")
+                        holder = (actor, at)
+                    case "resolved", "lease_expired", "transferred", "cancelled":
+                        if let held = holder { holdings[held.agent, default: []].append((held.since, at)) }
+                        holder = nil
+                        if kind == "resolved" { resolvedCount += 1 }
+                    default: break
+                    }
+                }
+                #expect(resolvedCount == 1, "\(id) resolved \(resolvedCount) times")
+                if unresolved.contains(id) || ticket["status"] as? String != "resolved" {
+                    let story = history.map { "\($0["kind"] ?? "")/\((($0["actor"] as? [String: Any])?["id"]) ?? "")/\($0["at"] ?? "")/\($0["reason"] ?? "")" }
+                    Issue.record("\(id): \(story.joined(separator: " → "))")
+                }
+                // Every acknowledged accept is in the history, by that agent.
+                for accept in accepts where accept.ticket == id {
+                    #expect(history.contains { $0["kind"] as? String == "offer_accepted" && ($0["actor"] as? [String: Any])?["id"] as? String == accept.agent },
+                            "\(id): the accept acknowledged to \(accept.agent) is missing")
+                }
+            }
+            // No agent held more than its capacity (2 chats) at any moment.
+            for (agent, spans) in holdings {
+                var moments: [(at: Date, delta: Int)] = []
+                for span in spans { moments += [(span.from, 1), (span.to, -1)] }
+                // A release and an accept at the same instant: the release first.
+                moments.sort { (a: (at: Date, delta: Int), b: (at: Date, delta: Int)) -> Bool in
+                    a.at == b.at ? a.delta < b.delta : a.at < b.at
+                }
+                var load = 0, peak = 0
+                for (_, delta) in moments { load += delta; peak = max(peak, load) }
+                #expect(peak <= 2, "\(agent) held \(peak) tickets at once")
+            }
         }
     }
 }
