@@ -14,7 +14,10 @@ public struct PlacementMember: Hashable, Sendable, Codable {
     /// Failure domain inside a region (zone names are scoped by their region).
     public var zone: String
     /// Relative share of replicas and leaders, 1...`PlacementSettings.maxWeight` (integers keep the
-    /// computation exact on every platform).
+    /// computation exact on every platform). A member of weight w ranks first for a shard w times as
+    /// often (best of w hash draws) and its caps scale with w; its share of replica sets is somewhat
+    /// less than proportional (weight 2 among 8 members of 1: ~1.7×). It never holds more than one replica of a shard,
+    /// so a share above the shard count is clipped and the rest goes to the others.
     public var weight: Int
     public var state: State
 
