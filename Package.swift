@@ -78,6 +78,9 @@ let package = Package(
         ),
         // Pure SWIM + Lifeguard membership core. No I/O.
         .target(name: "RingdeskMembership", dependencies: ["RingdeskPrimitives"]),
+        // Pure placement: each shard's replica set from the member list (rendezvous hashing with
+        // bounded loads, spread over regions and zones), versioned, and the moves between two. No I/O.
+        .target(name: "RingdeskPlacement", dependencies: ["RingdeskPrimitives"]),
         // Pure Raft core in the ready/advance style. No I/O.
         .target(name: "RingdeskRaft", dependencies: ["RingdeskPrimitives"]),
         // Pure shard state machine replicated by Raft: tickets with idempotency keys, fenced claims, leases.
@@ -148,6 +151,10 @@ let package = Package(
         ]),
         // Matcher throughput and memory per queued ticket for scripts/bench/matcher.
         .executableTarget(name: "ringdesk-matcher-bench", dependencies: ["RingdeskRouting", "RingdeskDomain"]),
+        // Replicas moved on joins and balance per node for scripts/bench/placement.
+        .executableTarget(name: "ringdesk-placement-bench", dependencies: [
+            "RingdeskPlacement", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         // Manual clock, simulated network, N-node harnesses shared by tests and simulations.
         .target(
             name: "RingdeskTestSupport",
@@ -168,6 +175,7 @@ let package = Package(
         .testTarget(name: "RingdeskRoutingTests", dependencies: ["RingdeskRouting", "RingdeskDomain"]),
         .testTarget(name: "RingdeskSimulationTests", dependencies: ["RingdeskSimulation", "RingdeskRouting", "RingdeskDomain"]),
         .testTarget(name: "RingdeskMembershipTests", dependencies: ["RingdeskMembership", "RingdeskTestSupport"]),
+        .testTarget(name: "RingdeskPlacementTests", dependencies: ["RingdeskPlacement", "RingdeskPrimitives"]),
         .testTarget(name: "RingdeskRaftTests", dependencies: ["RingdeskRaft", "RingdeskShard", "RingdeskDomain", "RingdeskTestSupport"]),
         .testTarget(
             name: "RingdeskReplicationTests",
