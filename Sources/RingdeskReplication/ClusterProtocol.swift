@@ -5,10 +5,10 @@
 /// `cluster_protocol_mismatch` and never reads its body, so a node of another version cannot
 /// join: it gets no votes and no entries, and it refuses the others' traffic the same way.
 ///
-/// Bump `current` with any change an older node could not read. 2: ticket log `importTicket` entries. Upgrading then means stopping
+/// Bump `current` with any change an older node could not read. 2: ticket log `importTicket` entries. 3: `basedOnEvents` on ticket commands. Upgrading then means stopping
 /// every node, installing the new build, and starting them again (docs/operations.md).
 public enum ClusterProtocol {
-    public static let current: UInt32 = 2
+    public static let current: UInt32 = 3
     /// The request header naming the sender's version; a refusal names the receiver's.
     public static let header = "ringdesk-cluster-protocol"
     /// The error code of a refusal (HTTP 409).

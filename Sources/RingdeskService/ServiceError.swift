@@ -20,6 +20,10 @@ public struct ServiceError: Error, Sendable, Hashable, CustomStringConvertible {
     public static func conflict(_ message: String) -> ServiceError {
         ServiceError(code: "conflict", message: message)
     }
+    /// A command decided on this node's copy of a ticket that lagged the store's (the service
+    /// decides again on a linearizable read; clients do not see it).
+    public static let staleViewCode = "stale_view"
+
     public static func unavailable(_ message: String) -> ServiceError {
         ServiceError(code: "storage_unavailable", message: message)
     }

@@ -198,7 +198,8 @@ public final class ShardTicketJournal: TicketJournal {
     public func commit(_ change: TicketJournalChange) async throws -> TicketJournalCommitted {
         let shard = map.shard(ofTicketID: change.before.id)
         var ticket = try await apply(change.command, to: change.before, in: shard, actor: change.actor, at: change.at,
-                                     derived: TicketDerived(of: change.after), fenced: change.fenced)
+                                     derived: TicketDerived(of: change.after), fenced: change.fenced,
+                                     basedOnEvents: change.decidedOnCopy ? change.before.history.count : nil)
         // A low rating's call-back: created in its own shard under the key `follow-up:<id>` (so a
         // retried rating, or a proposer that died in between, never makes a second one), then
         // linked from the rated ticket.
@@ -219,11 +220,11 @@ public final class ShardTicketJournal: TicketJournal {
     }
 
     private func apply(_ command: TicketCommand, to before: Ticket, in shard: UInt32, actor: TicketActor, at: Date,
-                       derived: TicketDerived, fenced: Bool) async throws -> Ticket {
+                       derived: TicketDerived, fenced: Bool, basedOnEvents: Int? = nil) async throws -> Ticket {
         for attempt in 0..<2 {
             let version = state.withLockedValue { $0.policyVersions[Int(shard)] }
             let entry = TicketLogCommand(ticketID: before.id, command: command, actor: actor, at: at, policyVersion: version,
-                                         expectedEpoch: fenced ? before.epoch : nil, derived: derived)
+                                         expectedEpoch: fenced ? before.epoch : nil, derived: derived, basedOnEvents: basedOnEvents)
             // Only fenced commands may be proposed again after an unknown outcome: the fence
             // refuses the second copy. Others (a comment, an accept) surface `outcome_unknown`.
             switch try await propose(.command(entry), to: shard, safeToRepeat: fenced) {
@@ -368,6 +369,8 @@ public final class ShardTicketJournal: TicketJournal {
             ServiceError.conflict(rejection.message)
         case TicketLogRejection.unknownTicket:
             ServiceError(code: "ticket_not_found", message: rejection.message)
+        case TicketLogRejection.staleView:
+            ServiceError(code: ServiceError.staleViewCode, message: rejection.message)
         default:
             DomainError(code: rejection.code, message: rejection.message, field: rejection.field)
         }

@@ -84,8 +84,12 @@ public struct TicketJournalChange: Sendable {
     /// The command records a routing decision made on `before`: it may only apply while the
     /// ticket is still at `before.epoch` (a stale decision is refused, never applied twice).
     public var fenced: Bool
+    /// `before` is this node's own copy (which may lag other nodes' changes), not a linearizable
+    /// read: the store refuses the change with `stale_view` unless its ticket is that copy.
+    public var decidedOnCopy: Bool
 
-    public init(command: TicketCommand, actor: TicketActor, at: Date, before: Ticket, after: Ticket, followUps: [Ticket], fenced: Bool) {
+    public init(command: TicketCommand, actor: TicketActor, at: Date, before: Ticket, after: Ticket, followUps: [Ticket], fenced: Bool,
+                decidedOnCopy: Bool = false) {
         self.command = command
         self.actor = actor
         self.at = at
@@ -93,6 +97,7 @@ public struct TicketJournalChange: Sendable {
         self.after = after
         self.followUps = followUps
         self.fenced = fenced
+        self.decidedOnCopy = decidedOnCopy
     }
 }
 

@@ -379,11 +379,35 @@ public actor TicketService {
     private func apply(_ command: TicketCommand, to id: String, by actor: TicketActor, decidedAt: Date?, fenced: Bool) async throws -> Ticket {
         await lock("t:" + id)
         defer { unlock("t:" + id) }
+        // In a cluster, decide on this node's copy first (no read round before the proposal):
+        // the shard refuses the change unless its ticket is that copy (`stale_view`). A copy that
+        // lags may also refuse a command the shard's ticket takes, or see nothing to change: every
+        // outcome but an applied change is decided again on the shard's ticket.
+        if journal.sharedWithOtherNodes, let copy = tickets[id],
+           let decided = try? decide(command, on: copy, by: actor, decidedAt: decidedAt) {
+            do {
+                return try await commit(decided, command: command, on: copy, by: actor, fenced: fenced, decidedOnCopy: true)
+            } catch let error as ServiceError where error.code == ServiceError.staleViewCode {}
+        }
         let before = try await ticket(id)
+        let decided = try decide(command, on: before, by: actor, decidedAt: decidedAt)
+        guard let decided else { return before }
+        return try await commit(decided, command: command, on: before, by: actor, fenced: fenced, decidedOnCopy: false)
+    }
+
+    /// What `command` makes of `before`, and the effects; nil when it changes nothing.
+    private struct Decision {
+        var after: Ticket
+        var effects: [TicketEffect]
+        var followUps: [Ticket]
+        var at: Date
+    }
+
+    private func decide(_ command: TicketCommand, on before: Ticket, by actor: TicketActor, decidedAt: Date?) throws -> Decision? {
         var ticket = before
         let now = decidedAt.map { max($0, before.updatedAt) } ?? clock.now()
         var effects = try ticket.apply(command, by: actor, at: now, policy: configuration.policy)
-        guard ticket != before else { return ticket }
+        guard ticket != before else { return nil }
         var followUps: [Ticket] = []
         for case .openFollowUp(let draft) in effects {
             let id = journal.newTicketID(now: now, idempotencyKey: "follow-up:\(ticket.id)")
@@ -391,8 +415,14 @@ public actor TicketService {
             effects += try ticket.apply(.linkFollowUp(ticketID: followUp.id), by: .system, at: now, policy: configuration.policy)
             followUps.append(followUp)
         }
-        let committed = try await journal.commit(TicketJournalChange(command: command, actor: actor, at: now, before: before, after: ticket,
-                                                                     followUps: followUps, fenced: fenced))
+        return Decision(after: ticket, effects: effects, followUps: followUps, at: now)
+    }
+
+    private func commit(_ decision: Decision, command: TicketCommand, on before: Ticket, by actor: TicketActor, fenced: Bool,
+                        decidedOnCopy: Bool) async throws -> Ticket {
+        let now = decision.at, effects = decision.effects
+        let committed = try await journal.commit(TicketJournalChange(command: command, actor: actor, at: now, before: before, after: decision.after,
+                                                                     followUps: decision.followUps, fenced: fenced, decidedOnCopy: decidedOnCopy))
         keep(committed.ticket)
         for followUp in committed.followUps { install(created: followUp) }
         metrics?.record(command, before: before, after: committed.ticket, effects: effects, at: now)

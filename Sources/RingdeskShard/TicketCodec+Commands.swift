@@ -129,6 +129,8 @@ extension TicketCodec {
         } else {
             writer.byte(0)
         }
+        // Last and only when present: entries written before it existed end here.
+        if let basedOn = command.basedOnEvents { writer.varint(UInt64(basedOn)) }
     }
 
     static func readLogCommand(from reader: inout ByteReader) throws(ByteReaderError) -> TicketLogCommand {
@@ -142,7 +144,8 @@ extension TicketCodec {
         if try reader.presence() {
             derived = TicketDerived(urgency: try reader.code(), sla: try readSLA(from: &reader))
         }
+        let basedOn = reader.isAtEnd ? nil : Int(clamping: try reader.varint())
         return TicketLogCommand(ticketID: ticketID, command: command, actor: actor, at: at, policyVersion: policyVersion,
-                                expectedEpoch: expectedEpoch, derived: derived)
+                                expectedEpoch: expectedEpoch, derived: derived, basedOnEvents: basedOn)
     }
 }

@@ -54,9 +54,14 @@ public struct TicketLogCommand: Sendable, Hashable, Codable {
     /// calendars and time-zone rules). Replicas adopt these instead of recomputing, so a replica
     /// with other time-zone data still ends in the same state.
     public var derived: TicketDerived?
+    /// How many history events the proposer's copy of the ticket had when it decided (a node
+    /// deciding on its own copy, which may lag the shard): a replica holding another count
+    /// refuses the command (`stale_view`) and the proposer decides again on the shard's ticket.
+    /// Nil when the proposer decided on a linearizable read.
+    public var basedOnEvents: Int?
 
     public init(ticketID: String, command: TicketCommand, actor: TicketActor, at: Date, policyVersion: UInt64,
-                expectedEpoch: UInt64? = nil, derived: TicketDerived? = nil) {
+                expectedEpoch: UInt64? = nil, derived: TicketDerived? = nil, basedOnEvents: Int? = nil) {
         self.ticketID = ticketID
         self.command = command
         self.actor = actor
@@ -64,6 +69,7 @@ public struct TicketLogCommand: Sendable, Hashable, Codable {
         self.policyVersion = policyVersion
         self.expectedEpoch = expectedEpoch
         self.derived = derived
+        self.basedOnEvents = basedOnEvents
     }
 }
 

@@ -138,6 +138,10 @@ public struct TicketShardMachine: Sendable {
                 return .rejected(TicketLogRejection(code: TicketLogRejection.policyChanged,
                                                     message: "decided under policy \(entry.policyVersion), the shard holds \(policyVersion)"))
             }
+            if let basedOn = entry.basedOnEvents, basedOn != ticket.history.count {
+                return .rejected(TicketLogRejection(code: TicketLogRejection.staleView,
+                                                    message: "ticket \(ticket.id) has \(ticket.history.count) events, the command was decided on \(basedOn)"))
+            }
             if let expected = entry.expectedEpoch, expected != ticket.epoch {
                 return .rejected(TicketLogRejection(code: TicketLogRejection.staleEpoch,
                                                     message: "ticket \(ticket.id) is at epoch \(ticket.epoch), the command expected \(expected)"))
@@ -269,6 +273,8 @@ public struct TicketLogRejection: Sendable, Hashable, Error, CustomStringConvert
 
     public static let unknownTicket = "ticket_not_found"
     public static let staleEpoch = "stale_epoch"
+    /// The proposer decided on a copy of the ticket older than the shard's (`basedOnEvents`).
+    public static let staleView = "stale_view"
     public static let policyChanged = "policy_changed"
     public static let stalePolicy = "stale_policy"
     public static let duplicateTicketID = "duplicate_ticket_id"

@@ -103,6 +103,27 @@ struct TicketShardMachineTests {
         #expect(machine.snapshot() == before)
     }
 
+    @Test("a command decided on a copy with another event count is refused as stale_view and changes nothing; the count survives the codec")
+    func staleView() throws {
+        var machine = TicketShardMachine()
+        try Self.replay([try Self.create("T1")], on: &machine)
+        let events = try #require(machine.ticket("T1")).history.count
+        func comment(_ basedOn: Int?) -> TicketLogEntry {
+            .command(TicketLogCommand(ticketID: "T1", command: .comment(text: "hi", internal: false), actor: .supervisor("s"),
+                                      at: Self.t0.addingTimeInterval(5), policyVersion: 0, basedOnEvents: basedOn))
+        }
+        let before = machine.snapshot()
+        let stale = try Self.replay([comment(events - 1)], on: &machine)
+        #expect(stale.first?.rejection?.code == TicketLogRejection.staleView)
+        #expect(machine.snapshot() == before)
+        #expect(try Self.replay([comment(events)], on: &machine).first?.rejection == nil)
+        #expect(try Self.replay([comment(nil)], on: &machine).first?.rejection == nil)
+        // Round trips with and without the count; entries written before it existed still decode.
+        for entry in [comment(7), comment(nil)] {
+            #expect(try TicketShardMachine.decode(TicketShardMachine.encode(entry)) == entry)
+        }
+    }
+
     @Test("routing decisions are fenced by epoch: a stale offer or lapse is refused and changes nothing")
     func epochFence() throws {
         var machine = TicketShardMachine()
