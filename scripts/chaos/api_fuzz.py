@@ -95,7 +95,7 @@ def seed_data(http):
         ok(http.post(f"/v1/agents/{agent}/offers/{offers[0]['id']}/accept"))
     backup = ok(http.post("/v1/admin/backups"))
     return {"agent": agent, "tickets": tickets, "offered": offers[0]["id"] if offers else tickets[0],
-            "backup": backup.get("name")}
+            "backup": os.path.basename(backup.get("path", "")) or None}
 
 
 def spec_copy(path, ids, directory):
@@ -141,7 +141,7 @@ def main():
 
     started = time.monotonic()
     base = f"http://{args.node}"
-    work = args.work_dir or tempfile.mkdtemp(prefix="ringdesk-api-fuzz.")
+    work = os.path.abspath(args.work_dir or tempfile.mkdtemp(prefix="ringdesk-api-fuzz."))
     http = httpx.Client(base_url=base, http1=False, http2=True, timeout=httpx.Timeout(20.0, connect=5.0))
     if not wait_ready(http, 60):
         raise SystemExit(f"node {args.node} not ready")
@@ -160,7 +160,8 @@ def main():
     if max_time:
         command += ["--max-time", str(max_time)]
     log("api-fuzz: " + " ".join(command))
-    st = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    # In the work dir: Schemathesis keeps a crash cache (.schemathesis/) in its working directory.
+    st = subprocess.run(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=work)
     bridge.stop()
     print(st.stdout, end="", file=sys.stderr)
 
