@@ -146,7 +146,10 @@ class Bridge:
             if refused:
                 raise httpx.LocalProtocolError(refused)
             client = handler.upstream_client
-            response = client.send(client.build_request(method, url, headers=headers, content=body))
+            # The bytes as they came: http.server decodes header lines as latin-1, httpx would encode
+            # str values as ASCII and refuse a UTF-8 value the node should see.
+            raw = [(name.encode("ascii"), value.encode("latin-1")) for name, value in headers]
+            response = client.send(client.build_request(method, url, headers=raw, content=body))
             content = response.content
         except (h2.exceptions.ProtocolError, httpx.LocalProtocolError, UnicodeEncodeError, httpx.InvalidURL) as error:
             # HTTP/2 cannot carry this request (e.g. a header h2 refuses); it never reached the node.
