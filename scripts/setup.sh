@@ -2,7 +2,8 @@
 # Installs what Ringdesk needs on a fresh Debian 12 machine with Swift at /opt/swift:
 # the C libraries it links (libnghttp2, libsqlite3), the independent HTTP/2 peers used by the
 # interop tests and benchmarks (nghttp, h2load, nghttpd, curl), headless Chromium for the dashboard
-# test, and the Python packages (h2, httpx for the clients; websocket-client to drive Chromium).
+# test, and the Python packages (h2, httpx for the clients; websocket-client to drive Chromium;
+# schemathesis for the API fuzz run).
 # Safe to run again: it installs only what is missing.
 set -euo pipefail
 
@@ -27,6 +28,14 @@ fi
 if ! python3 -c 'import scipy.optimize' 2>/dev/null; then
   echo "setup: installing Python package scipy" >&2
   python3 -m pip install -q 'scipy>=1.11'
+fi
+
+# The API fuzz run (scripts/chaos/api-fuzz) drives Schemathesis; pinned, because the run reads its
+# CLI flags and its JSON report.
+SCHEMATHESIS_VERSION=4.32.5
+if ! python3 -c "import sys, schemathesis; sys.exit(schemathesis.__version__ != '$SCHEMATHESIS_VERSION')" 2>/dev/null; then
+  echo "setup: installing Python package schemathesis==$SCHEMATHESIS_VERSION" >&2
+  python3 -m pip install -q "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
 if ! command -v swift >/dev/null 2>&1; then

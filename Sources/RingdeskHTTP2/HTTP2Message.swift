@@ -60,7 +60,7 @@ public struct HTTP2Request: Sendable {
         guard let query, !query.isEmpty else { return [:] }
         var items: [String: String] = [:]
         for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)  // `=v`: name ""
             let key = percentDecoded(String(parts[0]))
             items[key] = parts.count > 1 ? percentDecoded(String(parts[1])) : ""
         }

@@ -117,7 +117,9 @@ public struct HTTP2Router: Sendable {
     static func refusal(query: String?) -> Match? {
         guard let query, !query.isEmpty else { return nil }
         for pair in query.split(separator: "&") {
-            let parts = pair.split(separator: "=", maxSplits: 1)
+            // Empty sides kept: `=` alone or `=v` is an item with an empty name (the default split
+            // dropped them, and `=` left no part 0: one such query stopped the node).
+            let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = acceptedText(percentDecoding: String(parts[0])) else {
                 let shown = String(parts[0].prefix(64))
                 return .invalidParameter(name: shown, message: "query parameter name '\(shown)' must be UTF-8 text without control characters")

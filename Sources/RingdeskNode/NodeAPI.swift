@@ -112,8 +112,10 @@ struct NodeAPI: Sendable {
         if let key, key.isEmpty || key.utf8.count > 128 {
             throw APIError(status: 400, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1 to 128 characters")
         }
-        let source = request.headers["x-ringdesk-intake"] ?? "api"
-        let result = try await service.create(draft, idempotencyKey: key, by: .intake(String(source.prefix(64))))
+        // A blank header names no channel: the default, so that every recorded actor has an id.
+        let intake = (request.headers["x-ringdesk-intake"] ?? "").trimmingCharacters(in: .whitespaces)
+        let source = intake.isEmpty ? "api" : String(intake.prefix(64))
+        let result = try await service.create(draft, idempotencyKey: key, by: .intake(source))
         let headers = [("location", "/v1/tickets/\(result.ticket.id)")]
         if let document = result.document {
             var response = HTTP2Response.json(ByteBuffer(bytes: document), status: 201)

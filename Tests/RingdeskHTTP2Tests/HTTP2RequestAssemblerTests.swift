@@ -131,6 +131,22 @@ import Testing
         }
     }
 
+    /// Regression (found by scripts/chaos/api-fuzz): a query item `=` (empty name and value) made
+    /// the refusal check index an empty split and trap, stopping the node. Items with an empty
+    /// name reach the route (which refuses names it does not know); `=v` is not the name `v`.
+    @Test func queryItemsWithEmptyNamesDoNotTrap() {
+        for query in ["=", "wait=0&=&=x", "==", "&=&", "=%C3%A9"] {
+            guard case .found = router().match(method: "GET", path: "/health", query: query) else {
+                Issue.record("\(query) was not routed"); continue
+            }
+        }
+        guard case .invalidParameter = router().match(method: "GET", path: "/health", query: "=%00") else {
+            Issue.record("a control character after an empty name is refused"); return
+        }
+        let request = HTTP2Request(method: "GET", path: "/v1/echo", query: "=v&a=&b")
+        #expect(request.queryItems == ["": "v", "a": "", "b": ""])
+    }
+
     @Test func unknownPathsAreNotFound() {
         for path in ["/", "/v1", "/v1/tickets", "/v1/tickets/a/b", "/v1/tickets/a/events/x"] {
             guard case .notFound = router().match(method: "GET", path: path) else { Issue.record("\(path) matched"); continue }

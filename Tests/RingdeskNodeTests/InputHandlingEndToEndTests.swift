@@ -49,6 +49,20 @@ import Testing
         }
     }
 
+    /// Found by scripts/chaos/api-fuzz: a blank `X-Ringdesk-Intake` recorded an intake actor with an
+    /// empty id, which the documented schema (and every later read of the ticket) refuses.
+    @Test func blankIntakeHeaderRecordsTheDefaultIntake() async throws {
+        try await withNode { _, api in
+            let blank = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-blank"), headers: [("x-ringdesk-intake", "")])
+            #expect(blank.status == 201, "\(text(blank))")
+            let actor = ((blank.json["history"] as? [[String: Any]])?.first?["actor"] as? [String: Any])
+            #expect(actor?["kind"] as? String == "intake" && actor?["id"] as? String == "api", "\(text(blank))")
+            let named = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-named"), headers: [("x-ringdesk-intake", "webshop")])
+            let namedActor = ((named.json["history"] as? [[String: Any]])?.first?["actor"] as? [String: Any])
+            #expect(namedActor?["id"] as? String == "webshop", "\(text(named))")
+        }
+    }
+
     @Test func wrongValuesAreInvalidFieldsWithReadableMessages() async throws {
         try await withNode { _, api in
             let created = try await api.send("POST", "/v1/tickets", json: draftJSON(customer: "C-val"))
