@@ -348,11 +348,21 @@ struct TicketClusterProcessTests {
                             for offer in (polled.json["offers"] as? [[String: Any]] ?? []).compactMap({ $0["id"] as? String }) {
                                 let accept = try? await apis[other].send("POST", "/v1/agents/\(agent)/offers/\(offer)/accept")
                                 if accept?.status != 200 {
-                                    // No answer, or not one to trust (the node died with it): as an agent's
-                                    // client would, look whether the ticket is this agent's now.
-                                    let now = try? await apis[node].send("GET", "/v1/tickets/\(offer)")
-                                    guard accept?.status ?? 500 >= 500, now?.json["assigned_agent_id"] as? String == agent,
-                                          now?.json["status"] as? String == "assigned" else { continue }
+                                    // No answer, or not one to trust (the node died with it, or a retry of an
+                                    // accept that had applied was refused): as an agent's client would, look
+                                    // through a node that is up whether the ticket is this agent's now.
+                                    var mine = false
+                                    for attempt in 0..<20 where !mine {
+                                        let up = (0..<3).filter { !(killed.withLockedValue { $0 } && $0 == victim) }
+                                        guard let now = try? await apis[up[attempt % up.count]].send("GET", "/v1/tickets/\(offer)"),
+                                              now.status == 200 else {
+                                            try await Task.sleep(for: .milliseconds(100))
+                                            continue
+                                        }
+                                        mine = now.json["assigned_agent_id"] as? String == agent && now.json["status"] as? String == "assigned"
+                                        break
+                                    }
+                                    guard mine else { continue }
                                 }
                                 record.accepted(offer, by: agent)
                                 for attempt in 0..<40 {
