@@ -1,5 +1,7 @@
 import Foundation
 import NIOCore
+import RingdeskAPI
+import RingdeskDomain
 import RingdeskHTTP2
 import RingdeskService
 
@@ -11,8 +13,30 @@ enum APIJSON {
     static func decoder() -> JSONDecoder { ISO8601Millis.decoder() }
 
     static func response<T: Encodable>(_ value: T, status: Int = 200, headers: [(String, String)] = []) throws -> HTTP2Response {
-        let data = try encoder().encode(value)
-        var response = HTTP2Response.json(ByteBuffer(bytes: data), status: status)
+        response(bytes: try encoder().encode(value), status: status, headers: headers)
+    }
+
+    // Tickets, the documents every create, command and offer answers with, are written by
+    // `TicketJSONWriter` (the same document as the encoder's, at a fraction of its cost).
+
+    static func response(_ ticket: Ticket, status: Int = 200, headers: [(String, String)] = []) -> HTTP2Response {
+        response(bytes: TicketJSONWriter.apiDocument(ticket), status: status, headers: headers)
+    }
+
+    static func response(_ list: TicketListResponse) -> HTTP2Response {
+        response(bytes: TicketJSONWriter.apiObject(fields: [("next_cursor", list.nextCursor)], arrayKey: "tickets", tickets: list.tickets))
+    }
+
+    static func response(_ offers: AgentOffersResponse) -> HTTP2Response {
+        response(bytes: TicketJSONWriter.apiObject(fields: [("agent_id", offers.agentID)], arrayKey: "offers", tickets: offers.offers))
+    }
+
+    static func response(_ assignments: AgentAssignmentsResponse) -> HTTP2Response {
+        response(bytes: TicketJSONWriter.apiObject(fields: [("agent_id", assignments.agentID)], arrayKey: "tickets", tickets: assignments.tickets))
+    }
+
+    private static func response<Bytes: Sequence<UInt8>>(bytes: Bytes, status: Int = 200, headers: [(String, String)] = []) -> HTTP2Response {
+        var response = HTTP2Response.json(ByteBuffer(bytes: bytes), status: status)
         for (name, value) in headers { response.headers.add(name, value) }
         return response
     }

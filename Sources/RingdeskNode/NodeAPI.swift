@@ -278,7 +278,6 @@ struct NodeAPI: Sendable {
             return
         }
         try await writer.writeHead(status: 200, headers: HTTP2Headers([("content-type", "application/x-ndjson")]))
-        let encoder = APIJSON.encoder()
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 while true {
@@ -289,7 +288,7 @@ struct NodeAPI: Sendable {
             group.addTask {
                 for await ticket in stream {
                     var line = ByteBuffer(string: "{\"type\":\"offer\",\"ticket\":")
-                    line.writeBytes(try encoder.encode(ticket))
+                    line.writeBytes(TicketJSONWriter.apiDocument(ticket))
                     line.writeString("}\n")
                     try await writer.write(line)
                 }

@@ -5,7 +5,7 @@ import RingdeskDomain
 /// domain types' `Codable` form gives through `ISO8601Millis.encoder()` (same keys, nil optionals
 /// left out), at a fraction of the cost. Every create and every command writes one, so this is the
 /// node's hottest serialisation; `TicketJSONWriterTests` checks it against `JSONEncoder`.
-struct TicketJSONWriter {
+public struct TicketJSONWriter {
     private(set) var bytes: [UInt8] = []
 
     init(capacity: Int = 2048) {
@@ -16,33 +16,56 @@ struct TicketJSONWriter {
     /// empty history as it is stored (`stored`; the events live in their own rows), and each
     /// event's document.
     static func document(_ ticket: Ticket) -> (full: Data, stored: Data, events: [Data]) {
-        var events: [Data] = []
-        events.reserveCapacity(ticket.history.count)
+        var events: [Data]? = []
+        events?.reserveCapacity(ticket.history.count)
         var writer = TicketJSONWriter()
         let history = writer.ticket(ticket, eventDocuments: &events)
         let full = Data(writer.bytes)
         var stored = Data(writer.bytes[..<history.lowerBound])
         stored.append(contentsOf: writer.bytes[history.upperBound...])
-        return (full, stored, events)
+        return (full, stored, events ?? [])
+    }
+
+    /// The ticket as the API shows it (with its history): the body of a ticket response and of
+    /// an offer line on the agents' stream.
+    public static func apiDocument(_ ticket: Ticket) -> [UInt8] {
+        var writer = TicketJSONWriter()
+        var none: [Data]? = nil
+        writer.ticket(ticket, eventDocuments: &none)
+        return writer.bytes
+    }
+
+    /// An object of optional string fields followed by one array of tickets (in that key order):
+    /// the shape of the ticket list, offers and assignments responses.
+    public static func apiObject(fields: [(String, String?)], arrayKey: String, tickets: [Ticket]) -> [UInt8] {
+        var writer = TicketJSONWriter(capacity: 256 + 2048 * tickets.count)
+        var none: [Data]? = nil
+        writer.open()
+        for (name, value) in fields { writer.field(name, value) }
+        writer.key(arrayKey)
+        writer.array(tickets) { $0.ticket($1, eventDocuments: &none) }
+        writer.close()
+        return writer.bytes
     }
 
     /// The stored document (empty history) and the documents of the events from `first` on only:
     /// what a store writes for a ticket whose first `first` events it already holds.
     static func stored(_ ticket: Ticket, eventsFrom first: Int) -> (stored: Data, events: [Data]) {
-        var events: [Data] = []
-        events.reserveCapacity(max(0, ticket.history.count - first))
+        var events: [Data]? = []
+        events?.reserveCapacity(max(0, ticket.history.count - first))
         var writer = TicketJSONWriter()
         writer.ticket(ticket, eventDocuments: &events, eventsFrom: first)
-        return (Data(writer.bytes), events)
+        return (Data(writer.bytes), events ?? [])
     }
 
     // MARK: Domain types
 
     /// Writes the ticket; returns the byte range of the history array's contents. With
     /// `eventsFrom`, the history array stays empty and only the events from that index on are
-    /// written, each as its own document.
+    /// written, each as its own document. Event documents are collected only when
+    /// `eventDocuments` is not nil.
     @discardableResult
-    mutating func ticket(_ t: Ticket, eventDocuments: inout [Data], eventsFrom first: Int? = nil) -> Range<Int> {
+    mutating func ticket(_ t: Ticket, eventDocuments: inout [Data]?, eventsFrom first: Int? = nil) -> Range<Int> {
         open()
         field("id", t.id)
         field("category", t.category.rawValue)
@@ -86,14 +109,14 @@ struct TicketJSONWriter {
             for event in t.history.dropFirst(first) {
                 scratch.bytes.removeAll(keepingCapacity: true)
                 scratch.event(event)
-                eventDocuments.append(Data(scratch.bytes))
+                eventDocuments?.append(Data(scratch.bytes))
             }
         } else {
             for (index, event) in t.history.enumerated() {
                 if index > 0 { bytes.append(UInt8(ascii: ",")) }
                 let start = bytes.count
                 self.event(event)
-                eventDocuments.append(Data(bytes[start...]))
+                if eventDocuments != nil { eventDocuments?.append(Data(bytes[start...])) }
             }
         }
         let historyEnd = bytes.count

@@ -45,6 +45,7 @@ import Testing
         let b = try JSONSerialization.jsonObject(with: encoded) as? NSDictionary
         #expect(a != nil && a == b, "\(String(decoding: written, as: UTF8.self))\n---\n\(String(decoding: encoded, as: UTF8.self))")
         #expect(try ISO8601Millis.decoder().decode(Ticket.self, from: written) == ticket)
+        #expect(Data(TicketJSONWriter.apiDocument(ticket)) == written)
         #expect(events.count == ticket.history.count)
         for (event, document) in zip(ticket.history, events) {
             #expect(try ISO8601Millis.decoder().decode(TicketEvent.self, from: document) == event)
@@ -75,5 +76,26 @@ import Testing
         try assertSameAsEncoder(ticket)
         _ = try ticket.apply(.offer(agentID: "cy", expiresAt: at(30)), by: .system, at: at(1), policy: policy)
         try assertSameAsEncoder(ticket)
+    }
+
+    /// The list, offers and assignments responses: an object of string fields and one ticket array.
+    @Test func ticketListObjectsMatchJSONEncoder() throws {
+        let rich = try richTicket()
+        let draft = TicketDraft(category: .inquiry, channel: .email,
+                                customer: CustomerContext(id: "C-1", tier: .standard, language: "en", region: "us-east"),
+                                subject: "Where is my parcel?", body: "", requiredSkills: [])
+        let plain = try Ticket.create(id: "T-json-4", draft: draft, by: .intake("mail"), at: start, policy: policy)
+        struct Page: Encodable {
+            var tickets: [Ticket]
+            var nextCursor: String?
+            enum CodingKeys: String, CodingKey { case tickets, nextCursor = "next_cursor" }
+        }
+        for (tickets, cursor) in [([rich, plain], "c/2"), ([], nil), ([plain], nil)] as [([Ticket], String?)] {
+            let written = Data(TicketJSONWriter.apiObject(fields: [("next_cursor", cursor)], arrayKey: "tickets", tickets: tickets))
+            let encoded = try ISO8601Millis.encoder().encode(Page(tickets: tickets, nextCursor: cursor))
+            let a = try JSONSerialization.jsonObject(with: written) as? NSDictionary
+            let b = try JSONSerialization.jsonObject(with: encoded) as? NSDictionary
+            #expect(a != nil && a == b, "\(String(decoding: written, as: UTF8.self))\n---\n\(String(decoding: encoded, as: UTF8.self))")
+        }
     }
 }
