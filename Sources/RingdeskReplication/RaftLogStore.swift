@@ -68,6 +68,10 @@ public final class RaftLogStore: Sendable {
             try pool.writeWithoutTransaction { db in
                 try db.execute(sql: "PRAGMA synchronous = FULL")
                 try db.execute(sql: "PRAGMA temp_store = MEMORY")
+                // The writer touches every group's log tail, machine rows and read-model rows:
+                // with SQLite's default 2 MiB cache those pages were read back from the WAL (a
+                // pread each) on every commit. 32 MiB holds a busy node's working set.
+                try db.execute(sql: "PRAGMA cache_size = -32768")
                 let diagnostics = try Self.diagnostics(db)
                 guard diagnostics.synchronous == "FULL", diagnostics.journalMode == "wal" else {
                     throw RaftLogStoreError(

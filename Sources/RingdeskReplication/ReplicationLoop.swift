@@ -37,7 +37,10 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
         var admitted: ContinuousClock.Instant
     }
 
-    struct GroupReplica {
+    /// A class, not a struct: the loop reaches into every group several times a turn, and a
+    /// value in an array was copied whole (its Raft core, machine and dictionaries retained one
+    /// by one) by some of those accesses.
+    final class GroupReplica {
         var node: RaftNode
         var machine: Machine
         /// Proposals by the index they were appended at.
@@ -59,6 +62,13 @@ final class ReplicationLoop<Machine: ReplicatedStateMachine>: @unchecked Sendabl
         /// group stops here, at the last entry it applied, and takes part in nothing until the
         /// node runs a build that understands the entry. It never skips an entry.
         var halted: String?
+
+        init(node: RaftNode, machine: Machine, durableApplied: UInt64 = 0, wasRecovering: Bool = false) {
+            self.node = node
+            self.machine = machine
+            self.durableApplied = durableApplied
+            self.wasRecovering = wasRecovering
+        }
     }
 
     let configuration: ReplicationConfiguration

@@ -17,7 +17,7 @@ import Testing
             category: .refund, channel: .chat,
             customer: CustomerContext(id: "C-7", tier: .vip, orderID: "O-1", orderValue: 129.9, language: "de", region: "eu-central",
                                       deadline: at(3600)),
-            subject: "Erstattung \"dringend\" — 返金", body: "Line one\nline two\ttab \\ backslash / slash",
+            subject: "Erstattung \"dringend\" — 返金", body: "Line one\nline two\ttab \\ backslash / slash\r\nend \"q\"",
             requiredSkills: [SkillRequirement(skill: "refunds", minLevel: 3), SkillRequirement(skill: "german", minLevel: 2)],
             preferredAgentID: "ana", queue: "billing-de"
         )
